@@ -1,0 +1,238 @@
+//! The Letterbox JSON endpoint contract: how a signup is encoded and how every possible answer is
+//! interpreted. The full contract, for a site's backend team, is in `docs/endpoint-contract.md`.
+//!
+//! The widget's transport only moves bytes; it never reads a response itself. It hands
+//! [`interpret`] a [`Response`] (or reports a network error / timeout as an
+//! [`Outcome`] directly) and the state machine takes it from there.
+
+use serde::{Deserialize, Serialize};
+
+use crate::submission::{FieldName, Outcome};
+
+/// How long the widget waits for an answer before it shows the failure panel.
+pub const TIMEOUT_MS: u32 = 15_000;
+
+/// The longest server message the widget will show; longer ones are cut at a character boundary.
+pub const MAX_SERVER_MESSAGE_CHARS: usize = 300;
+
+/// The body POSTed to the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupRequest {
+    /// The normalised address (domain in ASCII, lower case).
+    pub email: String,
+    /// The ids of the chosen newsletters, in the site's order.
+    pub newsletters: Vec<String>,
+    /// The reader's language tag (`en`, `uk`).
+    pub locale: String,
+    /// Where the signup came from.
+    pub source: Source,
+}
+
+/// Where on the site a signup came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// `location.href` of the page.
+    pub page: String,
+    /// The host element's id, or its index among the page's slots.
+    pub slot: String,
+}
+
+impl SignupRequest {
+    /// The JSON body. Serialising these plain strings cannot fail.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// An HTTP answer as the transport received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response<'a> {
+    /// The status code.
+    pub status: u16,
+    /// The `Retry-After` header, if present.
+    pub retry_after: Option<&'a str>,
+    /// The body as text (may be empty, HTML from a proxy, or anything else).
+    pub body: &'a str,
+}
+
+#[derive(Deserialize)]
+struct SuccessBody {
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Maps an endpoint's answer to an [`Outcome`], whatever the body holds.
+///
+/// ```
+/// use letterbox_core::contract::{interpret, Response};
+/// use letterbox_core::submission::Outcome;
+/// let r = Response { status: 200, retry_after: None, body: r#"{"status":"pending_confirmation"}"# };
+/// assert_eq!(interpret(&r), Outcome::PendingConfirmation);
+/// ```
+pub fn interpret(response: &Response<'_>) -> Outcome {
+    match response.status {
+        200..=299 => match serde_json::from_str::<SuccessBody>(response.body) {
+            Ok(SuccessBody { status: Some(s) }) if s == "pending_confirmation" => Outcome::PendingConfirmation,
+            Ok(SuccessBody { status: Some(s) }) if s == "already_subscribed" => Outcome::AlreadySubscribed,
+            // 2xx is success whatever the body says: `subscribed`, no body, or a body we do not know.
+            _ => Outcome::Subscribed,
+        },
+        409 => Outcome::AlreadySubscribed,
+        429 => Outcome::RateLimited { retry_after_secs: response.retry_after.and_then(parse_retry_after) },
+        400 | 422 => match serde_json::from_str::<ErrorBody>(response.body) {
+            Ok(ErrorBody { error }) => {
+                let message = error.message.as_deref().map(clean_server_text).filter(|m| !m.is_empty());
+                let field = match error.field.as_deref() {
+                    Some("email") => Some(FieldName::Email),
+                    Some("newsletters") => Some(FieldName::Newsletters),
+                    _ => None,
+                };
+                match (field, message) {
+                    (Some(field), Some(message)) => Outcome::FieldError { field, message },
+                    (_, message) => Outcome::Rejected { status: response.status, message },
+                }
+            }
+            Err(_) => Outcome::Rejected { status: response.status, message: None },
+        },
+        500..=599 => Outcome::ServerError { status: response.status },
+        status => Outcome::Rejected { status, message: None },
+    }
+}
+
+/// `Retry-After` in delta-seconds form; an HTTP date (rare from APIs) gives `None`, and the
+/// reader is told to wait a few minutes.
+pub fn parse_retry_after(value: &str) -> Option<u32> {
+    value.trim().parse::<u32>().ok()
+}
+
+/// Server text made safe to show as plain text: control characters dropped, whitespace folded,
+/// length capped. It is rendered as a text node, never as HTML.
+pub fn clean_server_text(text: &str) -> String {
+    let folded: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    match folded.char_indices().nth(MAX_SERVER_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(status: u16, body: &str) -> Outcome {
+        interpret(&Response { status, retry_after: None, body })
+    }
+
+    #[test]
+    fn request_body_has_exactly_the_contract_fields() {
+        let req = SignupRequest {
+            email: "jane@example.com".into(),
+            newsletters: vec!["daily".into(), "culture".into()],
+            locale: "uk".into(),
+            source: Source { page: "https://news.example/a?b=1".into(), slot: "footer".into() },
+        };
+        let v: serde_json::Value = serde_json::from_str(&req.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "email": "jane@example.com",
+                "newsletters": ["daily", "culture"],
+                "locale": "uk",
+                "source": {"page": "https://news.example/a?b=1", "slot": "footer"}
+            })
+        );
+    }
+
+    #[test]
+    fn success_statuses_map_to_their_outcomes() {
+        assert_eq!(r(200, r#"{"status":"pending_confirmation"}"#), Outcome::PendingConfirmation);
+        assert_eq!(r(201, r#"{"status":"subscribed"}"#), Outcome::Subscribed);
+        assert_eq!(r(200, r#"{"status":"already_subscribed"}"#), Outcome::AlreadySubscribed);
+        assert_eq!(r(204, ""), Outcome::Subscribed);
+        assert_eq!(r(200, "<html>OK</html>"), Outcome::Subscribed);
+        assert_eq!(r(200, r#"{"status":"something_new"}"#), Outcome::Subscribed);
+    }
+
+    #[test]
+    fn conflict_means_already_subscribed() {
+        assert_eq!(r(409, ""), Outcome::AlreadySubscribed);
+    }
+
+    #[test]
+    fn field_errors_carry_field_and_plain_text_message() {
+        assert_eq!(
+            r(422, r#"{"error":{"field":"email","message":"This domain does not accept mail"}}"#),
+            Outcome::FieldError { field: FieldName::Email, message: "This domain does not accept mail".into() }
+        );
+        assert_eq!(
+            r(400, r#"{"error":{"field":"newsletters","message":"Unknown newsletter"}}"#),
+            Outcome::FieldError { field: FieldName::Newsletters, message: "Unknown newsletter".into() }
+        );
+    }
+
+    #[test]
+    fn html_in_a_server_message_stays_text() {
+        let out = r(422, r#"{"error":{"field":"email","message":"<b>bad</b>\u0000 <script>x</script>"}}"#);
+        assert_eq!(
+            out,
+            Outcome::FieldError { field: FieldName::Email, message: "<b>bad</b> <script>x</script>".into() }
+        );
+    }
+
+    #[test]
+    fn client_errors_without_a_usable_body_are_rejections() {
+        assert_eq!(r(400, "<html>Bad Request</html>"), Outcome::Rejected { status: 400, message: None });
+        assert_eq!(
+            r(422, r#"{"error":{"field":"captcha","message":"Solve the challenge"}}"#),
+            Outcome::Rejected { status: 422, message: Some("Solve the challenge".into()) }
+        );
+        assert_eq!(r(422, r#"{"error":{"field":"email","message":"  "}}"#), Outcome::Rejected { status: 422, message: None });
+        assert_eq!(r(404, "Not found"), Outcome::Rejected { status: 404, message: None });
+        assert_eq!(r(301, ""), Outcome::Rejected { status: 301, message: None });
+    }
+
+    #[test]
+    fn rate_limits_honour_retry_after_seconds() {
+        let out = interpret(&Response { status: 429, retry_after: Some(" 120 "), body: "" });
+        assert_eq!(out, Outcome::RateLimited { retry_after_secs: Some(120) });
+        let date = interpret(&Response { status: 429, retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT"), body: "" });
+        assert_eq!(date, Outcome::RateLimited { retry_after_secs: None });
+    }
+
+    #[test]
+    fn server_errors_map_to_the_failure_panel() {
+        assert_eq!(r(500, "<html>Internal</html>"), Outcome::ServerError { status: 500 });
+        assert_eq!(r(503, ""), Outcome::ServerError { status: 503 });
+    }
+
+    #[test]
+    fn long_server_messages_are_cut_on_a_character_boundary() {
+        let long = "ї".repeat(400);
+        let body = format!(r#"{{"error":{{"field":"email","message":"{long}"}}}}"#);
+        match r(422, &body) {
+            Outcome::FieldError { message, .. } => {
+                assert_eq!(message.chars().count(), MAX_SERVER_MESSAGE_CHARS + 1);
+                assert!(message.ends_with('…'));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

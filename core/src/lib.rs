@@ -1,0 +1,16 @@
+//! Pure logic of the Letterbox signup widget.
+//!
+//! Everything here compiles and is tested natively with plain `cargo test`: no web-sys, no Leptos.
+//! The widget (`letterbox`, in `src/`) renders the state these types describe and performs the I/O
+//! they ask for; the reference receiver uses the same email rule on the server.
+//!
+//! Data flows one way: [`config`] (from the host element) → [`submission`] state → on submit,
+//! [`contract`] builds the request → the widget's transport sends it → [`contract`] interprets the
+//! response into an [`submission::Outcome`] → [`submission::transition`] → the view.
+
+pub mod config;
+pub mod contract;
+pub mod email;
+pub mod messages;
+pub mod submission;
+pub mod suggest;

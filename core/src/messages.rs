@@ -1,0 +1,465 @@
+//! Message catalogues: every word the widget shows, in English and Ukrainian, and the site's
+//! overrides of them.
+//!
+//! Wording follows the design guide: say what to do ("Enter your email address"), no "please",
+//! "sorry", "valid/invalid" or "this field is required". Summary and inline errors use the same
+//! entry. Placeholders are written `{name}` and filled by [`Catalogue::format`].
+
+use std::collections::BTreeMap;
+
+use crate::email::EmailError;
+
+/// A language the widget has a catalogue for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// English (the fallback).
+    #[default]
+    En,
+    /// Ukrainian.
+    Uk,
+}
+
+impl Lang {
+    /// Every supported language.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Uk];
+
+    /// The language for a BCP 47 tag such as `uk`, `uk-UA` or `en-GB`, by its primary subtag;
+    /// `None` for a language without a catalogue.
+    ///
+    /// ```
+    /// use letterbox_core::messages::Lang;
+    /// assert_eq!(Lang::from_tag("uk-UA"), Some(Lang::Uk));
+    /// assert_eq!(Lang::from_tag("de"), None);
+    /// ```
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+        match primary.to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "uk" => Some(Lang::Uk),
+            _ => None,
+        }
+    }
+
+    /// The BCP 47 tag sent as the submission's `locale`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Uk => "uk",
+        }
+    }
+}
+
+macro_rules! keys {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, en: $en:literal, uk: $uk:literal; )*) => {
+        /// One entry of the catalogue. Its [`Key::name`] is what a site writes in `texts` to
+        /// override it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Key {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Key {
+            /// Every key, in catalogue order.
+            pub const ALL: &'static [Key] = &[$(Key::$variant),*];
+
+            /// The snake_case name used in a config's `texts` object.
+            pub fn name(self) -> &'static str {
+                match self { $(Key::$variant => $name,)* }
+            }
+
+            /// The key with this `texts` name.
+            pub fn from_name(name: &str) -> Option<Key> {
+                match name { $($name => Some(Key::$variant),)* _ => None }
+            }
+
+            /// The built-in text in `lang`.
+            pub fn default_text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Key::$variant, Lang::En) => $en, (Key::$variant, Lang::Uk) => $uk,)*
+                }
+            }
+        }
+    };
+}
+
+keys! {
+    /// Legend of the newsletter fieldset.
+    Legend = "legend",
+        en: "Choose your newsletters",
+        uk: "Оберіть розсилки";
+    /// Hint under the legend.
+    LegendHint = "legend_hint",
+        en: "Select all that you want.",
+        uk: "Позначте всі, які хочете отримувати.";
+    /// Label of the email field.
+    EmailLabel = "email_label",
+        en: "Email address",
+        uk: "Електронна пошта";
+    /// Hint of the email field when several newsletters are offered.
+    EmailHint = "email_hint",
+        en: "We’ll only use this to send you the newsletters you choose.",
+        uk: "Ми використаємо її лише для того, щоб надсилати вам обрані розсилки.";
+    /// Hint of the email field when one newsletter is offered; `{newsletter}` is its name.
+    EmailHintSingle = "email_hint_single",
+        en: "We’ll only use this to send you {newsletter}.",
+        uk: "Ми використаємо її лише для того, щоб надсилати вам «{newsletter}».";
+    /// The submit button.
+    Submit = "submit",
+        en: "Subscribe",
+        uk: "Підписатися";
+    /// Announced while a signup is being sent.
+    Sending = "sending",
+        en: "Sending your signup…",
+        uk: "Надсилаємо вашу підписку…";
+    /// Heading of the error summary.
+    ErrorSummaryTitle = "error_summary_title",
+        en: "There is a problem",
+        uk: "Виникла проблема";
+    /// Visually hidden prefix of each inline error, read by screen readers.
+    ErrorPrefix = "error_prefix",
+        en: "Error:",
+        uk: "Помилка:";
+    /// Nothing was entered.
+    EmailEmpty = "email_empty",
+        en: "Enter your email address",
+        uk: "Введіть адресу електронної пошти";
+    /// No `@`.
+    EmailMissingAt = "email_missing_at",
+        en: "Enter an email address with an @, like name@example.com",
+        uk: "Введіть адресу електронної пошти із символом @, наприклад name@example.com";
+    /// More than one `@`.
+    EmailMultipleAt = "email_multiple_at",
+        en: "Enter an email address with only one @, like name@example.com",
+        uk: "Введіть адресу електронної пошти лише з одним символом @, наприклад name@example.com";
+    /// Nothing before the `@`.
+    EmailLocalPartEmpty = "email_local_part_empty",
+        en: "Enter the part of your email address before the @, like name@example.com",
+        uk: "Введіть частину адреси перед @, наприклад name@example.com";
+    /// More than 64 characters before the `@`.
+    EmailLocalPartTooLong = "email_local_part_too_long",
+        en: "Enter 64 characters or fewer before the @",
+        uk: "Введіть не більше ніж 64 символи перед @";
+    /// Characters or dots that cannot stand before the `@`.
+    EmailLocalPartInvalid = "email_local_part_invalid",
+        en: "Enter the part before the @ without spaces or accented letters, and without a dot at its start or end or two dots in a row",
+        uk: "Введіть частину перед @ без пробілів і літер кирилиці чи з діакритикою, без крапки на початку чи в кінці та без двох крапок поспіль";
+    /// Nothing after the `@`.
+    EmailDomainEmpty = "email_domain_empty",
+        en: "Enter the part of your email address after the @, like example.com",
+        uk: "Введіть частину адреси після @, наприклад example.com";
+    /// A single-label domain.
+    EmailDomainIncomplete = "email_domain_incomplete",
+        en: "Enter the full domain after the @, like example.com",
+        uk: "Введіть повний домен після @, наприклад example.com";
+    /// A malformed domain.
+    EmailDomainInvalid = "email_domain_invalid",
+        en: "Enter the part after the @ in the correct format, like example.com",
+        uk: "Введіть частину після @ у правильному форматі, наприклад example.com";
+    /// The whole address is too long.
+    EmailTooLong = "email_too_long",
+        en: "Enter an email address of 254 characters or fewer",
+        uk: "Введіть адресу електронної пошти довжиною не більше ніж 254 символи";
+    /// No newsletter was chosen.
+    NewslettersNone = "newsletters_none",
+        en: "Select at least one newsletter",
+        uk: "Оберіть принаймні одну розсилку";
+    /// A typo suggestion; `{email}` is the suggested address.
+    SuggestionText = "suggestion_text",
+        en: "Did you mean {email}?",
+        uk: "Можливо, ви мали на увазі {email}?";
+    /// The button that applies a suggestion; `{email}` is the suggested address.
+    SuggestionApply = "suggestion_apply",
+        en: "Use {email}",
+        uk: "Використати {email}";
+    /// Success heading when the reader must confirm by email.
+    PendingTitle = "pending_title",
+        en: "Check your inbox",
+        uk: "Перевірте свою пошту";
+    /// Success text when the reader must confirm; `{email}`, `{newsletters}`.
+    PendingBody = "pending_body",
+        en: "We’ve sent an email to {email}. Open the link in it to confirm your subscription to {newsletters}.",
+        uk: "Ми надіслали лист на {email}. Відкрийте посилання в ньому, щоб підтвердити підписку на {newsletters}.";
+    /// Success heading when the subscription is active.
+    SubscribedTitle = "subscribed_title",
+        en: "You’re subscribed",
+        uk: "Ви підписалися";
+    /// Success text when the subscription is active; `{email}`, `{newsletters}`.
+    SubscribedBody = "subscribed_body",
+        en: "We’ll send {newsletters} to {email}.",
+        uk: "Ми надсилатимемо {newsletters} на {email}.";
+    /// Heading when the address was already subscribed.
+    AlreadyTitle = "already_title",
+        en: "You were already subscribed",
+        uk: "Ви вже були підписані";
+    /// Text when the address was already subscribed; `{email}`, `{newsletters}`.
+    AlreadyBody = "already_body",
+        en: "{email} already gets {newsletters}. You do not need to do anything else.",
+        uk: "На {email} уже надходять {newsletters}. Більше нічого робити не потрібно.";
+    /// Heading of the failure panel.
+    FailureTitle = "failure_title",
+        en: "Your signup was not sent",
+        uk: "Вашу підписку не надіслано";
+    /// The endpoint could not be reached.
+    FailureNetwork = "failure_network",
+        en: "We could not reach the newsletter service. Check your internet connection, then try again.",
+        uk: "Не вдалося зв’язатися із сервісом розсилок. Перевірте підключення до інтернету й спробуйте ще раз.";
+    /// The endpoint took longer than the timeout.
+    FailureTimeout = "failure_timeout",
+        en: "The newsletter service took too long to answer. Try again in a moment.",
+        uk: "Сервіс розсилок не відповів вчасно. Спробуйте ще раз за хвилину.";
+    /// The endpoint answered with a server error.
+    FailureServer = "failure_server",
+        en: "The newsletter service has a problem at the moment. Try again in a few minutes.",
+        uk: "Сервіс розсилок зараз має проблему. Спробуйте ще раз за кілька хвилин.";
+    /// Too many attempts; `{seconds}` is the wait the server asked for.
+    FailureRateLimited = "failure_rate_limited",
+        en: "Too many signups were sent from here. Try again in {seconds} seconds.",
+        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз через {seconds} с.";
+    /// Too many attempts, no wait given.
+    FailureRateLimitedNoWait = "failure_rate_limited_no_wait",
+        en: "Too many signups were sent from here. Try again in a few minutes.",
+        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз за кілька хвилин.";
+    /// The endpoint refused the signup in a way the reader cannot fix (e.g. 403, 404).
+    FailureRejected = "failure_rejected",
+        en: "The newsletter service did not accept this signup. Try again later.",
+        uk: "Сервіс розсилок не прийняв цю підписку. Спробуйте пізніше.";
+    /// The retry button on the failure panel.
+    TryAgain = "try_again",
+        en: "Try again",
+        uk: "Спробувати ще раз";
+    /// Heading shown instead of the form when the slot's configuration is broken.
+    ConfigErrorTitle = "config_error_title",
+        en: "This signup form is not available",
+        uk: "Ця форма підписки недоступна";
+    /// The word joining the last two items of a list ("A, B and C").
+    ListAnd = "list_and",
+        en: "and",
+        uk: "та";
+}
+
+impl Key {
+    /// The catalogue entry for an email rule error.
+    pub fn for_email_error(error: EmailError) -> Key {
+        match error {
+            EmailError::Empty => Key::EmailEmpty,
+            EmailError::MissingAt => Key::EmailMissingAt,
+            EmailError::MultipleAt => Key::EmailMultipleAt,
+            EmailError::LocalPartEmpty => Key::EmailLocalPartEmpty,
+            EmailError::LocalPartTooLong => Key::EmailLocalPartTooLong,
+            EmailError::LocalPartInvalid => Key::EmailLocalPartInvalid,
+            EmailError::DomainEmpty => Key::EmailDomainEmpty,
+            EmailError::DomainIncomplete => Key::EmailDomainIncomplete,
+            EmailError::DomainInvalid => Key::EmailDomainInvalid,
+            EmailError::TooLong => Key::EmailTooLong,
+        }
+    }
+}
+
+/// The texts of one widget instance: a language plus the site's overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalogue {
+    lang: Lang,
+    overrides: BTreeMap<Key, String>,
+}
+
+impl Catalogue {
+    /// A catalogue in `lang` with the site's `overrides`.
+    pub fn new(lang: Lang, overrides: BTreeMap<Key, String>) -> Catalogue {
+        Catalogue { lang, overrides }
+    }
+
+    /// The language of the built-in texts.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The text for `key`: the site's override if it gave one, else the built-in text.
+    ///
+    /// ```
+    /// use letterbox_core::messages::{Catalogue, Key, Lang};
+    /// let uk = Catalogue::new(Lang::Uk, Default::default());
+    /// assert_eq!(uk.text(Key::Submit), "Підписатися");
+    /// ```
+    pub fn text(&self, key: Key) -> &str {
+        self.overrides
+            .get(&key)
+            .map(String::as_str)
+            .unwrap_or_else(|| key.default_text(self.lang))
+    }
+
+    /// The text for `key` with each `{name}` replaced by its value from `args`. Unknown
+    /// placeholders are left as they are; values are inserted verbatim (the view renders text,
+    /// never HTML).
+    ///
+    /// ```
+    /// use letterbox_core::messages::{Catalogue, Key, Lang};
+    /// let en = Catalogue::new(Lang::En, Default::default());
+    /// assert_eq!(
+    ///     en.format(Key::SuggestionText, &[("email", "jane@gmail.com")]),
+    ///     "Did you mean jane@gmail.com?"
+    /// );
+    /// ```
+    pub fn format(&self, key: Key, args: &[(&str, &str)]) -> String {
+        let template = self.text(key);
+        let mut out = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}') {
+                Some(close) => {
+                    let name = &after[..close];
+                    match args.iter().find(|(n, _)| *n == name) {
+                        Some((_, value)) => out.push_str(value),
+                        None => {
+                            out.push('{');
+                            out.push_str(name);
+                            out.push('}');
+                        }
+                    }
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Joins names as a reader would say them: "A", "A and B", "A, B and C".
+    pub fn join_list<S: AsRef<str>>(&self, items: &[S]) -> String {
+        let and = self.text(Key::ListAnd);
+        match items {
+            [] => String::new(),
+            [one] => one.as_ref().to_owned(),
+            [init @ .., last] => {
+                let head: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+                format!("{} {and} {}", head.join(", "), last.as_ref())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_distinct_name_and_text_in_every_language() {
+        let mut names = std::collections::BTreeSet::new();
+        for &key in Key::ALL {
+            assert!(names.insert(key.name()), "duplicate name {}", key.name());
+            assert_eq!(Key::from_name(key.name()), Some(key));
+            for lang in Lang::ALL {
+                assert!(!key.default_text(lang).trim().is_empty(), "{key:?} {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ukrainian_differs_from_english_for_every_reader_facing_text() {
+        for &key in Key::ALL {
+            assert_ne!(
+                key.default_text(Lang::En),
+                key.default_text(Lang::Uk),
+                "{key:?} is untranslated"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_are_the_same_in_both_languages() {
+        fn placeholders(s: &str) -> Vec<&str> {
+            let mut v: Vec<&str> = s
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(n, _)| n))
+                .collect();
+            v.sort_unstable();
+            v
+        }
+        for &key in Key::ALL {
+            assert_eq!(
+                placeholders(key.default_text(Lang::En)),
+                placeholders(key.default_text(Lang::Uk)),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wording_avoids_the_words_the_design_guide_rules_out() {
+        let banned = ["please", "sorry", "valid", "oops", "required"];
+        for &key in Key::ALL {
+            let text = key.default_text(Lang::En).to_lowercase();
+            for word in banned {
+                assert!(!text.contains(word), "{key:?} says {word:?}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_email_error_has_its_own_message() {
+        use EmailError::*;
+        let errors = [
+            Empty,
+            MissingAt,
+            MultipleAt,
+            LocalPartEmpty,
+            LocalPartTooLong,
+            LocalPartInvalid,
+            DomainEmpty,
+            DomainIncomplete,
+            DomainInvalid,
+            TooLong,
+        ];
+        let keys: std::collections::BTreeSet<Key> =
+            errors.iter().map(|e| Key::for_email_error(*e)).collect();
+        assert_eq!(keys.len(), errors.len());
+    }
+
+    #[test]
+    fn overrides_replace_only_their_own_entry() {
+        let mut o = BTreeMap::new();
+        o.insert(Key::Submit, "Sign me up".to_owned());
+        let c = Catalogue::new(Lang::En, o);
+        assert_eq!(c.text(Key::Submit), "Sign me up");
+        assert_eq!(c.text(Key::EmailLabel), "Email address");
+    }
+
+    #[test]
+    fn format_fills_known_placeholders_and_keeps_unknown_ones() {
+        let c = Catalogue::new(Lang::En, BTreeMap::new());
+        assert_eq!(
+            c.format(Key::SubscribedBody, &[("email", "a@b.co")]),
+            "We’ll send {newsletters} to a@b.co."
+        );
+        let mut o = BTreeMap::new();
+        o.insert(Key::Submit, "Go {unclosed".to_owned());
+        let c = Catalogue::new(Lang::En, o);
+        assert_eq!(c.format(Key::Submit, &[]), "Go {unclosed");
+    }
+
+    #[test]
+    fn lists_are_joined_as_a_reader_would_say_them() {
+        let en = Catalogue::new(Lang::En, BTreeMap::new());
+        let uk = Catalogue::new(Lang::Uk, BTreeMap::new());
+        assert_eq!(en.join_list::<&str>(&[]), "");
+        assert_eq!(en.join_list(&["A"]), "A");
+        assert_eq!(en.join_list(&["A", "B"]), "A and B");
+        assert_eq!(en.join_list(&["A", "B", "C"]), "A, B and C");
+        assert_eq!(uk.join_list(&["А", "Б"]), "А та Б");
+    }
+
+    #[test]
+    fn language_tags_resolve_by_primary_subtag() {
+        assert_eq!(Lang::from_tag("en-GB"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("UK"), Some(Lang::Uk));
+        assert_eq!(Lang::from_tag("uk_UA"), Some(Lang::Uk));
+        assert_eq!(Lang::from_tag(""), None);
+        assert_eq!(Lang::from_tag("ru"), None);
+    }
+}

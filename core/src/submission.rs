@@ -1,0 +1,578 @@
+//! The submission state machine: one [`Status`], one [`transition`] function.
+//!
+//! The widget keeps a [`State`] per slot, feeds every reader action and every transport result in as
+//! an [`Event`], renders the new state, and performs the returned [`Effect`]s (send a request, move
+//! focus). All rules live here: when to validate, which errors to show, when a second submit is
+//! ignored, which idempotency key a retry reuses.
+//!
+//! ```
+//! use letterbox_core::config::{Config, HostInput};
+//! use letterbox_core::email::Uts46;
+//! use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
+//! let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
+//! let config = Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap();
+//! let ctx = Context { config: &config, idn: &Uts46, page: "https://news.example/", slot: "0" };
+//! let state = State::new(&config);
+//! let (state, _) = transition(state, Event::EmailEdited("jane@example.com".into()), &ctx);
+//! let (state, effects) = transition(state, Event::Submitted { fresh_key: "k1".into() }, &ctx);
+//! assert_eq!(state.status, Status::Submitting);
+//! assert!(matches!(&effects[0], Effect::Send(a) if a.key == "k1"));
+//! ```
+
+use std::collections::BTreeSet;
+
+use crate::config::Config;
+use crate::contract::{SignupRequest, Source};
+use crate::email::{parse_email, DomainToAscii, EmailError};
+use crate::suggest::{suggest, Suggestion};
+
+/// A form field the endpoint can report an error on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldName {
+    /// The email field.
+    Email,
+    /// The newsletter choice.
+    Newsletters,
+}
+
+/// Every way a submission can end, normalised from whatever the endpoint or network did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The subscription is active.
+    Subscribed,
+    /// The reader must confirm through an email.
+    PendingConfirmation,
+    /// The address was already subscribed.
+    AlreadySubscribed,
+    /// The endpoint refused a field, with a message to show as text.
+    FieldError {
+        /// Which field.
+        field: FieldName,
+        /// What to show, already cleaned by [`crate::contract::clean_server_text`].
+        message: String,
+    },
+    /// Too many attempts; the server's wait, if it gave one.
+    RateLimited {
+        /// `Retry-After` in seconds.
+        retry_after_secs: Option<u32>,
+    },
+    /// A 5xx answer.
+    ServerError {
+        /// The status code.
+        status: u16,
+    },
+    /// Any other non-success answer the reader cannot fix by editing a field.
+    Rejected {
+        /// The status code.
+        status: u16,
+        /// The server's explanation, if it gave a usable one.
+        message: Option<String>,
+    },
+    /// The request never got an answer (offline, DNS, CORS, connection reset).
+    NetworkError,
+    /// No answer within [`crate::contract::TIMEOUT_MS`].
+    Timeout,
+}
+
+/// A problem with the email field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailProblem {
+    /// The address broke the email rule.
+    Rule(EmailError),
+    /// The endpoint refused it with this message.
+    Server(String),
+}
+
+/// A problem with the newsletter choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewsletterProblem {
+    /// Several newsletters are offered and none is chosen.
+    NoneChosen,
+    /// The endpoint refused the choice with this message.
+    Server(String),
+}
+
+/// The errors currently shown, one slot per field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Errors {
+    /// The email field's error.
+    pub email: Option<EmailProblem>,
+    /// The newsletter fieldset's error.
+    pub newsletters: Option<NewsletterProblem>,
+}
+
+impl Errors {
+    /// True when no field is in error.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.newsletters.is_none()
+    }
+}
+
+/// How a successful submission ended; each has its own copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    /// "You're subscribed".
+    Subscribed,
+    /// "Check your inbox".
+    PendingConfirmation,
+    /// "You were already subscribed".
+    AlreadySubscribed,
+}
+
+/// Why a submission failed in a way the reader cannot fix by editing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// No answer.
+    Network,
+    /// No answer in time.
+    Timeout,
+    /// A 5xx answer.
+    Server,
+    /// 429, with the server's wait in seconds if given.
+    RateLimited(Option<u32>),
+    /// Another refusal, with the server's message if it gave one.
+    Rejected(Option<String>),
+}
+
+/// The one status of a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The form is shown and waits for the reader.
+    Editing,
+    /// A request is in flight; further submits are ignored.
+    Submitting,
+    /// The form is replaced by a success panel.
+    Succeeded(Success),
+    /// The form is shown with a failure panel and "Try again".
+    Failed(Failure),
+}
+
+/// One submission as sent: the request and its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// What is sent.
+    pub request: SignupRequest,
+    /// The `Idempotency-Key`, the same on every retry of the same submission.
+    pub key: String,
+}
+
+/// Everything a slot shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// Where the slot is in its life.
+    pub status: Status,
+    /// The email field's text, exactly as typed (never cleared).
+    pub email: String,
+    /// The ids of the chosen newsletters.
+    pub chosen: BTreeSet<String>,
+    /// The field errors shown.
+    pub errors: Errors,
+    /// A typo suggestion for the address, if one applies.
+    pub suggestion: Option<Suggestion>,
+    /// The latest submission sent, if any.
+    pub attempt: Option<Attempt>,
+}
+
+/// Something that happened: a reader action or a transport result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The reader changed the email text (typing, pasting, autofill).
+    EmailEdited(String),
+    /// The reader left the email field: time to look for a typo.
+    EmailLeft,
+    /// The reader ticked or unticked a newsletter.
+    NewsletterToggled {
+        /// The newsletter's id.
+        id: String,
+        /// Whether it is now ticked.
+        checked: bool,
+    },
+    /// The reader applied the typo suggestion.
+    SuggestionAccepted,
+    /// The reader submitted (button, Enter, or "Try again"). `fresh_key` is a new random key the
+    /// widget made; it is used only if this is a new submission, not a retry of the last one.
+    Submitted {
+        /// A new idempotency key.
+        fresh_key: String,
+    },
+    /// The transport finished the in-flight request.
+    Answered(Outcome),
+}
+
+/// Work the widget must do after a transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send this attempt to the endpoint, then feed the result back as [`Event::Answered`].
+    Send(Attempt),
+    /// Move focus to the error summary.
+    FocusErrorSummary,
+    /// Move focus to the heading of the success or failure panel.
+    FocusResult,
+}
+
+/// What the transition function needs besides the state and the event.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The slot's configuration.
+    pub config: &'a Config,
+    /// The IDN converter (browser URL parser in the widget, `idna` natively).
+    pub idn: &'a dyn DomainToAscii,
+    /// `location.href`.
+    pub page: &'a str,
+    /// The slot's id or index.
+    pub slot: &'a str,
+}
+
+impl State {
+    /// The first state of a slot: nothing typed; newsletters the site marked `checked` chosen;
+    /// a single newsletter always chosen.
+    pub fn new(config: &Config) -> State {
+        let chosen = config
+            .newsletters
+            .iter()
+            .filter(|n| n.checked || config.is_single())
+            .map(|n| n.id.clone())
+            .collect();
+        State {
+            status: Status::Editing,
+            email: String::new(),
+            chosen,
+            errors: Errors::default(),
+            suggestion: None,
+            attempt: None,
+        }
+    }
+}
+
+/// Moves a slot from one state to the next.
+pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, Vec<Effect>) {
+    if matches!(state.status, Status::Succeeded(_)) {
+        return (state, Vec::new());
+    }
+    let mut effects = Vec::new();
+    match event {
+        Event::EmailEdited(text) => {
+            if text != state.email {
+                state.email = text;
+                state.errors.email = None;
+                state.suggestion = None;
+            }
+        }
+        Event::EmailLeft => {
+            state.suggestion = suggest(state.email.trim());
+        }
+        Event::SuggestionAccepted => {
+            if let Some(s) = state.suggestion.take() {
+                state.email = s.full;
+                state.errors.email = None;
+            }
+        }
+        Event::NewsletterToggled { id, checked } => {
+            if ctx.config.newsletters.iter().any(|n| n.id == id) && !ctx.config.is_single() {
+                if checked {
+                    state.chosen.insert(id);
+                } else {
+                    state.chosen.remove(&id);
+                }
+                state.errors.newsletters = None;
+            }
+        }
+        Event::Submitted { fresh_key } => {
+            if state.status == Status::Submitting {
+                return (state, effects);
+            }
+            let email = parse_email(&state.email, ctx.idn);
+            state.errors.email = email.as_ref().err().map(|e| EmailProblem::Rule(*e));
+            state.errors.newsletters = state.chosen.is_empty().then_some(NewsletterProblem::NoneChosen);
+            match email {
+                Ok(email) if state.errors.is_empty() => {
+                    let request = SignupRequest {
+                        email: email.as_str().to_owned(),
+                        newsletters: ctx
+                            .config
+                            .newsletters
+                            .iter()
+                            .filter(|n| state.chosen.contains(&n.id))
+                            .map(|n| n.id.clone())
+                            .collect(),
+                        locale: ctx.config.texts.lang().tag().to_owned(),
+                        source: Source { page: ctx.page.to_owned(), slot: ctx.slot.to_owned() },
+                    };
+                    let key = match &state.attempt {
+                        Some(last) if last.request == request => last.key.clone(),
+                        _ => fresh_key,
+                    };
+                    let attempt = Attempt { request, key };
+                    state.attempt = Some(attempt.clone());
+                    state.status = Status::Submitting;
+                    effects.push(Effect::Send(attempt));
+                }
+                _ => {
+                    state.status = Status::Editing;
+                    effects.push(Effect::FocusErrorSummary);
+                }
+            }
+        }
+        Event::Answered(outcome) => {
+            if state.status != Status::Submitting {
+                return (state, effects);
+            }
+            let (status, effect) = match outcome {
+                Outcome::Subscribed => (Status::Succeeded(Success::Subscribed), Effect::FocusResult),
+                Outcome::PendingConfirmation => {
+                    (Status::Succeeded(Success::PendingConfirmation), Effect::FocusResult)
+                }
+                Outcome::AlreadySubscribed => (Status::Succeeded(Success::AlreadySubscribed), Effect::FocusResult),
+                Outcome::FieldError { field: FieldName::Email, message } => {
+                    state.errors.email = Some(EmailProblem::Server(message));
+                    (Status::Editing, Effect::FocusErrorSummary)
+                }
+                Outcome::FieldError { field: FieldName::Newsletters, message } => {
+                    state.errors.newsletters = Some(NewsletterProblem::Server(message));
+                    (Status::Editing, Effect::FocusErrorSummary)
+                }
+                Outcome::RateLimited { retry_after_secs } => {
+                    (Status::Failed(Failure::RateLimited(retry_after_secs)), Effect::FocusResult)
+                }
+                Outcome::ServerError { .. } => (Status::Failed(Failure::Server), Effect::FocusResult),
+                Outcome::Rejected { message, .. } => (Status::Failed(Failure::Rejected(message)), Effect::FocusResult),
+                Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
+                Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
+            };
+            state.status = status;
+            effects.push(effect);
+        }
+    }
+    (state, effects)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::config::HostInput;
+    use crate::email::Uts46;
+
+    const FIVE: &str = r#"{"endpoint": "/s", "lang": "uk", "newsletters": [
+        {"id": "daily", "name": "Daily"}, {"id": "explainer", "name": "Explainer"},
+        {"id": "culture", "name": "Culture", "checked": true}, {"id": "alerts", "name": "Alerts"},
+        {"id": "uk", "name": "UK"}]}"#;
+    const ONE: &str = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
+
+    fn config(json: &str) -> Config {
+        Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap()
+    }
+
+    fn run(config: &Config, events: Vec<Event>) -> (State, Vec<Effect>) {
+        let ctx = Context { config, idn: &Uts46, page: "https://news.example/article", slot: "footer" };
+        let mut state = State::new(config);
+        let mut last = Vec::new();
+        for e in events {
+            let (s, fx) = transition(state, e, &ctx);
+            state = s;
+            last = fx;
+        }
+        (state, last)
+    }
+
+    fn submit(key: &str) -> Event {
+        Event::Submitted { fresh_key: key.into() }
+    }
+
+    #[test]
+    fn starts_with_only_the_sites_checked_newsletters_chosen() {
+        let s = State::new(&config(FIVE));
+        assert_eq!(s.chosen.iter().collect::<Vec<_>>(), ["culture"]);
+        assert_eq!(State::new(&config(ONE)).chosen.iter().collect::<Vec<_>>(), ["daily"]);
+    }
+
+    #[test]
+    fn empty_submit_shows_email_and_newsletter_errors_and_focuses_the_summary() {
+        let c = config(FIVE);
+        let (s, fx) = run(&c, vec![Event::NewsletterToggled { id: "culture".into(), checked: false }, submit("k")]);
+        assert_eq!(s.status, Status::Editing);
+        assert_eq!(s.errors.email, Some(EmailProblem::Rule(EmailError::Empty)));
+        assert_eq!(s.errors.newsletters, Some(NewsletterProblem::NoneChosen));
+        assert_eq!(fx, vec![Effect::FocusErrorSummary]);
+    }
+
+    #[test]
+    fn editing_a_field_clears_only_its_own_error() {
+        let c = config(FIVE);
+        let (s, _) = run(
+            &c,
+            vec![
+                Event::NewsletterToggled { id: "culture".into(), checked: false },
+                submit("k"),
+                Event::EmailEdited("j".into()),
+            ],
+        );
+        assert_eq!(s.errors.email, None);
+        assert_eq!(s.errors.newsletters, Some(NewsletterProblem::NoneChosen));
+        let (s, _) = run(
+            &c,
+            vec![
+                Event::NewsletterToggled { id: "culture".into(), checked: false },
+                submit("k"),
+                Event::NewsletterToggled { id: "daily".into(), checked: true },
+            ],
+        );
+        assert_eq!(s.errors.newsletters, None);
+        assert!(s.errors.email.is_some());
+    }
+
+    #[test]
+    fn valid_submit_sends_the_normalised_request_in_config_order() {
+        let c = config(FIVE);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("  Jane@MÜNCHEN.de ".into()),
+                Event::NewsletterToggled { id: "alerts".into(), checked: true },
+                Event::NewsletterToggled { id: "daily".into(), checked: true },
+                submit("key-1"),
+            ],
+        );
+        assert_eq!(s.status, Status::Submitting);
+        assert_eq!(s.email, "  Jane@MÜNCHEN.de ", "what the reader typed is kept");
+        let Effect::Send(a) = &fx[0] else { panic!("{fx:?}") };
+        assert_eq!(a.key, "key-1");
+        assert_eq!(a.request.email, "Jane@xn--mnchen-3ya.de");
+        assert_eq!(a.request.newsletters, ["daily", "culture", "alerts"]);
+        assert_eq!(a.request.locale, "uk");
+        assert_eq!(a.request.source, Source { page: "https://news.example/article".into(), slot: "footer".into() });
+    }
+
+    #[test]
+    fn a_second_submit_while_one_is_in_flight_is_ignored() {
+        let c = config(ONE);
+        let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k1"), submit("k2")]);
+        assert_eq!(s.status, Status::Submitting);
+        assert!(fx.is_empty());
+        assert_eq!(s.attempt.map(|a| a.key), Some("k1".into()));
+    }
+
+    #[test]
+    fn success_outcomes_replace_the_form_and_focus_the_result() {
+        let c = config(ONE);
+        for (outcome, success) in [
+            (Outcome::Subscribed, Success::Subscribed),
+            (Outcome::PendingConfirmation, Success::PendingConfirmation),
+            (Outcome::AlreadySubscribed, Success::AlreadySubscribed),
+        ] {
+            let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(outcome)]);
+            assert_eq!(s.status, Status::Succeeded(success));
+            assert_eq!(fx, vec![Effect::FocusResult]);
+        }
+    }
+
+    #[test]
+    fn nothing_changes_after_success() {
+        let c = config(ONE);
+        let (s, fx) = run(
+            &c,
+            vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(Outcome::Subscribed), submit("k2")],
+        );
+        assert_eq!(s.status, Status::Succeeded(Success::Subscribed));
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn try_again_after_a_failure_reuses_the_idempotency_key() {
+        let c = config(ONE);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                Event::Answered(Outcome::ServerError { status: 503 }),
+                submit("k2"),
+            ],
+        );
+        assert_eq!(s.status, Status::Submitting);
+        assert!(matches!(&fx[0], Effect::Send(a) if a.key == "k1"));
+    }
+
+    #[test]
+    fn a_changed_submission_gets_a_new_key() {
+        let c = config(ONE);
+        let (_, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                Event::Answered(Outcome::NetworkError),
+                Event::EmailEdited("b@b.co".into()),
+                submit("k2"),
+            ],
+        );
+        assert!(matches!(&fx[0], Effect::Send(a) if a.key == "k2"));
+    }
+
+    #[test]
+    fn failures_keep_what_was_typed_and_show_the_failure_panel() {
+        let c = config(ONE);
+        for (outcome, failure) in [
+            (Outcome::NetworkError, Failure::Network),
+            (Outcome::Timeout, Failure::Timeout),
+            (Outcome::ServerError { status: 500 }, Failure::Server),
+            (Outcome::RateLimited { retry_after_secs: Some(30) }, Failure::RateLimited(Some(30))),
+            (Outcome::Rejected { status: 403, message: None }, Failure::Rejected(None)),
+        ] {
+            let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(outcome)]);
+            assert_eq!(s.status, Status::Failed(failure));
+            assert_eq!(s.email, "a@b.co");
+            assert_eq!(fx, vec![Effect::FocusResult]);
+        }
+    }
+
+    #[test]
+    fn server_field_errors_are_shown_on_their_field() {
+        let c = config(FIVE);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k"),
+                Event::Answered(Outcome::FieldError { field: FieldName::Email, message: "No mail here".into() }),
+            ],
+        );
+        assert_eq!(s.status, Status::Editing);
+        assert_eq!(s.errors.email, Some(EmailProblem::Server("No mail here".into())));
+        assert_eq!(fx, vec![Effect::FocusErrorSummary]);
+    }
+
+    #[test]
+    fn a_stale_answer_when_nothing_is_in_flight_is_ignored() {
+        let c = config(ONE);
+        let (s, fx) = run(&c, vec![Event::Answered(Outcome::Subscribed)]);
+        assert_eq!(s.status, Status::Editing);
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn the_single_newsletter_cannot_be_unchosen_and_unknown_ids_are_ignored() {
+        let c = config(ONE);
+        let (s, _) = run(&c, vec![Event::NewsletterToggled { id: "daily".into(), checked: false }]);
+        assert!(s.chosen.contains("daily"));
+        let c = config(FIVE);
+        let (s, _) = run(&c, vec![Event::NewsletterToggled { id: "nope".into(), checked: true }]);
+        assert!(!s.chosen.contains("nope"));
+    }
+
+    #[test]
+    fn suggestion_appears_on_leaving_the_field_and_applies_without_blocking() {
+        let c = config(ONE);
+        let (s, _) = run(&c, vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft]);
+        let suggestion = s.suggestion.clone().expect("a suggestion for gmial.com");
+        assert_eq!(suggestion.full, "jane@gmail.com");
+        let (s, _) = run(
+            &c,
+            vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft, Event::SuggestionAccepted],
+        );
+        assert_eq!(s.email, "jane@gmail.com");
+        assert_eq!(s.suggestion, None);
+        let (s, fx) = run(&c, vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft, submit("k")]);
+        assert_eq!(s.status, Status::Submitting, "a suggestion never blocks");
+        assert!(matches!(&fx[0], Effect::Send(a) if a.request.email == "jane@gmial.com"));
+    }
+}

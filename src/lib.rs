@@ -1,0 +1,28 @@
+//! Letterbox: the embeddable newsletter signup widget.
+//!
+//! This crate is only the browser side: Leptos components that render [`letterbox_core`] state
+//! ([`view`]), and the glue that reads host elements ([`host`]), converts internationalised
+//! domains with the platform URL parser ([`idn`]) and sends signups ([`transport`]). Every rule
+//! (validation, state transitions, request and response handling, texts) lives in
+//! `letterbox-core`, tested natively.
+//!
+//! On load, [`start`] mounts a widget into every `[data-letterbox]` element of the page.
+
+#[cfg(target_arch = "wasm32")]
+pub mod host;
+#[cfg(target_arch = "wasm32")]
+pub mod idn;
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod view;
+
+#[cfg(target_arch = "wasm32")]
+pub use host::{mount, mount_all};
+
+/// The wasm entry point: mounts every `[data-letterbox]` element once the document is parsed.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    host::mount_all_when_ready();
+}
