@@ -17,7 +17,9 @@ static NEXT_INSTANCE: AtomicU32 = AtomicU32::new(1);
 
 /// Mounts every `[data-letterbox]` element now, or when the document has been parsed.
 pub fn mount_all_when_ready() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if document.ready_state() == "loading" {
         let run = Closure::once_into_js(mount_all);
         let _ = document.add_event_listener_with_callback("DOMContentLoaded", run.unchecked_ref());
@@ -28,8 +30,12 @@ pub fn mount_all_when_ready() {
 
 /// Mounts a widget into every `[data-letterbox]` element not mounted yet.
 pub fn mount_all() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let Ok(hosts) = document.query_selector_all(HOST_SELECTOR) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(hosts) = document.query_selector_all(HOST_SELECTOR) else {
+        return;
+    };
     for i in 0..hosts.length() {
         if let Some(host) = hosts.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
             mount(&host);
@@ -53,7 +59,11 @@ pub fn mount(host: &HtmlElement) {
         .and_then(|s| s.text_content());
     let endpoint = host.get_attribute("data-endpoint");
     let lang = host.get_attribute("data-lang");
-    let nearest_lang = host.closest("[lang]").ok().flatten().and_then(|e| e.get_attribute("lang"));
+    let nearest_lang = host
+        .closest("[lang]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.get_attribute("lang"));
     let config = Config::from_host(&HostInput {
         json: json.as_deref(),
         endpoint: endpoint.as_deref(),
@@ -75,6 +85,8 @@ fn slot_name(host: &Element) -> String {
     let index = host
         .owner_document()
         .and_then(|d| d.query_selector_all(HOST_SELECTOR).ok())
-        .and_then(|all| (0..all.length()).find(|&i| all.item(i).is_some_and(|n| n.is_same_node(Some(host)))));
+        .and_then(|all| {
+            (0..all.length()).find(|&i| all.item(i).is_some_and(|n| n.is_same_node(Some(host))))
+        });
     index.map_or_else(|| "0".to_owned(), |i| i.to_string())
 }

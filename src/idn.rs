@@ -11,8 +11,10 @@ pub struct BrowserIdn;
 /// domain may contain. Such a domain is refused before it reaches the parser.
 fn has_url_delimiter(domain: &str) -> bool {
     domain.chars().any(|c| {
-        matches!(c, '/' | '\\' | '?' | '#' | '@' | ':' | '[' | ']' | '%' | '<' | '>' | '^' | '|')
-            || c.is_whitespace()
+        matches!(
+            c,
+            '/' | '\\' | '?' | '#' | '@' | ':' | '[' | ']' | '%' | '<' | '>' | '^' | '|'
+        ) || c.is_whitespace()
             || c.is_control()
     })
 }

@@ -15,7 +15,9 @@ use wasm_bindgen_futures::JsFuture;
 /// POSTs `attempt` as JSON to `endpoint` and returns the normalised outcome. Never panics:
 /// every failure is an [`Outcome`].
 pub async fn send(endpoint: &str, attempt: &Attempt) -> Outcome {
-    let Some(window) = web_sys::window() else { return Outcome::NetworkError };
+    let Some(window) = web_sys::window() else {
+        return Outcome::NetworkError;
+    };
     let controller = web_sys::AbortController::new().ok();
     let timed_out = Rc::new(Cell::new(false));
     let on_timeout = {
@@ -66,10 +68,22 @@ async fn fetch(
         init.set_signal(Some(&c.signal()));
     }
     let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(endpoint, &init)).await.ok()?.dyn_into().ok()?;
+        JsFuture::from(window.fetch_with_str_and_init(endpoint, &init))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
     let retry_after = response.headers().get("Retry-After").ok().flatten();
-    let body = JsFuture::from(response.text().ok()?).await.ok()?.as_string().unwrap_or_default();
-    Some(interpret(&Response { status: response.status(), retry_after: retry_after.as_deref(), body: &body }))
+    let body = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+        .unwrap_or_default();
+    Some(interpret(&Response {
+        status: response.status(),
+        retry_after: retry_after.as_deref(),
+        body: &body,
+    }))
 }
 
 /// A new random idempotency key (UUID v4 form) from `crypto.getRandomValues`, which, unlike
@@ -89,5 +103,12 @@ pub fn new_key() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }

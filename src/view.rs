@@ -13,7 +13,8 @@ use leptos::prelude::*;
 use letterbox_core::config::{Config, ConfigError};
 use letterbox_core::messages::{Catalogue, Key};
 use letterbox_core::submission::{
-    transition, Context, Effect, EmailProblem, Event, Failure, NewsletterProblem, State, Status, Success,
+    transition, Context, Effect, EmailProblem, Event, Failure, NewsletterProblem, State, Status,
+    Success,
 };
 use web_sys::HtmlElement;
 
@@ -25,13 +26,15 @@ use crate::transport;
 pub fn render(host: HtmlElement, config: Result<Config, ConfigError>, id: String, slot: String) {
     match config {
         Ok(config) => {
-            let handle = leptos::mount::mount_to(host, move || view! { <Widget config id slot_name=slot/> });
+            let handle =
+                leptos::mount::mount_to(host, move || view! { <Widget config id slot_name=slot/> });
             handle.forget();
         }
         Err(error) => {
             let lang = crate_lang_of(&host);
             let texts = Catalogue::new(lang, Default::default());
-            let handle = leptos::mount::mount_to(host, move || view! { <ConfigProblem texts error/> });
+            let handle =
+                leptos::mount::mount_to(host, move || view! { <ConfigProblem texts error/> });
             handle.forget();
         }
     }
@@ -39,7 +42,11 @@ pub fn render(host: HtmlElement, config: Result<Config, ConfigError>, id: String
 
 fn crate_lang_of(host: &HtmlElement) -> letterbox_core::messages::Lang {
     let data = host.get_attribute("data-lang");
-    let nearest = host.closest("[lang]").ok().flatten().and_then(|e| e.get_attribute("lang"));
+    let nearest = host
+        .closest("[lang]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.get_attribute("lang"));
     letterbox_core::config::resolve_lang(data.as_deref(), None, nearest.as_deref())
 }
 
@@ -68,11 +75,18 @@ struct Slot {
 
 impl Slot {
     fn dispatch(self, event: Event) {
-        let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let page = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
         let current = self.state.get_untracked();
         let (next, effects) = self.config.with_value(|config| {
             self.slot.with_value(|slot| {
-                let ctx = Context { config, idn: &BrowserIdn, page: &page, slot };
+                let ctx = Context {
+                    config,
+                    idn: &BrowserIdn,
+                    page: &page,
+                    slot,
+                };
                 transition(current, event, &ctx)
             })
         });
@@ -136,7 +150,11 @@ fn Widget(config: Config, id: String, slot_name: String) -> impl IntoView {
         first_checkbox: NodeRef::new(),
     };
     let succeeded = move || matches!(state.with(|st| st.status.clone()), Status::Succeeded(_));
-    let root_class = if single { "lb-root lb-root--single" } else { "lb-root" };
+    let root_class = if single {
+        "lb-root lb-root--single"
+    } else {
+        "lb-root"
+    };
 
     view! {
         <div class=root_class part="letterbox-root">
@@ -165,7 +183,12 @@ fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
 
     let email_hint = s.texts(|t| {
         if single {
-            s.config.with_value(|c| t.format(Key::EmailHintSingle, &[("newsletter", &c.newsletters[0].name)]))
+            s.config.with_value(|c| {
+                t.format(
+                    Key::EmailHintSingle,
+                    &[("newsletter", &c.newsletters[0].name)],
+                )
+            })
         } else {
             t.text(Key::EmailHint).to_owned()
         }
@@ -173,18 +196,33 @@ fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
 
     let describedby = {
         let (hint, error) = (email_hint_id.clone(), email_error_id.clone());
-        move || if email_error().is_some() { format!("{hint} {error}") } else { hint.clone() }
+        move || {
+            if email_error().is_some() {
+                format!("{hint} {error}")
+            } else {
+                hint.clone()
+            }
+        }
     };
     let news_describedby = {
         let (hint, error) = (news_hint_id.clone(), news_error_id.clone());
-        move || if news_error().is_some() { format!("{hint} {error}") } else { hint.clone() }
+        move || {
+            if news_error().is_some() {
+                format!("{hint} {error}")
+            } else {
+                hint.clone()
+            }
+        }
     };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        s.dispatch(Event::Submitted { fresh_key: transport::new_key() });
+        s.dispatch(Event::Submitted {
+            fresh_key: transport::new_key(),
+        });
     };
-    let on_email = move |ev: leptos::ev::Event| s.dispatch(Event::EmailEdited(event_target_value(&ev)));
+    let on_email =
+        move |ev: leptos::ev::Event| s.dispatch(Event::EmailEdited(event_target_value(&ev)));
 
     let summary = {
         let summary_title_id = summary_title_id.clone();
@@ -212,12 +250,16 @@ fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
     let failure = {
         let result_title_id = result_title_id.clone();
         move || {
-            let Status::Failed(failure) = state.with(|st| st.status.clone()) else { return None };
+            let Status::Failed(failure) = state.with(|st| st.status.clone()) else {
+                return None;
+            };
             let reason = s.texts(|t| match &failure {
                 Failure::Network => t.text(Key::FailureNetwork).to_owned(),
                 Failure::Timeout => t.text(Key::FailureTimeout).to_owned(),
                 Failure::Server => t.text(Key::FailureServer).to_owned(),
-                Failure::RateLimited(Some(secs)) => t.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())]),
+                Failure::RateLimited(Some(secs)) => {
+                    t.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())])
+                }
                 Failure::RateLimited(None) => t.text(Key::FailureRateLimitedNoWait).to_owned(),
                 Failure::Rejected(Some(message)) => message.clone(),
                 Failure::Rejected(None) => t.text(Key::FailureRejected).to_owned(),
@@ -302,7 +344,11 @@ fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
     };
 
     let status_text = move || {
-        if state.with(|st| st.status == Status::Submitting) { s.text(Key::Sending) } else { String::new() }
+        if state.with(|st| st.status == Status::Submitting) {
+            s.text(Key::Sending)
+        } else {
+            String::new()
+        }
     };
 
     view! {
@@ -345,10 +391,17 @@ fn SuccessPanel(s: Slot) -> impl IntoView {
             Status::Succeeded(kind) => kind,
             _ => Success::Subscribed,
         };
-        let (email, ids) =
-            st.attempt.as_ref().map(|a| (a.request.email.clone(), a.request.newsletters.clone())).unwrap_or_default();
+        let (email, ids) = st
+            .attempt
+            .as_ref()
+            .map(|a| (a.request.email.clone(), a.request.newsletters.clone()))
+            .unwrap_or_default();
         let names: Vec<String> = s.config.with_value(|c| {
-            c.newsletters.iter().filter(|n| ids.contains(&n.id)).map(|n| n.name.clone()).collect()
+            c.newsletters
+                .iter()
+                .filter(|n| ids.contains(&n.id))
+                .map(|n| n.name.clone())
+                .collect()
         });
         (success, email, names)
     });
@@ -357,7 +410,12 @@ fn SuccessPanel(s: Slot) -> impl IntoView {
         Success::Subscribed => (Key::SubscribedTitle, Key::SubscribedBody),
         Success::AlreadySubscribed => (Key::AlreadyTitle, Key::AlreadyBody),
     };
-    let body = s.texts(|t| t.format(body, &[("email", &email), ("newsletters", &t.join_list(&names))]));
+    let body = s.texts(|t| {
+        t.format(
+            body,
+            &[("email", &email), ("newsletters", &t.join_list(&names))],
+        )
+    });
     let kind = match success {
         Success::PendingConfirmation => "pending",
         Success::Subscribed => "subscribed",

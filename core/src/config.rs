@@ -138,7 +138,9 @@ impl Config {
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
         let raw: RawConfig = match input.json.map(str::trim) {
             Some(json) if !json.is_empty() => {
-                serde_json::from_str(json).map_err(|e| ConfigError::Json { message: e.to_string() })?
+                serde_json::from_str(json).map_err(|e| ConfigError::Json {
+                    message: e.to_string(),
+                })?
             }
             _ => RawConfig::default(),
         };
@@ -169,7 +171,10 @@ impl Config {
                 return Err(ConfigError::EmptyNewsletterField { index, field: "id" });
             }
             if n.name.is_empty() {
-                return Err(ConfigError::EmptyNewsletterField { index, field: "name" });
+                return Err(ConfigError::EmptyNewsletterField {
+                    index,
+                    field: "name",
+                });
             }
             if !ids.insert(n.id.clone()) {
                 return Err(ConfigError::DuplicateNewsletter(n.id.clone()));
@@ -183,7 +188,11 @@ impl Config {
             overrides.insert(key, text);
         }
 
-        Ok(Config { endpoint, newsletters, texts: Catalogue::new(lang, overrides) })
+        Ok(Config {
+            endpoint,
+            newsletters,
+            texts: Catalogue::new(lang, overrides),
+        })
     }
 
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.
@@ -194,8 +203,16 @@ impl Config {
 
 /// The reader's language: `data-lang`, else the JSON's `lang`, else the nearest `lang` attribute,
 /// else English. A language without a catalogue falls through to the next source.
-pub fn resolve_lang(data_lang: Option<&str>, json_lang: Option<&str>, nearest: Option<&str>) -> Lang {
-    [data_lang, json_lang, nearest].into_iter().flatten().find_map(Lang::from_tag).unwrap_or_default()
+pub fn resolve_lang(
+    data_lang: Option<&str>,
+    json_lang: Option<&str>,
+    nearest: Option<&str>,
+) -> Lang {
+    [data_lang, json_lang, nearest]
+        .into_iter()
+        .flatten()
+        .find_map(Lang::from_tag)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -214,14 +231,20 @@ mod tests {
     }"#;
 
     fn host(json: &str) -> HostInput<'_> {
-        HostInput { json: Some(json), ..HostInput::default() }
+        HostInput {
+            json: Some(json),
+            ..HostInput::default()
+        }
     }
 
     #[test]
     fn reads_newsletters_in_order_with_their_optional_fields() {
         let c = Config::from_host(&host(FIVE)).unwrap();
         let ids: Vec<&str> = c.newsletters.iter().map(|n| n.id.as_str()).collect();
-        assert_eq!(ids, ["daily", "explainer", "culture", "alerts", "uk-edition"]);
+        assert_eq!(
+            ids,
+            ["daily", "explainer", "culture", "alerts", "uk-edition"]
+        );
         assert_eq!(c.newsletters[0].frequency.as_deref(), Some("Every weekday"));
         assert!(!c.newsletters[0].checked);
         assert!(c.newsletters[2].checked);
@@ -230,8 +253,14 @@ mod tests {
 
     #[test]
     fn data_attributes_override_the_json() {
-        let input = HostInput { endpoint: Some("https://news.example/signup"), ..host(FIVE) };
-        assert_eq!(Config::from_host(&input).unwrap().endpoint, "https://news.example/signup");
+        let input = HostInput {
+            endpoint: Some("https://news.example/signup"),
+            ..host(FIVE)
+        };
+        assert_eq!(
+            Config::from_host(&input).unwrap().endpoint,
+            "https://news.example/signup"
+        );
     }
 
     #[test]
@@ -257,7 +286,8 @@ mod tests {
 
     #[test]
     fn broken_json_names_line_and_column() {
-        let err = Config::from_host(&host("{\"endpoint\": \"/s\",\n \"newsletters\": [}")).unwrap_err();
+        let err =
+            Config::from_host(&host("{\"endpoint\": \"/s\",\n \"newsletters\": [}")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("line 2"), "{msg}");
     }
@@ -271,10 +301,24 @@ mod tests {
     #[test]
     fn missing_or_odd_endpoints_are_refused() {
         let no_endpoint = r#"{"newsletters": [{"id": "a", "name": "A"}]}"#;
-        assert_eq!(Config::from_host(&host(no_endpoint)).unwrap_err(), ConfigError::MissingEndpoint);
-        for bad in ["javascript:alert(1)", "//evil.example/x", "api/subscribe", "ftp://x"] {
-            let input = HostInput { endpoint: Some(bad), ..host(no_endpoint) };
-            assert_eq!(Config::from_host(&input).unwrap_err(), ConfigError::BadEndpoint(bad.into()));
+        assert_eq!(
+            Config::from_host(&host(no_endpoint)).unwrap_err(),
+            ConfigError::MissingEndpoint
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.example/x",
+            "api/subscribe",
+            "ftp://x",
+        ] {
+            let input = HostInput {
+                endpoint: Some(bad),
+                ..host(no_endpoint)
+            };
+            assert_eq!(
+                Config::from_host(&input).unwrap_err(),
+                ConfigError::BadEndpoint(bad.into())
+            );
         }
     }
 
@@ -282,13 +326,23 @@ mod tests {
     fn newsletters_must_exist_have_ids_and_names_and_be_unique() {
         let e = |j: &str| Config::from_host(&host(j)).unwrap_err();
         assert_eq!(e(r#"{"endpoint": "/s"}"#), ConfigError::NoNewsletters);
-        assert_eq!(e(r#"{"endpoint": "/s", "newsletters": []}"#), ConfigError::NoNewsletters);
         assert_eq!(
-            e(r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}, {"id": " ", "name": "B"}]}"#),
-            ConfigError::EmptyNewsletterField { index: 1, field: "id" }
+            e(r#"{"endpoint": "/s", "newsletters": []}"#),
+            ConfigError::NoNewsletters
         );
         assert_eq!(
-            e(r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]}"#),
+            e(
+                r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}, {"id": " ", "name": "B"}]}"#
+            ),
+            ConfigError::EmptyNewsletterField {
+                index: 1,
+                field: "id"
+            }
+        );
+        assert_eq!(
+            e(
+                r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]}"#
+            ),
             ConfigError::DuplicateNewsletter("a".into())
         );
         assert!(matches!(
@@ -299,7 +353,9 @@ mod tests {
 
     #[test]
     fn a_single_newsletter_makes_a_compact_form() {
-        let c = Config::from_host(&host(r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#));
+        let c = Config::from_host(&host(
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#,
+        ));
         assert!(c.unwrap().is_single());
     }
 }

@@ -84,16 +84,26 @@ struct ErrorDetail {
 pub fn interpret(response: &Response<'_>) -> Outcome {
     match response.status {
         200..=299 => match serde_json::from_str::<SuccessBody>(response.body) {
-            Ok(SuccessBody { status: Some(s) }) if s == "pending_confirmation" => Outcome::PendingConfirmation,
-            Ok(SuccessBody { status: Some(s) }) if s == "already_subscribed" => Outcome::AlreadySubscribed,
+            Ok(SuccessBody { status: Some(s) }) if s == "pending_confirmation" => {
+                Outcome::PendingConfirmation
+            }
+            Ok(SuccessBody { status: Some(s) }) if s == "already_subscribed" => {
+                Outcome::AlreadySubscribed
+            }
             // 2xx is success whatever the body says: `subscribed`, no body, or a body we do not know.
             _ => Outcome::Subscribed,
         },
         409 => Outcome::AlreadySubscribed,
-        429 => Outcome::RateLimited { retry_after_secs: response.retry_after.and_then(parse_retry_after) },
+        429 => Outcome::RateLimited {
+            retry_after_secs: response.retry_after.and_then(parse_retry_after),
+        },
         400 | 422 => match serde_json::from_str::<ErrorBody>(response.body) {
             Ok(ErrorBody { error }) => {
-                let message = error.message.as_deref().map(clean_server_text).filter(|m| !m.is_empty());
+                let message = error
+                    .message
+                    .as_deref()
+                    .map(clean_server_text)
+                    .filter(|m| !m.is_empty());
                 let field = match error.field.as_deref() {
                     Some("email") => Some(FieldName::Email),
                     Some("newsletters") => Some(FieldName::Newsletters),
@@ -101,13 +111,24 @@ pub fn interpret(response: &Response<'_>) -> Outcome {
                 };
                 match (field, message) {
                     (Some(field), Some(message)) => Outcome::FieldError { field, message },
-                    (_, message) => Outcome::Rejected { status: response.status, message },
+                    (_, message) => Outcome::Rejected {
+                        status: response.status,
+                        message,
+                    },
                 }
             }
-            Err(_) => Outcome::Rejected { status: response.status, message: None },
+            Err(_) => Outcome::Rejected {
+                status: response.status,
+                message: None,
+            },
         },
-        500..=599 => Outcome::ServerError { status: response.status },
-        status => Outcome::Rejected { status, message: None },
+        500..=599 => Outcome::ServerError {
+            status: response.status,
+        },
+        status => Outcome::Rejected {
+            status,
+            message: None,
+        },
     }
 }
 
@@ -138,7 +159,11 @@ mod tests {
     use super::*;
 
     fn r(status: u16, body: &str) -> Outcome {
-        interpret(&Response { status, retry_after: None, body })
+        interpret(&Response {
+            status,
+            retry_after: None,
+            body,
+        })
     }
 
     #[test]
@@ -147,7 +172,10 @@ mod tests {
             email: "jane@example.com".into(),
             newsletters: vec!["daily".into(), "culture".into()],
             locale: "uk".into(),
-            source: Source { page: "https://news.example/a?b=1".into(), slot: "footer".into() },
+            source: Source {
+                page: "https://news.example/a?b=1".into(),
+                slot: "footer".into(),
+            },
         };
         let v: serde_json::Value = serde_json::from_str(&req.to_json()).unwrap();
         assert_eq!(
@@ -163,9 +191,15 @@ mod tests {
 
     #[test]
     fn success_statuses_map_to_their_outcomes() {
-        assert_eq!(r(200, r#"{"status":"pending_confirmation"}"#), Outcome::PendingConfirmation);
+        assert_eq!(
+            r(200, r#"{"status":"pending_confirmation"}"#),
+            Outcome::PendingConfirmation
+        );
         assert_eq!(r(201, r#"{"status":"subscribed"}"#), Outcome::Subscribed);
-        assert_eq!(r(200, r#"{"status":"already_subscribed"}"#), Outcome::AlreadySubscribed);
+        assert_eq!(
+            r(200, r#"{"status":"already_subscribed"}"#),
+            Outcome::AlreadySubscribed
+        );
         assert_eq!(r(204, ""), Outcome::Subscribed);
         assert_eq!(r(200, "<html>OK</html>"), Outcome::Subscribed);
         assert_eq!(r(200, r#"{"status":"something_new"}"#), Outcome::Subscribed);
@@ -179,47 +213,116 @@ mod tests {
     #[test]
     fn field_errors_carry_field_and_plain_text_message() {
         assert_eq!(
-            r(422, r#"{"error":{"field":"email","message":"This domain does not accept mail"}}"#),
-            Outcome::FieldError { field: FieldName::Email, message: "This domain does not accept mail".into() }
+            r(
+                422,
+                r#"{"error":{"field":"email","message":"This domain does not accept mail"}}"#
+            ),
+            Outcome::FieldError {
+                field: FieldName::Email,
+                message: "This domain does not accept mail".into()
+            }
         );
         assert_eq!(
-            r(400, r#"{"error":{"field":"newsletters","message":"Unknown newsletter"}}"#),
-            Outcome::FieldError { field: FieldName::Newsletters, message: "Unknown newsletter".into() }
+            r(
+                400,
+                r#"{"error":{"field":"newsletters","message":"Unknown newsletter"}}"#
+            ),
+            Outcome::FieldError {
+                field: FieldName::Newsletters,
+                message: "Unknown newsletter".into()
+            }
         );
     }
 
     #[test]
     fn html_in_a_server_message_stays_text() {
-        let out = r(422, r#"{"error":{"field":"email","message":"<b>bad</b>\u0000 <script>x</script>"}}"#);
+        let out = r(
+            422,
+            r#"{"error":{"field":"email","message":"<b>bad</b>\u0000 <script>x</script>"}}"#,
+        );
         assert_eq!(
             out,
-            Outcome::FieldError { field: FieldName::Email, message: "<b>bad</b> <script>x</script>".into() }
+            Outcome::FieldError {
+                field: FieldName::Email,
+                message: "<b>bad</b> <script>x</script>".into()
+            }
         );
     }
 
     #[test]
     fn client_errors_without_a_usable_body_are_rejections() {
-        assert_eq!(r(400, "<html>Bad Request</html>"), Outcome::Rejected { status: 400, message: None });
         assert_eq!(
-            r(422, r#"{"error":{"field":"captcha","message":"Solve the challenge"}}"#),
-            Outcome::Rejected { status: 422, message: Some("Solve the challenge".into()) }
+            r(400, "<html>Bad Request</html>"),
+            Outcome::Rejected {
+                status: 400,
+                message: None
+            }
         );
-        assert_eq!(r(422, r#"{"error":{"field":"email","message":"  "}}"#), Outcome::Rejected { status: 422, message: None });
-        assert_eq!(r(404, "Not found"), Outcome::Rejected { status: 404, message: None });
-        assert_eq!(r(301, ""), Outcome::Rejected { status: 301, message: None });
+        assert_eq!(
+            r(
+                422,
+                r#"{"error":{"field":"captcha","message":"Solve the challenge"}}"#
+            ),
+            Outcome::Rejected {
+                status: 422,
+                message: Some("Solve the challenge".into())
+            }
+        );
+        assert_eq!(
+            r(422, r#"{"error":{"field":"email","message":"  "}}"#),
+            Outcome::Rejected {
+                status: 422,
+                message: None
+            }
+        );
+        assert_eq!(
+            r(404, "Not found"),
+            Outcome::Rejected {
+                status: 404,
+                message: None
+            }
+        );
+        assert_eq!(
+            r(301, ""),
+            Outcome::Rejected {
+                status: 301,
+                message: None
+            }
+        );
     }
 
     #[test]
     fn rate_limits_honour_retry_after_seconds() {
-        let out = interpret(&Response { status: 429, retry_after: Some(" 120 "), body: "" });
-        assert_eq!(out, Outcome::RateLimited { retry_after_secs: Some(120) });
-        let date = interpret(&Response { status: 429, retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT"), body: "" });
-        assert_eq!(date, Outcome::RateLimited { retry_after_secs: None });
+        let out = interpret(&Response {
+            status: 429,
+            retry_after: Some(" 120 "),
+            body: "",
+        });
+        assert_eq!(
+            out,
+            Outcome::RateLimited {
+                retry_after_secs: Some(120)
+            }
+        );
+        let date = interpret(&Response {
+            status: 429,
+            retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT"),
+            body: "",
+        });
+        assert_eq!(
+            date,
+            Outcome::RateLimited {
+                retry_after_secs: None
+            }
+        );
     }
 
     #[test]
     fn server_errors_map_to_the_failure_panel() {
-        assert_eq!(r(500, "<html>Internal</html>"), Outcome::ServerError { status: 500 });
+        assert_eq!(
+            r(500, "<html>Internal</html>"),
+            Outcome::ServerError { status: 500 }
+        );
         assert_eq!(r(503, ""), Outcome::ServerError { status: 503 });
     }
 

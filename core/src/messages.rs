@@ -354,7 +354,10 @@ mod tests {
             assert!(names.insert(key.name()), "duplicate name {}", key.name());
             assert_eq!(Key::from_name(key.name()), Some(key));
             for lang in Lang::ALL {
-                assert!(!key.default_text(lang).trim().is_empty(), "{key:?} {lang:?}");
+                assert!(
+                    !key.default_text(lang).trim().is_empty(),
+                    "{key:?} {lang:?}"
+                );
             }
         }
     }

@@ -283,7 +283,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             }
             let email = parse_email(&state.email, ctx.idn);
             state.errors.email = email.as_ref().err().map(|e| EmailProblem::Rule(*e));
-            state.errors.newsletters = state.chosen.is_empty().then_some(NewsletterProblem::NoneChosen);
+            state.errors.newsletters = state
+                .chosen
+                .is_empty()
+                .then_some(NewsletterProblem::NoneChosen);
             match email {
                 Ok(email) if state.errors.is_empty() => {
                     let request = SignupRequest {
@@ -296,7 +299,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                             .map(|n| n.id.clone())
                             .collect(),
                         locale: ctx.config.texts.lang().tag().to_owned(),
-                        source: Source { page: ctx.page.to_owned(), slot: ctx.slot.to_owned() },
+                        source: Source {
+                            page: ctx.page.to_owned(),
+                            slot: ctx.slot.to_owned(),
+                        },
                     };
                     let key = match &state.attempt {
                         Some(last) if last.request == request => last.key.clone(),
@@ -318,24 +324,42 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 return (state, effects);
             }
             let (status, effect) = match outcome {
-                Outcome::Subscribed => (Status::Succeeded(Success::Subscribed), Effect::FocusResult),
-                Outcome::PendingConfirmation => {
-                    (Status::Succeeded(Success::PendingConfirmation), Effect::FocusResult)
+                Outcome::Subscribed => {
+                    (Status::Succeeded(Success::Subscribed), Effect::FocusResult)
                 }
-                Outcome::AlreadySubscribed => (Status::Succeeded(Success::AlreadySubscribed), Effect::FocusResult),
-                Outcome::FieldError { field: FieldName::Email, message } => {
+                Outcome::PendingConfirmation => (
+                    Status::Succeeded(Success::PendingConfirmation),
+                    Effect::FocusResult,
+                ),
+                Outcome::AlreadySubscribed => (
+                    Status::Succeeded(Success::AlreadySubscribed),
+                    Effect::FocusResult,
+                ),
+                Outcome::FieldError {
+                    field: FieldName::Email,
+                    message,
+                } => {
                     state.errors.email = Some(EmailProblem::Server(message));
                     (Status::Editing, Effect::FocusErrorSummary)
                 }
-                Outcome::FieldError { field: FieldName::Newsletters, message } => {
+                Outcome::FieldError {
+                    field: FieldName::Newsletters,
+                    message,
+                } => {
                     state.errors.newsletters = Some(NewsletterProblem::Server(message));
                     (Status::Editing, Effect::FocusErrorSummary)
                 }
-                Outcome::RateLimited { retry_after_secs } => {
-                    (Status::Failed(Failure::RateLimited(retry_after_secs)), Effect::FocusResult)
+                Outcome::RateLimited { retry_after_secs } => (
+                    Status::Failed(Failure::RateLimited(retry_after_secs)),
+                    Effect::FocusResult,
+                ),
+                Outcome::ServerError { .. } => {
+                    (Status::Failed(Failure::Server), Effect::FocusResult)
                 }
-                Outcome::ServerError { .. } => (Status::Failed(Failure::Server), Effect::FocusResult),
-                Outcome::Rejected { message, .. } => (Status::Failed(Failure::Rejected(message)), Effect::FocusResult),
+                Outcome::Rejected { message, .. } => (
+                    Status::Failed(Failure::Rejected(message)),
+                    Effect::FocusResult,
+                ),
                 Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
             };
@@ -359,11 +383,20 @@ mod tests {
     const ONE: &str = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
 
     fn config(json: &str) -> Config {
-        Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap()
+        Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     fn run(config: &Config, events: Vec<Event>) -> (State, Vec<Effect>) {
-        let ctx = Context { config, idn: &Uts46, page: "https://news.example/article", slot: "footer" };
+        let ctx = Context {
+            config,
+            idn: &Uts46,
+            page: "https://news.example/article",
+            slot: "footer",
+        };
         let mut state = State::new(config);
         let mut last = Vec::new();
         for e in events {
@@ -375,20 +408,34 @@ mod tests {
     }
 
     fn submit(key: &str) -> Event {
-        Event::Submitted { fresh_key: key.into() }
+        Event::Submitted {
+            fresh_key: key.into(),
+        }
     }
 
     #[test]
     fn starts_with_only_the_sites_checked_newsletters_chosen() {
         let s = State::new(&config(FIVE));
         assert_eq!(s.chosen.iter().collect::<Vec<_>>(), ["culture"]);
-        assert_eq!(State::new(&config(ONE)).chosen.iter().collect::<Vec<_>>(), ["daily"]);
+        assert_eq!(
+            State::new(&config(ONE)).chosen.iter().collect::<Vec<_>>(),
+            ["daily"]
+        );
     }
 
     #[test]
     fn empty_submit_shows_email_and_newsletter_errors_and_focuses_the_summary() {
         let c = config(FIVE);
-        let (s, fx) = run(&c, vec![Event::NewsletterToggled { id: "culture".into(), checked: false }, submit("k")]);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::NewsletterToggled {
+                    id: "culture".into(),
+                    checked: false,
+                },
+                submit("k"),
+            ],
+        );
         assert_eq!(s.status, Status::Editing);
         assert_eq!(s.errors.email, Some(EmailProblem::Rule(EmailError::Empty)));
         assert_eq!(s.errors.newsletters, Some(NewsletterProblem::NoneChosen));
@@ -401,7 +448,10 @@ mod tests {
         let (s, _) = run(
             &c,
             vec![
-                Event::NewsletterToggled { id: "culture".into(), checked: false },
+                Event::NewsletterToggled {
+                    id: "culture".into(),
+                    checked: false,
+                },
                 submit("k"),
                 Event::EmailEdited("j".into()),
             ],
@@ -411,9 +461,15 @@ mod tests {
         let (s, _) = run(
             &c,
             vec![
-                Event::NewsletterToggled { id: "culture".into(), checked: false },
+                Event::NewsletterToggled {
+                    id: "culture".into(),
+                    checked: false,
+                },
                 submit("k"),
-                Event::NewsletterToggled { id: "daily".into(), checked: true },
+                Event::NewsletterToggled {
+                    id: "daily".into(),
+                    checked: true,
+                },
             ],
         );
         assert_eq!(s.errors.newsletters, None);
@@ -427,25 +483,49 @@ mod tests {
             &c,
             vec![
                 Event::EmailEdited("  Jane@MÜNCHEN.de ".into()),
-                Event::NewsletterToggled { id: "alerts".into(), checked: true },
-                Event::NewsletterToggled { id: "daily".into(), checked: true },
+                Event::NewsletterToggled {
+                    id: "alerts".into(),
+                    checked: true,
+                },
+                Event::NewsletterToggled {
+                    id: "daily".into(),
+                    checked: true,
+                },
                 submit("key-1"),
             ],
         );
         assert_eq!(s.status, Status::Submitting);
-        assert_eq!(s.email, "  Jane@MÜNCHEN.de ", "what the reader typed is kept");
-        let Effect::Send(a) = &fx[0] else { panic!("{fx:?}") };
+        assert_eq!(
+            s.email, "  Jane@MÜNCHEN.de ",
+            "what the reader typed is kept"
+        );
+        let Effect::Send(a) = &fx[0] else {
+            panic!("{fx:?}")
+        };
         assert_eq!(a.key, "key-1");
         assert_eq!(a.request.email, "Jane@xn--mnchen-3ya.de");
         assert_eq!(a.request.newsletters, ["daily", "culture", "alerts"]);
         assert_eq!(a.request.locale, "uk");
-        assert_eq!(a.request.source, Source { page: "https://news.example/article".into(), slot: "footer".into() });
+        assert_eq!(
+            a.request.source,
+            Source {
+                page: "https://news.example/article".into(),
+                slot: "footer".into()
+            }
+        );
     }
 
     #[test]
     fn a_second_submit_while_one_is_in_flight_is_ignored() {
         let c = config(ONE);
-        let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k1"), submit("k2")]);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                submit("k2"),
+            ],
+        );
         assert_eq!(s.status, Status::Submitting);
         assert!(fx.is_empty());
         assert_eq!(s.attempt.map(|a| a.key), Some("k1".into()));
@@ -459,7 +539,14 @@ mod tests {
             (Outcome::PendingConfirmation, Success::PendingConfirmation),
             (Outcome::AlreadySubscribed, Success::AlreadySubscribed),
         ] {
-            let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(outcome)]);
+            let (s, fx) = run(
+                &c,
+                vec![
+                    Event::EmailEdited("a@b.co".into()),
+                    submit("k"),
+                    Event::Answered(outcome),
+                ],
+            );
             assert_eq!(s.status, Status::Succeeded(success));
             assert_eq!(fx, vec![Effect::FocusResult]);
         }
@@ -470,7 +557,12 @@ mod tests {
         let c = config(ONE);
         let (s, fx) = run(
             &c,
-            vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(Outcome::Subscribed), submit("k2")],
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k"),
+                Event::Answered(Outcome::Subscribed),
+                submit("k2"),
+            ],
         );
         assert_eq!(s.status, Status::Succeeded(Success::Subscribed));
         assert!(fx.is_empty());
@@ -515,10 +607,28 @@ mod tests {
             (Outcome::NetworkError, Failure::Network),
             (Outcome::Timeout, Failure::Timeout),
             (Outcome::ServerError { status: 500 }, Failure::Server),
-            (Outcome::RateLimited { retry_after_secs: Some(30) }, Failure::RateLimited(Some(30))),
-            (Outcome::Rejected { status: 403, message: None }, Failure::Rejected(None)),
+            (
+                Outcome::RateLimited {
+                    retry_after_secs: Some(30),
+                },
+                Failure::RateLimited(Some(30)),
+            ),
+            (
+                Outcome::Rejected {
+                    status: 403,
+                    message: None,
+                },
+                Failure::Rejected(None),
+            ),
         ] {
-            let (s, fx) = run(&c, vec![Event::EmailEdited("a@b.co".into()), submit("k"), Event::Answered(outcome)]);
+            let (s, fx) = run(
+                &c,
+                vec![
+                    Event::EmailEdited("a@b.co".into()),
+                    submit("k"),
+                    Event::Answered(outcome),
+                ],
+            );
             assert_eq!(s.status, Status::Failed(failure));
             assert_eq!(s.email, "a@b.co");
             assert_eq!(fx, vec![Effect::FocusResult]);
@@ -533,11 +643,17 @@ mod tests {
             vec![
                 Event::EmailEdited("a@b.co".into()),
                 submit("k"),
-                Event::Answered(Outcome::FieldError { field: FieldName::Email, message: "No mail here".into() }),
+                Event::Answered(Outcome::FieldError {
+                    field: FieldName::Email,
+                    message: "No mail here".into(),
+                }),
             ],
         );
         assert_eq!(s.status, Status::Editing);
-        assert_eq!(s.errors.email, Some(EmailProblem::Server("No mail here".into())));
+        assert_eq!(
+            s.errors.email,
+            Some(EmailProblem::Server("No mail here".into()))
+        );
         assert_eq!(fx, vec![Effect::FocusErrorSummary]);
     }
 
@@ -552,26 +668,55 @@ mod tests {
     #[test]
     fn the_single_newsletter_cannot_be_unchosen_and_unknown_ids_are_ignored() {
         let c = config(ONE);
-        let (s, _) = run(&c, vec![Event::NewsletterToggled { id: "daily".into(), checked: false }]);
+        let (s, _) = run(
+            &c,
+            vec![Event::NewsletterToggled {
+                id: "daily".into(),
+                checked: false,
+            }],
+        );
         assert!(s.chosen.contains("daily"));
         let c = config(FIVE);
-        let (s, _) = run(&c, vec![Event::NewsletterToggled { id: "nope".into(), checked: true }]);
+        let (s, _) = run(
+            &c,
+            vec![Event::NewsletterToggled {
+                id: "nope".into(),
+                checked: true,
+            }],
+        );
         assert!(!s.chosen.contains("nope"));
     }
 
     #[test]
     fn suggestion_appears_on_leaving_the_field_and_applies_without_blocking() {
         let c = config(ONE);
-        let (s, _) = run(&c, vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft]);
+        let (s, _) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@gmial.com".into()),
+                Event::EmailLeft,
+            ],
+        );
         let suggestion = s.suggestion.clone().expect("a suggestion for gmial.com");
         assert_eq!(suggestion.full, "jane@gmail.com");
         let (s, _) = run(
             &c,
-            vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft, Event::SuggestionAccepted],
+            vec![
+                Event::EmailEdited("jane@gmial.com".into()),
+                Event::EmailLeft,
+                Event::SuggestionAccepted,
+            ],
         );
         assert_eq!(s.email, "jane@gmail.com");
         assert_eq!(s.suggestion, None);
-        let (s, fx) = run(&c, vec![Event::EmailEdited("jane@gmial.com".into()), Event::EmailLeft, submit("k")]);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@gmial.com".into()),
+                Event::EmailLeft,
+                submit("k"),
+            ],
+        );
         assert_eq!(s.status, Status::Submitting, "a suggestion never blocks");
         assert!(matches!(&fx[0], Effect::Send(a) if a.request.email == "jane@gmial.com"));
     }

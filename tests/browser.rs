@@ -1,0 +1,600 @@
+//! Browser tests: the real widget mounted into real host elements in headless Chromium, posting
+//! to the real local endpoint that `cargo xtask test` starts on 127.0.0.1 (its URL arrives at
+//! compile time in `LETTERBOX_TEST_ENDPOINT`). The endpoint records every request, so each test
+//! asserts both what the reader sees and what the server received.
+#![cfg(target_arch = "wasm32")]
+
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ENDPOINT: Option<&str> = option_env!("LETTERBOX_TEST_ENDPOINT");
+
+const FIVE: &str = r#"[
+    {"id": "daily", "name": "The Daily Briefing", "frequency": "Every weekday", "description": "The day's main stories at 7am."},
+    {"id": "explainer", "name": "Explaining Ukraine", "frequency": "Weekly", "description": "One story explained in depth."},
+    {"id": "culture", "name": "Culture", "frequency": "Fortnightly"},
+    {"id": "alerts", "name": "Breaking news alerts", "frequency": "When it happens"},
+    {"id": "uk-edition", "name": "Ukrainian edition", "frequency": "Daily"}
+]"#;
+const ONE: &str =
+    r#"[{"id": "daily", "name": "The Daily Briefing", "frequency": "Every weekday"}]"#;
+
+fn base() -> &'static str {
+    ENDPOINT.expect(
+        "LETTERBOX_TEST_ENDPOINT is not set: run the browser tests through `cargo xtask test`",
+    )
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document")
+}
+
+/// A host element for test `name`, whose endpoint answers as `behaviour`, mounted into `parent`
+/// (the body by default).
+fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) -> HtmlElement {
+    let host: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    host.set_id(name);
+    host.set_attribute("data-letterbox", "").unwrap();
+    let script = document().create_element("script").unwrap();
+    script.set_attribute("type", "application/json").unwrap();
+    let endpoint = format!("{}/t/{name}/{behaviour}", base());
+    script.set_text_content(Some(&format!(
+        r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}}}"#
+    )));
+    host.append_child(&script).unwrap();
+    parent.append_child(&host).unwrap();
+    letterbox::mount(&host);
+    host
+}
+
+fn mount(name: &str, behaviour: &str, newsletters: &str) -> HtmlElement {
+    mount_in(&document().body().unwrap(), name, behaviour, newsletters)
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits until `f` finds something, up to 10 s.
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..500 {
+        if let Some(v) = f() {
+            return v;
+        }
+        sleep(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn find(host: &Element, selector: &str) -> Option<Element> {
+    host.query_selector(selector).unwrap()
+}
+
+fn get(host: &Element, selector: &str) -> Element {
+    find(host, selector).unwrap_or_else(|| panic!("no {selector} in {}", host.inner_html()))
+}
+
+fn text(host: &Element, selector: &str) -> String {
+    get(host, selector).text_content().unwrap_or_default()
+}
+
+fn input(host: &Element, selector: &str) -> HtmlInputElement {
+    get(host, selector).dyn_into().unwrap()
+}
+
+fn all(host: &Element, selector: &str) -> Vec<Element> {
+    let list = host.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect()
+}
+
+fn dispatch(target: &Element, event: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let e = web_sys::Event::new_with_event_init_dict(event, &init).unwrap();
+    target.dispatch_event(&e).unwrap();
+}
+
+/// Types into the email field as a reader would: value change, `input`, then leaving the field.
+async fn type_email(host: &Element, value: &str) {
+    let field = input(host, "input[type=email]");
+    field.focus().unwrap();
+    field.set_value(value);
+    dispatch(&field, "input");
+    sleep(0).await;
+}
+
+fn click(host: &Element, selector: &str) {
+    get(host, selector)
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
+}
+
+async fn submit(host: &Element) {
+    click(host, "button[type=submit]");
+    sleep(0).await;
+}
+
+fn active_element() -> Option<Element> {
+    document().active_element()
+}
+
+/// What the endpoint recorded for test `name`.
+async fn requests(name: &str) -> Vec<Value> {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&format!("{}/t/{name}/requests", base())))
+            .await
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+    let body = JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    match serde_json::from_str(&body).unwrap() {
+        Value::Array(items) => items,
+        other => panic!("unexpected {other}"),
+    }
+}
+
+fn body_of(request: &Value) -> Value {
+    serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn renders_an_accessible_form_with_every_newsletter_unticked() {
+    let host = mount("renders-form", "subscribed", FIVE);
+    sleep(0).await;
+    let form = get(&host, "form");
+    assert!(form.has_attribute("novalidate"));
+    let email = input(&host, "input[type=email]");
+    assert_eq!(
+        email.get_attribute("autocomplete").as_deref(),
+        Some("email")
+    );
+    assert_eq!(email.get_attribute("spellcheck").as_deref(), Some("false"));
+    for absent in ["required", "maxlength", "placeholder"] {
+        assert!(!email.has_attribute(absent), "email field has {absent}");
+    }
+    let label = get(&host, &format!("label[for='{}']", email.id()));
+    assert_eq!(label.text_content().as_deref(), Some("Email address"));
+    let hint_id = email.get_attribute("aria-describedby").unwrap();
+    assert!(text(&host, &format!("[id='{hint_id}']")).contains("newsletters you choose"));
+    assert_eq!(
+        email.get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+
+    assert_eq!(text(&host, "fieldset legend"), "Choose your newsletters");
+    let boxes = all(&host, "input[type=checkbox]");
+    assert_eq!(boxes.len(), 5);
+    for b in &boxes {
+        let b: HtmlInputElement = b.clone().dyn_into().unwrap();
+        assert!(!b.checked(), "{} is pre-selected", b.value());
+        let label = get(&host, &format!("label[for='{}']", b.id()));
+        assert!(!label.text_content().unwrap_or_default().is_empty());
+    }
+    let first_hint = boxes[0].get_attribute("aria-describedby").unwrap();
+    assert_eq!(
+        text(&host, &format!("[id='{first_hint}']")),
+        "The day's main stories at 7am."
+    );
+    assert!(
+        !host.text_content().unwrap_or_default().contains('*'),
+        "no asterisks"
+    );
+    let status = get(&host, "[role=status]");
+    assert_eq!(
+        status.get_attribute("aria-live").as_deref(),
+        Some("polite"),
+        "live region exists from the first render"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_single_newsletter_makes_a_compact_form_without_checkboxes() {
+    let host = mount("single", "subscribed", ONE);
+    sleep(0).await;
+    assert!(all(&host, "input[type=checkbox]").is_empty());
+    assert!(find(&host, "fieldset").is_none());
+    assert!(text(&host, ".lb-hint").contains("The Daily Briefing"));
+}
+
+#[wasm_bindgen_test]
+async fn shows_summary_and_inline_error_when_email_is_empty() {
+    let host = mount("empty-submit", "subscribed", ONE);
+    sleep(0).await;
+    submit(&host).await;
+    let summary = wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    sleep(10).await;
+    assert_eq!(
+        active_element(),
+        Some(summary.clone()),
+        "the summary takes focus"
+    );
+    assert!(summary
+        .text_content()
+        .unwrap()
+        .contains("There is a problem"));
+    let link = get(&summary, "a");
+    assert_eq!(
+        link.text_content().as_deref(),
+        Some("Enter your email address")
+    );
+
+    let email = input(&host, "input[type=email]");
+    assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let described: Vec<String> = email
+        .get_attribute("aria-describedby")
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(described.len(), 2, "hint first, then error");
+    let error = get(&host, &format!("[id='{}']", described[1]));
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("Error: Enter your email address")
+    );
+    assert!(get(&error, ".lb-visually-hidden")
+        .text_content()
+        .unwrap()
+        .starts_with("Error:"));
+
+    link.dyn_into::<HtmlElement>().unwrap().click();
+    assert_eq!(
+        active_element(),
+        Some(email.clone().into()),
+        "the summary link moves focus to the field"
+    );
+    assert!(requests("empty-submit").await.is_empty(), "nothing is sent");
+
+    type_email(&host, "j").await;
+    sleep(10).await;
+    assert!(
+        find(&host, ".lb-error").is_none(),
+        "editing the field clears its error"
+    );
+    assert_eq!(
+        email.get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_address_gets_the_message_for_what_is_wrong() {
+    let host = mount("bad-address", "subscribed", ONE);
+    for (typed, message) in [
+        (
+            "jane.example.com",
+            "Enter an email address with an @, like name@example.com",
+        ),
+        (
+            "jane@example",
+            "Enter the full domain after the @, like example.com",
+        ),
+        (
+            "jane@@example.com",
+            "Enter an email address with only one @, like name@example.com",
+        ),
+    ] {
+        type_email(&host, typed).await;
+        submit(&host).await;
+        let error = wait_for("an inline error", || find(&host, ".lb-error")).await;
+        assert_eq!(
+            error.text_content().unwrap(),
+            format!("Error: {message}"),
+            "for {typed}"
+        );
+    }
+    assert!(requests("bad-address").await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn choosing_no_newsletter_is_an_error_linked_to_the_first_checkbox() {
+    let host = mount("no-newsletter", "subscribed", FIVE);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let summary = wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    assert_eq!(
+        get(&summary, "a").text_content().as_deref(),
+        Some("Select at least one newsletter")
+    );
+    let fieldset = get(&host, "fieldset");
+    assert!(fieldset
+        .get_attribute("aria-describedby")
+        .unwrap()
+        .contains("-newsletters-error"));
+    click(&summary, "a");
+    assert_eq!(
+        active_element(),
+        Some(all(&host, "input[type=checkbox]")[0].clone())
+    );
+    assert!(requests("no-newsletter").await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_valid_signup_sends_one_request_with_the_contract_body_and_shows_success() {
+    let host = mount("valid-signup", "subscribed", FIVE);
+    type_email(&host, "  Jane.Doe+news@Example.COM ").await;
+    click(&host, "input[value=alerts]");
+    click(&host, "input[value=daily]");
+    submit(&host).await;
+    let heading = wait_for("the success panel", || find(&host, ".lb-success h2")).await;
+    sleep(10).await;
+    assert_eq!(heading.text_content().as_deref(), Some("You’re subscribed"));
+    assert_eq!(
+        active_element(),
+        Some(heading),
+        "the success heading takes focus"
+    );
+    assert!(find(&host, "form").is_none(), "the form is replaced");
+    let body = text(&host, ".lb-success");
+    assert!(body.contains("Jane.Doe+news@example.com"), "{body}");
+    assert!(
+        body.contains("The Daily Briefing and Breaking news alerts"),
+        "{body}"
+    );
+
+    let sent = requests("valid-signup").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["content_type"], "application/json");
+    let key = sent[0]["idempotency_key"].as_str().unwrap();
+    assert_eq!(key.len(), 36, "a UUID-shaped key: {key}");
+    let page = web_sys::window().unwrap().location().href().unwrap();
+    assert_eq!(
+        body_of(&sent[0]),
+        serde_json::json!({
+            "email": "Jane.Doe+news@example.com",
+            "newsletters": ["daily", "alerts"],
+            "locale": "en",
+            "source": {"page": page, "slot": "valid-signup"}
+        })
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_international_domain_is_sent_in_ascii() {
+    let host = mount("idn", "pending", ONE);
+    type_email(&host, "jane@münchen.de").await;
+    submit(&host).await;
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    let sent = requests("idn").await;
+    assert_eq!(body_of(&sent[0])["email"], "jane@xn--mnchen-3ya.de");
+    assert_eq!(text(&host, ".lb-success h2"), "Check your inbox");
+}
+
+#[wasm_bindgen_test]
+async fn double_click_and_enter_while_sending_make_one_request() {
+    let host = mount("double-click", "slow", ONE);
+    type_email(&host, "jane@example.com").await;
+    click(&host, "button[type=submit]");
+    click(&host, "button[type=submit]");
+    dispatch(&get(&host, "form"), "submit");
+    sleep(50).await;
+    assert_eq!(text(&host, "[role=status]"), "Sending your signup…");
+    let submit_button = get(&host, "button[type=submit]");
+    assert!(
+        !submit_button.has_attribute("disabled"),
+        "the button stays enabled"
+    );
+    click(&host, "button[type=submit]");
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    assert_eq!(requests("double-click").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_same_key() {
+    let host = mount("server-error", "fail-once", ONE);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let heading = wait_for("the failure panel", || find(&host, ".lb-failure h2")).await;
+    sleep(10).await;
+    assert_eq!(
+        heading.text_content().as_deref(),
+        Some("Your signup was not sent")
+    );
+    assert_eq!(active_element(), Some(heading));
+    assert!(text(&host, ".lb-failure").contains("has a problem at the moment"));
+    assert_eq!(
+        input(&host, "input[type=email]").value(),
+        "jane@example.com",
+        "nothing typed is lost"
+    );
+
+    click(&host, ".lb-failure button");
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    let sent = requests("server-error").await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
+        "a retry is the same submission"
+    );
+    assert_eq!(sent[0]["body"], sent[1]["body"]);
+}
+
+#[wasm_bindgen_test]
+async fn conflict_shows_the_already_subscribed_copy() {
+    let host = mount("conflict", "conflict", ONE);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let heading = wait_for("the success panel", || find(&host, ".lb-success h2")).await;
+    assert_eq!(
+        heading.text_content().as_deref(),
+        Some("You were already subscribed")
+    );
+    assert_eq!(requests("conflict").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_server_field_error_is_shown_as_text_on_the_field() {
+    let host = mount("field-error", "email-error", ONE);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let error = wait_for("an inline error", || find(&host, ".lb-error")).await;
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("Error: <b>This domain does not accept mail</b>")
+    );
+    assert!(find(&error, "b").is_none(), "server text is never HTML");
+}
+
+#[wasm_bindgen_test]
+async fn rate_limiting_tells_the_reader_how_long_to_wait() {
+    let host = mount("rate-limited", "rate-limited", ONE);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let panel = wait_for("the failure panel", || find(&host, ".lb-failure")).await;
+    assert!(panel
+        .text_content()
+        .unwrap()
+        .contains("Try again in 30 seconds."));
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_endpoint_shows_the_network_failure() {
+    let host: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    host.set_attribute("data-letterbox", "").unwrap();
+    // Port 9 (discard) is closed on the test machine's loopback: the connection is refused.
+    host.set_attribute("data-endpoint", "http://127.0.0.1:9/subscribe")
+        .unwrap();
+    host.set_inner_html(&format!(
+        r#"<script type="application/json">{{"newsletters": {ONE}}}</script>"#
+    ));
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let panel = wait_for("the failure panel", || find(&host, ".lb-failure")).await;
+    assert!(panel
+        .text_content()
+        .unwrap()
+        .contains("Check your internet connection"));
+    assert!(find(&panel, "button").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_typo_suggestion_offers_a_fix_and_never_blocks() {
+    let host = mount("suggestion", "subscribed", ONE);
+    type_email(&host, "jane@gmial.com").await;
+    dispatch(&get(&host, "input[type=email]"), "blur");
+    sleep(10).await;
+    let live = get(&host, ".lb-suggestion");
+    assert_eq!(live.get_attribute("aria-live").as_deref(), Some("polite"));
+    assert_eq!(
+        text(&host, ".lb-suggestion-text"),
+        "Did you mean jane@gmail.com?"
+    );
+    click(&host, ".lb-suggestion button");
+    sleep(10).await;
+    assert_eq!(input(&host, "input[type=email]").value(), "jane@gmail.com");
+    submit(&host).await;
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    assert_eq!(
+        body_of(&requests("suggestion").await[0])["email"],
+        "jane@gmail.com"
+    );
+
+    let host = mount("suggestion-ignored", "subscribed", ONE);
+    type_email(&host, "jane@gmial.com").await;
+    dispatch(&get(&host, "input[type=email]"), "blur");
+    submit(&host).await;
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    assert_eq!(
+        body_of(&requests("suggestion-ignored").await[0])["email"],
+        "jane@gmial.com"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn ukrainian_texts_when_the_host_is_inside_lang_uk() {
+    let section = document().create_element("section").unwrap();
+    section.set_attribute("lang", "uk").unwrap();
+    document().body().unwrap().append_child(&section).unwrap();
+    let host = mount_in(&section, "ukrainian", "pending", FIVE);
+    sleep(0).await;
+    assert_eq!(text(&host, "label.lb-label"), "Електронна пошта");
+    assert_eq!(text(&host, "legend"), "Оберіть розсилки");
+    submit(&host).await;
+    wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    assert!(text(&host, ".lb-summary").contains("Виникла проблема"));
+    assert!(text(&host, ".lb-summary").contains("Введіть адресу електронної пошти"));
+    type_email(&host, "olena@ukr.net").await;
+    click(&host, "input[value=uk-edition]");
+    submit(&host).await;
+    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    assert_eq!(text(&host, ".lb-success h2"), "Перевірте свою пошту");
+    assert_eq!(body_of(&requests("ukrainian").await[0])["locale"], "uk");
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works() {
+    let broken: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    broken.set_attribute("data-letterbox", "").unwrap();
+    broken.set_inner_html(
+        r#"<script type="application/json">{"endpoint": "/x", "newsleters": []}</script>"#,
+    );
+    document().body().unwrap().append_child(&broken).unwrap();
+    letterbox::mount(&broken);
+    let good = mount("beside-broken", "subscribed", ONE);
+    sleep(0).await;
+    let error = text(&broken, ".lb-config-error");
+    assert!(
+        error.contains("This signup form is not available"),
+        "{error}"
+    );
+    assert!(error.contains("newsleters"), "names the mistake: {error}");
+    type_email(&good, "jane@example.com").await;
+    submit(&good).await;
+    wait_for("the success panel", || find(&good, ".lb-success")).await;
+}
+
+#[wasm_bindgen_test]
+async fn mounting_twice_renders_one_widget() {
+    let host = mount("twice", "subscribed", ONE);
+    letterbox::mount(&host);
+    letterbox::mount_all();
+    sleep(0).await;
+    assert_eq!(all(&host, "form").len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn ids_are_unique_across_instances() {
+    let a = mount("ids-a", "subscribed", FIVE);
+    let b = mount("ids-b", "subscribed", FIVE);
+    sleep(0).await;
+    let ids = |h: &Element| all(h, "[id]").iter().map(|e| e.id()).collect::<Vec<_>>();
+    let (ia, ib) = (ids(&a), ids(&b));
+    assert!(!ia.is_empty());
+    assert!(ia.iter().all(|id| !ib.contains(id)), "{ia:?} / {ib:?}");
+}

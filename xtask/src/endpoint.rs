@@ -1,0 +1,383 @@
+//! A small local endpoint on 127.0.0.1, used in two ways:
+//!
+//! - `POST /api/subscribe`: the playground's endpoint under `cargo xtask demo` (until the
+//!   reference receiver exists). It prints each signup it receives and answers
+//!   `{"status":"pending_confirmation"}`.
+//! - `/t/<test>/<behaviour>`: the browser tests' endpoint. `POST` answers as `<behaviour>` says
+//!   (see [`answer`]) and records the request; `GET /t/<test>/requests` returns the recorded
+//!   requests of that test as JSON, so a test can assert how many requests arrived and what they
+//!   held.
+//!
+//! It answers CORS preflights for any origin, since the test page is served from another port.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::util::Result;
+
+/// The largest body the endpoint reads.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// One recorded POST.
+#[derive(Debug, Clone)]
+struct Recorded {
+    behaviour: String,
+    idempotency_key: Option<String>,
+    content_type: Option<String>,
+    body: String,
+}
+
+type Log = Arc<Mutex<HashMap<String, Vec<Recorded>>>>;
+
+/// A running endpoint; stops when dropped.
+pub struct Endpoint {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    server: Arc<Server>,
+    worker: Option<thread::JoinHandle<()>>,
+}
+
+impl Endpoint {
+    /// The base URL, e.g. `http://127.0.0.1:8787`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Starts the endpoint on 127.0.0.1:`port` (0 for any free port). With `verbose`, every signup
+/// is printed.
+pub fn start(port: u16, verbose: bool) -> Result<Endpoint> {
+    let server = Server::http(("127.0.0.1", port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| "the endpoint is not listening on an IP address".to_owned())?;
+    let server = Arc::new(server);
+    let log: Log = Arc::default();
+    let worker = {
+        let server = server.clone();
+        thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let log = log.clone();
+                // One thread per request: a test's slow answer must not hold up the others.
+                thread::spawn(move || handle(request, &log, verbose));
+            }
+        })
+    };
+    Ok(Endpoint {
+        addr,
+        server,
+        worker: Some(worker),
+    })
+}
+
+fn header(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn respond(
+    request: Request,
+    status: u16,
+    content_type: &str,
+    body: String,
+    extra: &[(&str, &str)],
+) {
+    let mut response = Response::from_string(body).with_status_code(status);
+    let cors = [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", "Retry-After"),
+        ("Content-Type", content_type),
+    ];
+    for (name, value) in cors.iter().chain(extra) {
+        if let Some(h) = header(name, value) {
+            response.add_header(h);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+fn header_value(request: &Request, name: &'static str) -> Option<String> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv(name))
+        .map(|h| h.value.as_str().to_owned())
+}
+
+fn handle(mut request: Request, log: &Log, verbose: bool) {
+    let url = request.url().to_owned();
+    let path = url.split('?').next().unwrap_or("").to_owned();
+    if *request.method() == Method::Options {
+        let allow = [
+            ("Access-Control-Allow-Methods", "POST, GET, OPTIONS"),
+            (
+                "Access-Control-Allow-Headers",
+                "content-type, idempotency-key, accept",
+            ),
+            ("Access-Control-Max-Age", "600"),
+        ];
+        return respond(request, 204, "text/plain", String::new(), &allow);
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = request.method().clone();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["t", test, "requests"]) => {
+            let recorded = log
+                .lock()
+                .map(|l| l.get(*test).cloned().unwrap_or_default())
+                .unwrap_or_default();
+            respond(
+                request,
+                200,
+                "application/json",
+                requests_json(&recorded),
+                &[],
+            );
+        }
+        (Method::Post, ["t", test, behaviour]) => {
+            let recorded = read_recorded(&mut request, behaviour);
+            let earlier = match log.lock() {
+                Ok(mut l) => {
+                    let list = l.entry((*test).to_owned()).or_default();
+                    list.push(recorded);
+                    list.len() - 1
+                }
+                Err(_) => 0,
+            };
+            answer(request, behaviour, earlier);
+        }
+        (Method::Post, ["api", "subscribe"]) => {
+            let recorded = read_recorded(&mut request, "demo");
+            if verbose {
+                println!(
+                    "endpoint: POST /api/subscribe  Idempotency-Key: {}\n          {}",
+                    recorded.idempotency_key.as_deref().unwrap_or("(none)"),
+                    recorded.body
+                );
+            }
+            respond(
+                request,
+                200,
+                "application/json",
+                r#"{"status":"pending_confirmation"}"#.into(),
+                &[],
+            );
+        }
+        _ => respond(
+            request,
+            404,
+            "text/plain",
+            format!("no route for {path}"),
+            &[],
+        ),
+    }
+}
+
+fn read_recorded(request: &mut Request, behaviour: &str) -> Recorded {
+    let mut body = String::new();
+    let _ = request.as_reader().take(MAX_BODY).read_to_string(&mut body);
+    Recorded {
+        behaviour: behaviour.to_owned(),
+        idempotency_key: header_value(request, "Idempotency-Key"),
+        content_type: header_value(request, "Content-Type"),
+        body,
+    }
+}
+
+/// Answers a test POST as its behaviour says. `earlier` is how many requests this test made
+/// before this one.
+///
+/// | behaviour | answer |
+/// |---|---|
+/// | `subscribed` | 200 `{"status":"subscribed"}` |
+/// | `pending` | 200 `{"status":"pending_confirmation"}` |
+/// | `empty-204` | 204, no body |
+/// | `conflict` | 409 |
+/// | `server-error` | 500 with an HTML page |
+/// | `fail-once` | 500 the first time, then 200 subscribed |
+/// | `email-error` | 422 with an email field error whose message contains HTML |
+/// | `rate-limited` | 429, `Retry-After: 30` |
+/// | `slow` | 200 subscribed after 1.5 s |
+fn answer(request: Request, behaviour: &str, earlier: usize) {
+    let json = "application/json";
+    match behaviour {
+        "subscribed" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
+        "pending" => respond(
+            request,
+            200,
+            json,
+            r#"{"status":"pending_confirmation"}"#.into(),
+            &[],
+        ),
+        "empty-204" => respond(request, 204, json, String::new(), &[]),
+        "conflict" => respond(
+            request,
+            409,
+            json,
+            r#"{"status":"already_subscribed"}"#.into(),
+            &[],
+        ),
+        "server-error" => respond(
+            request,
+            500,
+            "text/html",
+            "<html><body><h1>500 Internal Server Error</h1></body></html>".into(),
+            &[],
+        ),
+        "fail-once" if earlier == 0 => respond(
+            request,
+            500,
+            "text/html",
+            "<h1>Bad gateway</h1>".into(),
+            &[],
+        ),
+        "fail-once" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
+        "email-error" => respond(
+            request,
+            422,
+            json,
+            r#"{"error":{"field":"email","message":"<b>This domain does not accept mail</b>"}}"#
+                .into(),
+            &[],
+        ),
+        "rate-limited" => respond(request, 429, json, "{}".into(), &[("Retry-After", "30")]),
+        "slow" => {
+            thread::sleep(Duration::from_millis(1500));
+            respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[])
+        }
+        other => respond(
+            request,
+            400,
+            "text/plain",
+            format!("unknown test behaviour {other:?}"),
+            &[],
+        ),
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map_or_else(|| "null".to_owned(), json_string)
+}
+
+fn requests_json(recorded: &[Recorded]) -> String {
+    let items: Vec<String> = recorded
+        .iter()
+        .map(|r| {
+            format!(
+                r#"{{"behaviour":{},"idempotency_key":{},"content_type":{},"body":{}}}"#,
+                json_string(&r.behaviour),
+                opt(&r.idempotency_key),
+                opt(&r.content_type),
+                json_string(&r.body)
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    fn http(addr: SocketAddr, raw: &str) -> String {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(raw.as_bytes()).expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    }
+
+    fn post(addr: SocketAddr, path: &str, body: &str) -> String {
+        http(
+            addr,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: k-1\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    }
+
+    #[test]
+    fn records_test_requests_and_answers_as_the_behaviour_says() {
+        let ep = start(0, false).expect("start");
+        assert!(
+            post(ep.addr, "/t/a/fail-once", r#"{"email":"a@b.co"}"#).starts_with("HTTP/1.1 500")
+        );
+        assert!(
+            post(ep.addr, "/t/a/fail-once", r#"{"email":"a@b.co"}"#).starts_with("HTTP/1.1 200")
+        );
+        let listed = http(
+            ep.addr,
+            "GET /t/a/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(listed.contains(r#""idempotency_key":"k-1""#), "{listed}");
+        assert!(
+            listed.contains(r#""body":"{\"email\":\"a@b.co\"}""#),
+            "{listed}"
+        );
+        assert_eq!(listed.matches("\"behaviour\"").count(), 2);
+        let other = http(
+            ep.addr,
+            "GET /t/b/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(other.ends_with("[]"), "{other}");
+    }
+
+    #[test]
+    fn answers_cors_preflight_for_the_contract_headers() {
+        let ep = start(0, false).expect("start");
+        let out = http(
+            ep.addr,
+            "OPTIONS /t/a/subscribed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(out.starts_with("HTTP/1.1 204"), "{out}");
+        assert!(
+            out.to_ascii_lowercase().contains("idempotency-key"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn rate_limit_carries_retry_after_and_unknown_routes_are_404() {
+        let ep = start(0, false).expect("start");
+        let out = post(ep.addr, "/t/r/rate-limited", "{}");
+        assert!(
+            out.starts_with("HTTP/1.1 429") && out.contains("Retry-After: 30"),
+            "{out}"
+        );
+        assert!(post(ep.addr, "/nope", "{}").starts_with("HTTP/1.1 404"));
+    }
+}

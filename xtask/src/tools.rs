@@ -1,0 +1,239 @@
+//! Installs, idempotently and from the package registries only, every tool the build and the
+//! tests need: the wasm32 target, the wasm-bindgen CLI at exactly the Cargo.lock version, a
+//! binaryen `wasm-opt` ≥ 116 (never Debian's 108), Chromium with ChromeDriver, and (for the demo)
+//! trunk. Nothing is downloaded from GitHub. What cannot be installed is reported in one line
+//! that says what to run.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{capture, root, run, Result};
+
+/// The binaryen release installed from npm when no suitable `wasm-opt` is on PATH.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+/// The oldest binaryen whose output instantiates (108 rewrites the externref table export).
+const MIN_BINARYEN: u32 = 116;
+
+/// Where the tools were found, and the PATH to give child processes so trunk and
+/// wasm-bindgen-test-runner find them too.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    /// The `wasm-bindgen` CLI.
+    pub wasm_bindgen: PathBuf,
+    /// A binaryen `wasm-opt` ≥ 116.
+    pub wasm_opt: PathBuf,
+    /// ChromeDriver (for wasm-bindgen-test-runner).
+    pub chromedriver: PathBuf,
+    /// trunk, when asked for.
+    pub trunk: Option<PathBuf>,
+    /// PATH with the tool folders first.
+    pub path: String,
+}
+
+/// Makes sure every tool is present, installing what is missing. `with_trunk` adds trunk
+/// (needed by `cargo xtask demo` only; it takes ~20 minutes to compile on 2 cores).
+pub fn ensure(with_trunk: bool) -> Result<Tools> {
+    let cargo_bin = cargo_home().join("bin");
+    let binaryen_dir = cache_dir().join(BINARYEN_NPM.replace('@', "-"));
+    let binaryen_bin = binaryen_dir.join("node_modules").join(".bin");
+    let path = prepend_path(&[&binaryen_bin, &cargo_bin]);
+
+    ensure_wasm_target()?;
+    let wasm_bindgen = ensure_wasm_bindgen(&path)?;
+    let wasm_opt = ensure_wasm_opt(&path, &binaryen_dir)?;
+    let chromedriver = ensure_chromium()?;
+    let trunk = if with_trunk {
+        Some(ensure_trunk(&path)?)
+    } else {
+        None
+    };
+    Ok(Tools {
+        wasm_bindgen,
+        wasm_opt,
+        chromedriver,
+        trunk,
+        path,
+    })
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed =
+        capture(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    println!("setup: adding the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        .map_err(|e| format!("{e}\n  run: rustup target add wasm32-unknown-unknown"))
+}
+
+/// The wasm-bindgen version Cargo.lock pins; the CLI must match it exactly.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock ({e}); run `cargo generate-lockfile`"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn ensure_wasm_bindgen(path: &str) -> Result<PathBuf> {
+    let want = locked_wasm_bindgen_version()?;
+    let found = which("wasm-bindgen", path);
+    let runner = which("wasm-bindgen-test-runner", path);
+    if let (Some(bin), Some(_)) = (&found, &runner) {
+        let version = capture(Command::new(bin).arg("--version")).unwrap_or_default();
+        if version.split_whitespace().nth(1) == Some(want.as_str()) {
+            return Ok(bin.clone());
+        }
+        println!(
+            "setup: wasm-bindgen on PATH is {:?}, Cargo.lock wants {want}",
+            version.trim()
+        );
+    }
+    println!("setup: installing wasm-bindgen-cli {want} from crates.io (~3 minutes on 2 cores)");
+    // No --locked: its lock file wants a webpki-roots version this registry lacks.
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))
+        .map_err(|e| format!("{e}\n  run: cargo install wasm-bindgen-cli --version {want}"))?;
+    which("wasm-bindgen", path).ok_or_else(|| "wasm-bindgen installed but not found on PATH".into())
+}
+
+fn binaryen_version(bin: &Path) -> Option<u32> {
+    let out = capture(Command::new(bin).arg("--version")).ok()?;
+    // "wasm-opt version 132 (version_132)" or "wasm-opt version 116"
+    out.split_whitespace()
+        .skip_while(|w| *w != "version")
+        .nth(1)
+        .and_then(|v| v.trim_start_matches("version_").parse().ok())
+}
+
+fn ensure_wasm_opt(path: &str, binaryen_dir: &Path) -> Result<PathBuf> {
+    if let Some(bin) = which("wasm-opt", path) {
+        match binaryen_version(&bin) {
+            Some(v) if v >= MIN_BINARYEN => return Ok(bin),
+            v => println!(
+                "setup: ignoring {} (binaryen {v:?}; need >= {MIN_BINARYEN}: older ones break the externref table)",
+                bin.display()
+            ),
+        }
+    }
+    let local = binaryen_dir
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt");
+    if !local.exists() {
+        println!(
+            "setup: installing {BINARYEN_NPM} from npm into {}",
+            binaryen_dir.display()
+        );
+        std::fs::create_dir_all(binaryen_dir)
+            .map_err(|e| format!("cannot create {}: {e}", binaryen_dir.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(binaryen_dir)
+            .arg(BINARYEN_NPM))
+        .map_err(|e| {
+            format!(
+                "{e}\n  run: npm install --prefix {} {BINARYEN_NPM}   (or: cargo install wasm-opt --locked)",
+                binaryen_dir.display()
+            )
+        })?;
+    }
+    match binaryen_version(&local) {
+        Some(v) if v >= MIN_BINARYEN => Ok(local),
+        v => Err(format!(
+            "{} reports binaryen {v:?}; need >= {MIN_BINARYEN}",
+            local.display()
+        )),
+    }
+}
+
+fn ensure_chromium() -> Result<PathBuf> {
+    let have = |name: &str| which(name, &env::var("PATH").unwrap_or_default());
+    if let (Some(_), Some(driver)) = (have("chromium"), have("chromedriver")) {
+        return Ok(driver);
+    }
+    let root_user = capture(Command::new("id").arg("-u"))
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false);
+    if !root_user || have("apt-get").is_none() {
+        return Err("Chromium and ChromeDriver are missing\n  run: sudo apt-get install -y chromium chromium-driver".into());
+    }
+    println!("setup: installing chromium and chromium-driver from Debian (~30 s)");
+    let apt = |args: &[&str]| {
+        run(Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+        .map_err(|e| {
+            format!("{e}\n  run: apt-get update && apt-get install -y chromium chromium-driver")
+        })
+    };
+    apt(&["update", "-q"])?;
+    apt(&["install", "-y", "-q", "chromium", "chromium-driver"])?;
+    have("chromedriver")
+        .ok_or_else(|| "chromium-driver installed but chromedriver is not on PATH".into())
+}
+
+fn ensure_trunk(path: &str) -> Result<PathBuf> {
+    if let Some(bin) = which("trunk", path) {
+        return Ok(bin);
+    }
+    println!("setup: installing trunk 0.22 from crates.io (~20 minutes on 2 cores, once)");
+    // trunk 0.22 declares rustc 1.96 but builds and runs on 1.95.
+    let first =
+        run(Command::new("cargo").args(["install", "trunk", "--locked", "--ignore-rust-version"]));
+    if let Err(e) = first {
+        println!("setup: trunk 0.22 failed ({e}); trying trunk 0.21.14");
+        run(Command::new("cargo").args(["install", "trunk@0.21.14", "--locked"])).map_err(|e| {
+            format!("{e}\n  run: cargo install trunk --locked --ignore-rust-version")
+        })?;
+    }
+    which("trunk", path).ok_or_else(|| "trunk installed but not found on PATH".into())
+}
+
+fn cargo_home() -> PathBuf {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cargo"))
+}
+
+fn home() -> PathBuf {
+    env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// Tools kept between clones of the repository (so CI on a reused machine does not reinstall).
+fn cache_dir() -> PathBuf {
+    env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cache"))
+        .join("letterbox")
+}
+
+fn prepend_path(dirs: &[&Path]) -> String {
+    let mut parts: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    parts.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    env::join_paths(parts)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Finds an executable on `path`.
+pub fn which(name: &str, path: &str) -> Option<PathBuf> {
+    env::split_paths(path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
