@@ -1,5 +1,7 @@
-//! The Leptos components of one slot. They render [`letterbox_core::submission::State`] and turn
-//! reader actions into [`Event`]s; they hold no rules of their own.
+//! The Leptos components of one slot. They render [`letterbox_core::screen::Screen`] (derived
+//! from the submission state in core) and turn reader actions into [`Event`]s; they hold no rules
+//! of their own. Every element exists from the first render; what changes is text and the
+//! `hidden` attribute, which keeps the live regions present and the wasm small.
 //!
 //! Accessibility follows the design guide: visible labels and hints, an error summary that takes
 //! focus and links to each field, inline errors tied by `aria-describedby` (hint first, then
@@ -12,10 +14,9 @@ use leptos::html;
 use leptos::prelude::*;
 use letterbox_core::config::{Config, ConfigError};
 use letterbox_core::messages::{Catalogue, Key};
-use letterbox_core::submission::{
-    transition, Context, Effect, EmailProblem, Event, Failure, NewsletterProblem, State, Status,
-    Success,
-};
+use letterbox_core::screen::{screen, Screen};
+use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 use crate::idn::BrowserIdn;
@@ -65,10 +66,12 @@ fn ConfigProblem(texts: Catalogue, error: ConfigError) -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Slot {
     state: RwSignal<State>,
+    screen: Memo<Screen>,
     config: StoredValue<Config>,
     slot: StoredValue<String>,
     summary: NodeRef<html::Div>,
-    result_heading: NodeRef<html::H2>,
+    failure_heading: NodeRef<html::H2>,
+    success_heading: NodeRef<html::H2>,
     email_input: NodeRef<html::Input>,
     first_checkbox: NodeRef<html::Input>,
 }
@@ -90,6 +93,7 @@ impl Slot {
                 transition(current, event, &ctx)
             })
         });
+        let succeeded = matches!(next.status, Status::Succeeded(_));
         self.state.set(next);
         for effect in effects {
             match effect {
@@ -100,38 +104,27 @@ impl Slot {
                         self.dispatch(Event::Answered(outcome));
                     });
                 }
-                Effect::FocusErrorSummary => {
-                    let summary = self.summary;
-                    focus_later(move || summary.get_untracked().map(Into::into));
-                }
-                Effect::FocusResult => {
-                    let heading = self.result_heading;
-                    focus_later(move || heading.get_untracked().map(Into::into));
-                }
+                Effect::FocusErrorSummary => focus_later(self.summary),
+                Effect::FocusResult if succeeded => focus_later(self.success_heading),
+                Effect::FocusResult => focus_later(self.failure_heading),
             }
         }
     }
 
-    fn texts<R>(self, f: impl FnOnce(&Catalogue) -> R) -> R {
-        self.config.with_value(|c| f(&c.texts))
-    }
-
     fn text(self, key: Key) -> String {
-        self.texts(|t| t.text(key).to_owned())
+        self.config.with_value(|c| c.texts.text(key).to_owned())
     }
-}
 
-fn email_problem_text(texts: &Catalogue, problem: &EmailProblem) -> String {
-    match problem {
-        EmailProblem::Rule(e) => texts.text(Key::for_email_error(*e)).to_owned(),
-        EmailProblem::Server(message) => message.clone(),
+    /// A reactive text from the screen.
+    fn shows(self, f: fn(&Screen) -> Option<&str>) -> impl Fn() -> String + Copy {
+        let screen = self.screen;
+        move || screen.with(|v| f(v).unwrap_or_default().to_owned())
     }
-}
 
-fn newsletter_problem_text(texts: &Catalogue, problem: &NewsletterProblem) -> String {
-    match problem {
-        NewsletterProblem::NoneChosen => texts.text(Key::NewslettersNone).to_owned(),
-        NewsletterProblem::Server(message) => message.clone(),
+    /// A reactive `hidden` flag: hidden while `f` finds nothing to show.
+    fn hides(self, f: fn(&Screen) -> Option<&str>) -> impl Fn() -> bool + Copy {
+        let screen = self.screen;
+        move || screen.with(|v| f(v).is_none())
     }
 }
 
@@ -140,147 +133,86 @@ fn newsletter_problem_text(texts: &Catalogue, problem: &NewsletterProblem) -> St
 fn Widget(config: Config, id: String, slot_name: String) -> impl IntoView {
     let state = RwSignal::new(State::new(&config));
     let single = config.is_single();
+    let config = StoredValue::new(config);
     let s = Slot {
         state,
-        config: StoredValue::new(config),
+        screen: Memo::new(move |_| state.with(|st| config.with_value(|c| screen(st, c)))),
+        config,
         slot: StoredValue::new(slot_name),
         summary: NodeRef::new(),
-        result_heading: NodeRef::new(),
+        failure_heading: NodeRef::new(),
+        success_heading: NodeRef::new(),
         email_input: NodeRef::new(),
         first_checkbox: NodeRef::new(),
     };
-    let succeeded = move || matches!(state.with(|st| st.status.clone()), Status::Succeeded(_));
     let root_class = if single {
         "lb-root lb-root--single"
     } else {
         "lb-root"
     };
-
-    view! {
-        <div class=root_class part="letterbox-root">
-            <Show when=succeeded fallback=move || view! { <SignupForm s id=id.clone() single/> }>
-                <SuccessPanel s/>
-            </Show>
-        </div>
-    }
-}
-
-#[component]
-fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
-    let state = s.state;
     let email_id = format!("{id}-email");
     let email_hint_id = format!("{id}-email-hint");
     let email_error_id = format!("{id}-email-error");
-    let news_id = format!("{id}-newsletters");
     let news_hint_id = format!("{id}-newsletters-hint");
     let news_error_id = format!("{id}-newsletters-error");
     let summary_title_id = format!("{id}-summary-title");
-    let result_title_id = format!("{id}-result-title");
+    let failure_title_id = format!("{id}-failure-title");
+    let (summary_labelledby, failure_labelledby) =
+        (summary_title_id.clone(), failure_title_id.clone());
 
-    let email_error = move || state.with(|st| st.errors.email.clone());
-    let news_error = move || state.with(|st| st.errors.newsletters.clone());
-    let has_errors = move || state.with(|st| !st.errors.is_empty());
+    fn email_error(v: &Screen) -> Option<&str> {
+        v.email_error.as_deref()
+    }
+    fn news_error(v: &Screen) -> Option<&str> {
+        v.newsletters_error.as_deref()
+    }
+    fn failure(v: &Screen) -> Option<&str> {
+        v.failure.as_deref()
+    }
+    fn success_title(v: &Screen) -> Option<&str> {
+        v.success.as_ref().map(|t| t.title.as_str())
+    }
+    fn success_body(v: &Screen) -> Option<&str> {
+        v.success.as_ref().map(|t| t.body.as_str())
+    }
+    fn suggestion(v: &Screen) -> Option<&str> {
+        v.suggestion.as_ref().map(|t| t.text.as_str())
+    }
+    fn suggestion_apply(v: &Screen) -> Option<&str> {
+        v.suggestion.as_ref().map(|t| t.apply.as_str())
+    }
+    fn status(v: &Screen) -> Option<&str> {
+        Some(v.status.as_str())
+    }
 
-    let email_hint = s.texts(|t| {
+    let email_hint = config.with_value(|c| {
         if single {
-            s.config.with_value(|c| {
-                t.format(
-                    Key::EmailHintSingle,
-                    &[("newsletter", &c.newsletters[0].name)],
-                )
-            })
+            c.texts.format(
+                Key::EmailHintSingle,
+                &[("newsletter", &c.newsletters[0].name)],
+            )
         } else {
-            t.text(Key::EmailHint).to_owned()
+            c.texts.text(Key::EmailHint).to_owned()
         }
     });
-
-    let describedby = {
-        let (hint, error) = (email_hint_id.clone(), email_error_id.clone());
+    let described = move |hint: String, error: String, f: fn(&Screen) -> Option<&str>| {
         move || {
-            if email_error().is_some() {
-                format!("{hint} {error}")
-            } else {
+            if s.hides(f)() {
                 hint.clone()
+            } else {
+                format!("{hint} {error}")
             }
         }
     };
-    let news_describedby = {
-        let (hint, error) = (news_hint_id.clone(), news_error_id.clone());
-        move || {
-            if news_error().is_some() {
-                format!("{hint} {error}")
-            } else {
-                hint.clone()
-            }
-        }
-    };
-
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let error_prefix = format!("{} ", s.text(Key::ErrorPrefix));
+    let submit = move || {
         s.dispatch(Event::Submitted {
             fresh_key: transport::new_key(),
-        });
-    };
-    let on_email =
-        move |ev: leptos::ev::Event| s.dispatch(Event::EmailEdited(event_target_value(&ev)));
-
-    let summary = {
-        let summary_title_id = summary_title_id.clone();
-        move || {
-            has_errors().then(|| {
-                let email_link = email_error().map(|p| {
-                    let text = s.texts(|t| email_problem_text(t, &p));
-                    view! { <li><a href="#" on:click=move |ev| { ev.prevent_default(); focus(s.email_input); }>{text}</a></li> }
-                });
-                let news_link = news_error().map(|p| {
-                    let text = s.texts(|t| newsletter_problem_text(t, &p));
-                    view! { <li><a href="#" on:click=move |ev| { ev.prevent_default(); focus(s.first_checkbox); }>{text}</a></li> }
-                });
-                view! {
-                    <div class="lb-summary" part="letterbox-error-summary" role="alert" tabindex="-1"
-                        aria-labelledby=summary_title_id.clone() node_ref=s.summary>
-                        <h2 class="lb-summary-title" id=summary_title_id.clone()>{s.text(Key::ErrorSummaryTitle)}</h2>
-                        <ul class="lb-summary-list">{news_link}{email_link}</ul>
-                    </div>
-                }
-            })
-        }
-    };
-
-    let failure = {
-        let result_title_id = result_title_id.clone();
-        move || {
-            let Status::Failed(failure) = state.with(|st| st.status.clone()) else {
-                return None;
-            };
-            let reason = s.texts(|t| match &failure {
-                Failure::Network => t.text(Key::FailureNetwork).to_owned(),
-                Failure::Timeout => t.text(Key::FailureTimeout).to_owned(),
-                Failure::Server => t.text(Key::FailureServer).to_owned(),
-                Failure::RateLimited(Some(secs)) => {
-                    t.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())])
-                }
-                Failure::RateLimited(None) => t.text(Key::FailureRateLimitedNoWait).to_owned(),
-                Failure::Rejected(Some(message)) => message.clone(),
-                Failure::Rejected(None) => t.text(Key::FailureRejected).to_owned(),
-            });
-            Some(view! {
-                <div class="lb-failure" part="letterbox-failure" aria-labelledby=result_title_id.clone()>
-                    <h2 class="lb-result-title" id=result_title_id.clone() tabindex="-1" node_ref=s.result_heading>
-                        {s.text(Key::FailureTitle)}
-                    </h2>
-                    <p class="lb-failure-reason">{reason}</p>
-                    <button type="button" class="lb-button lb-button--secondary" part="letterbox-retry"
-                        on:click=move |_| s.dispatch(Event::Submitted { fresh_key: transport::new_key() })>
-                        {s.text(Key::TryAgain)}
-                    </button>
-                </div>
-            })
-        }
+        })
     };
 
     let newsletters = (!single).then(|| {
-        let items = s.config.with_value(|c| c.newsletters.clone());
+        let items = config.with_value(|c| c.newsletters.clone());
         let list = items
             .into_iter()
             .enumerate()
@@ -293,149 +225,122 @@ fn SignupForm(s: Slot, id: String, single: bool) -> impl IntoView {
                     move || state.with(|st| st.chosen.contains(&nid))
                 };
                 let node_ref = if i == 0 { s.first_checkbox } else { NodeRef::new() };
-                let frequency = n.frequency.clone().map(|f| view! { <span class="lb-frequency">{f}</span> });
-                let hint = n.description.clone().map(|d| view! { <div class="lb-hint lb-item-hint" id=hint_id.clone()>{d}</div> });
                 let has_hint = n.description.is_some();
                 view! {
                     <div class="lb-checkbox">
                         <input type="checkbox" class="lb-checkbox-input" id=box_id.clone() name="newsletters"
-                            value=n.id.clone() node_ref=node_ref
+                            value=n.id node_ref=node_ref
                             aria-describedby=has_hint.then(|| hint_id.clone())
                             prop:checked=checked
                             on:change=move |ev| s.dispatch(Event::NewsletterToggled { id: nid.clone(), checked: event_target_checked(&ev) })/>
                         <label class="lb-checkbox-label" for=box_id>
-                            <span class="lb-name">{n.name.clone()}</span>
-                            {frequency}
+                            <span class="lb-name">{n.name}</span>
+                            " "
+                            <span class="lb-frequency" hidden=n.frequency.is_none()>{n.frequency.clone().unwrap_or_default()}</span>
                         </label>
-                        {hint}
+                        <div class="lb-hint lb-item-hint" id=hint_id hidden=!has_hint>{n.description.unwrap_or_default()}</div>
                     </div>
                 }
             })
             .collect_view();
-        let news_error_id = news_error_id.clone();
         view! {
-            <fieldset class="lb-fieldset" class:lb-fieldset--error=move || news_error().is_some()
-                id=news_id.clone() aria-describedby=news_describedby>
+            <fieldset class="lb-fieldset" class:lb-fieldset--error=move || !s.hides(news_error)()
+                aria-describedby=described(news_hint_id.clone(), news_error_id.clone(), news_error)>
                 <legend class="lb-legend">{s.text(Key::Legend)}</legend>
                 <div class="lb-hint" id=news_hint_id.clone()>{s.text(Key::LegendHint)}</div>
-                {move || news_error().map(|p| view! {
-                    <p class="lb-error" id=news_error_id.clone()>
-                        <span class="lb-visually-hidden">{s.text(Key::ErrorPrefix)}" "</span>
-                        {s.texts(|t| newsletter_problem_text(t, &p))}
-                    </p>
-                })}
+                <p class="lb-error" id=news_error_id.clone() hidden=s.hides(news_error)>
+                    <span class="lb-visually-hidden">{error_prefix.clone()}</span>
+                    {s.shows(news_error)}
+                </p>
                 <div class="lb-checkboxes">{list}</div>
             </fieldset>
         }
     });
 
-    let suggestion = move || {
-        state.with(|st| st.suggestion.clone()).map(|sug| {
-            let text = s.texts(|t| t.format(Key::SuggestionText, &[("email", &sug.full)]));
-            let apply = s.texts(|t| t.format(Key::SuggestionApply, &[("email", &sug.full)]));
-            view! {
-                <p class="lb-suggestion-text">{text}</p>
-                <button type="button" class="lb-button lb-button--link" part="letterbox-suggestion"
-                    on:click=move |_| { s.dispatch(Event::SuggestionAccepted); focus(s.email_input); }>
-                    {apply}
-                </button>
-            }
-        })
-    };
-
-    let status_text = move || {
-        if state.with(|st| st.status == Status::Submitting) {
-            s.text(Key::Sending)
-        } else {
-            String::new()
-        }
-    };
-
     view! {
-        <form class="lb-form" part="letterbox-form" novalidate=true on:submit=on_submit>
-            {summary}
-            {failure}
-            {newsletters}
-            <div class="lb-field" class:lb-field--error=move || email_error().is_some()>
-                <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
-                <div class="lb-hint" id=email_hint_id.clone()>{email_hint}</div>
-                {move || email_error().map(|p| view! {
-                    <p class="lb-error" id=email_error_id.clone()>
-                        <span class="lb-visually-hidden">{s.text(Key::ErrorPrefix)}" "</span>
-                        {s.texts(|t| email_problem_text(t, &p))}
-                    </p>
-                })}
-                <div class="lb-inline">
-                    <input type="email" class="lb-input" part="letterbox-email" id=email_id name="email"
-                        autocomplete="email" spellcheck="false" autocapitalize="off"
-                        aria-describedby=describedby
-                        aria-invalid=move || if email_error().is_some() { "true" } else { "false" }
-                        node_ref=s.email_input
-                        prop:value=move || state.with(|st| st.email.clone())
-                        on:input=on_email
-                        on:change=on_email
-                        on:blur=move |_| s.dispatch(Event::EmailLeft)/>
-                    <button type="submit" class="lb-button" part="letterbox-submit">{s.text(Key::Submit)}</button>
+        <div class=root_class part="letterbox-root">
+            <form class="lb-form" part="letterbox-form" novalidate=true hidden=move || !s.hides(success_title)()
+                on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                <div class="lb-summary" part="letterbox-error-summary" role="alert" tabindex="-1"
+                    aria-labelledby=summary_labelledby node_ref=s.summary
+                    hidden=move || s.screen.with(|v| !v.has_errors())>
+                    <h2 class="lb-summary-title" id=summary_title_id>{s.text(Key::ErrorSummaryTitle)}</h2>
+                    <ul class="lb-summary-list">
+                        <li hidden=s.hides(news_error)>
+                            <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus(s.first_checkbox); }>
+                                {s.shows(news_error)}
+                            </a>
+                        </li>
+                        <li hidden=s.hides(email_error)>
+                            <a href=format!("#{email_id}") on:click=move |ev| { ev.prevent_default(); focus(s.email_input); }>
+                                {s.shows(email_error)}
+                            </a>
+                        </li>
+                    </ul>
                 </div>
-                <div class="lb-suggestion" aria-live="polite">{suggestion}</div>
+                <div class="lb-failure" part="letterbox-failure" aria-labelledby=failure_labelledby
+                    hidden=s.hides(failure)>
+                    <h2 class="lb-result-title" id=failure_title_id tabindex="-1" node_ref=s.failure_heading>
+                        {s.text(Key::FailureTitle)}
+                    </h2>
+                    <p class="lb-failure-reason">{s.shows(failure)}</p>
+                    <button type="button" class="lb-button lb-button--secondary" part="letterbox-retry"
+                        on:click=move |_| submit()>
+                        {s.text(Key::TryAgain)}
+                    </button>
+                </div>
+                {newsletters}
+                <div class="lb-field" class:lb-field--error=move || !s.hides(email_error)()>
+                    <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
+                    <div class="lb-hint" id=email_hint_id.clone()>{email_hint}</div>
+                    <p class="lb-error" id=email_error_id.clone() hidden=s.hides(email_error)>
+                        <span class="lb-visually-hidden">{error_prefix}</span>
+                        {s.shows(email_error)}
+                    </p>
+                    <div class="lb-inline">
+                        <input type="email" class="lb-input" part="letterbox-email" id=email_id.clone() name="email"
+                            autocomplete="email" spellcheck="false" autocapitalize="off"
+                            aria-describedby=described(email_hint_id, email_error_id, email_error)
+                            aria-invalid=move || if s.hides(email_error)() { "false" } else { "true" }
+                            node_ref=s.email_input
+                            prop:value=move || state.with(|st| st.email.clone())
+                            on:input=move |ev| s.dispatch(Event::EmailEdited(event_target_value(&ev)))
+                            on:change=move |ev| s.dispatch(Event::EmailEdited(event_target_value(&ev)))
+                            on:blur=move |_| s.dispatch(Event::EmailLeft)/>
+                        <button type="submit" class="lb-button" part="letterbox-submit">{s.text(Key::Submit)}</button>
+                    </div>
+                    <div class="lb-suggestion" aria-live="polite">
+                        <p class="lb-suggestion-text" hidden=s.hides(suggestion)>{s.shows(suggestion)}</p>
+                        <button type="button" class="lb-button lb-button--link" part="letterbox-suggestion"
+                            hidden=s.hides(suggestion)
+                            on:click=move |_| { s.dispatch(Event::SuggestionAccepted); focus(s.email_input); }>
+                            {s.shows(suggestion_apply)}
+                        </button>
+                    </div>
+                </div>
+                <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(status)}</div>
+            </form>
+            <div class="lb-success" part="letterbox-success" hidden=s.hides(success_title)
+                data-outcome=move || s.screen.with(|v| v.success.as_ref().map_or("", |t| t.outcome))>
+                <h2 class="lb-result-title" tabindex="-1" node_ref=s.success_heading>{s.shows(success_title)}</h2>
+                <p class="lb-success-body">{s.shows(success_body)}</p>
             </div>
-            <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{status_text}</div>
-        </form>
-    }
-}
-
-#[component]
-fn SuccessPanel(s: Slot) -> impl IntoView {
-    let (success, email, names) = s.state.with_untracked(|st| {
-        let success = match st.status {
-            Status::Succeeded(kind) => kind,
-            _ => Success::Subscribed,
-        };
-        let (email, ids) = st
-            .attempt
-            .as_ref()
-            .map(|a| (a.request.email.clone(), a.request.newsletters.clone()))
-            .unwrap_or_default();
-        let names: Vec<String> = s.config.with_value(|c| {
-            c.newsletters
-                .iter()
-                .filter(|n| ids.contains(&n.id))
-                .map(|n| n.name.clone())
-                .collect()
-        });
-        (success, email, names)
-    });
-    let (title, body) = match success {
-        Success::PendingConfirmation => (Key::PendingTitle, Key::PendingBody),
-        Success::Subscribed => (Key::SubscribedTitle, Key::SubscribedBody),
-        Success::AlreadySubscribed => (Key::AlreadyTitle, Key::AlreadyBody),
-    };
-    let body = s.texts(|t| {
-        t.format(
-            body,
-            &[("email", &email), ("newsletters", &t.join_list(&names))],
-        )
-    });
-    let kind = match success {
-        Success::PendingConfirmation => "pending",
-        Success::Subscribed => "subscribed",
-        Success::AlreadySubscribed => "already",
-    };
-    view! {
-        <div class="lb-success" part="letterbox-success" data-outcome=kind>
-            <h2 class="lb-result-title" tabindex="-1" node_ref=s.result_heading>{s.text(title)}</h2>
-            <p class="lb-success-body">{body}</p>
         </div>
     }
 }
 
 /// Focuses an element once Leptos has rendered the new state (it updates the DOM after the
 /// current task).
-fn focus_later(target: impl FnOnce() -> Option<HtmlElement> + 'static) {
+fn focus_later<E>(target: NodeRef<E>)
+where
+    E: html::ElementType,
+    E::Output: JsCast + Clone + 'static,
+    NodeRef<E>: Copy + GetUntracked<Value = Option<E::Output>>,
+{
     set_timeout(
         move || {
-            if let Some(el) = target() {
-                let _ = el.focus();
+            if let Some(el) = target.get_untracked() {
+                let _ = el.unchecked_ref::<HtmlElement>().focus();
             }
         },
         Duration::ZERO,

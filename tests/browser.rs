@@ -87,6 +87,21 @@ fn find(host: &Element, selector: &str) -> Option<Element> {
     host.query_selector(selector).unwrap()
 }
 
+/// The first element matching `selector` that is shown: neither it nor an ancestor inside the
+/// page is `hidden`.
+fn shown(host: &Element, selector: &str) -> Option<Element> {
+    all(host, selector).into_iter().find(|e| {
+        let mut node = Some(e.clone());
+        while let Some(n) = node {
+            if n.has_attribute("hidden") {
+                return false;
+            }
+            node = n.parent_element();
+        }
+        true
+    })
+}
+
 fn get(host: &Element, selector: &str) -> Element {
     find(host, selector).unwrap_or_else(|| panic!("no {selector} in {}", host.inner_html()))
 }
@@ -205,6 +220,18 @@ async fn renders_an_accessible_form_with_every_newsletter_unticked() {
         !host.text_content().unwrap_or_default().contains('*'),
         "no asterisks"
     );
+    for part in [
+        ".lb-summary",
+        ".lb-failure",
+        ".lb-success",
+        ".lb-error",
+        ".lb-suggestion-text",
+    ] {
+        assert!(
+            shown(&host, part).is_none(),
+            "{part} is shown before anything happened"
+        );
+    }
     let status = get(&host, "[role=status]");
     assert_eq!(
         status.get_attribute("aria-live").as_deref(),
@@ -227,7 +254,7 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
     let host = mount("empty-submit", "subscribed", ONE);
     sleep(0).await;
     submit(&host).await;
-    let summary = wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    let summary = wait_for("the error summary", || shown(&host, ".lb-summary")).await;
     sleep(10).await;
     assert_eq!(
         active_element(),
@@ -238,7 +265,7 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
         .text_content()
         .unwrap()
         .contains("There is a problem"));
-    let link = get(&summary, "a");
+    let link = shown(&summary, "a").expect("a shown summary link");
     assert_eq!(
         link.text_content().as_deref(),
         Some("Enter your email address")
@@ -274,7 +301,7 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
     type_email(&host, "j").await;
     sleep(10).await;
     assert!(
-        find(&host, ".lb-error").is_none(),
+        shown(&host, ".lb-error").is_none(),
         "editing the field clears its error"
     );
     assert_eq!(
@@ -302,7 +329,7 @@ async fn a_malformed_address_gets_the_message_for_what_is_wrong() {
     ] {
         type_email(&host, typed).await;
         submit(&host).await;
-        let error = wait_for("an inline error", || find(&host, ".lb-error")).await;
+        let error = wait_for("an inline error", || shown(&host, ".lb-error")).await;
         assert_eq!(
             error.text_content().unwrap(),
             format!("Error: {message}"),
@@ -317,9 +344,12 @@ async fn choosing_no_newsletter_is_an_error_linked_to_the_first_checkbox() {
     let host = mount("no-newsletter", "subscribed", FIVE);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let summary = wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    let summary = wait_for("the error summary", || shown(&host, ".lb-summary")).await;
     assert_eq!(
-        get(&summary, "a").text_content().as_deref(),
+        shown(&summary, "a")
+            .expect("a shown summary link")
+            .text_content()
+            .as_deref(),
         Some("Select at least one newsletter")
     );
     let fieldset = get(&host, "fieldset");
@@ -342,7 +372,7 @@ async fn a_valid_signup_sends_one_request_with_the_contract_body_and_shows_succe
     click(&host, "input[value=alerts]");
     click(&host, "input[value=daily]");
     submit(&host).await;
-    let heading = wait_for("the success panel", || find(&host, ".lb-success h2")).await;
+    let heading = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
     sleep(10).await;
     assert_eq!(heading.text_content().as_deref(), Some("You’re subscribed"));
     assert_eq!(
@@ -350,7 +380,7 @@ async fn a_valid_signup_sends_one_request_with_the_contract_body_and_shows_succe
         Some(heading),
         "the success heading takes focus"
     );
-    assert!(find(&host, "form").is_none(), "the form is replaced");
+    assert!(shown(&host, "form").is_none(), "the form is replaced");
     let body = text(&host, ".lb-success");
     assert!(body.contains("Jane.Doe+news@example.com"), "{body}");
     assert!(
@@ -380,7 +410,7 @@ async fn an_international_domain_is_sent_in_ascii() {
     let host = mount("idn", "pending", ONE);
     type_email(&host, "jane@münchen.de").await;
     submit(&host).await;
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     let sent = requests("idn").await;
     assert_eq!(body_of(&sent[0])["email"], "jane@xn--mnchen-3ya.de");
     assert_eq!(text(&host, ".lb-success h2"), "Check your inbox");
@@ -401,7 +431,7 @@ async fn double_click_and_enter_while_sending_make_one_request() {
         "the button stays enabled"
     );
     click(&host, "button[type=submit]");
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert_eq!(requests("double-click").await.len(), 1);
 }
 
@@ -410,7 +440,7 @@ async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_s
     let host = mount("server-error", "fail-once", ONE);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let heading = wait_for("the failure panel", || find(&host, ".lb-failure h2")).await;
+    let heading = wait_for("the failure panel", || shown(&host, ".lb-failure h2")).await;
     sleep(10).await;
     assert_eq!(
         heading.text_content().as_deref(),
@@ -425,7 +455,7 @@ async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_s
     );
 
     click(&host, ".lb-failure button");
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     let sent = requests("server-error").await;
     assert_eq!(sent.len(), 2);
     assert_eq!(
@@ -440,7 +470,7 @@ async fn conflict_shows_the_already_subscribed_copy() {
     let host = mount("conflict", "conflict", ONE);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let heading = wait_for("the success panel", || find(&host, ".lb-success h2")).await;
+    let heading = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
     assert_eq!(
         heading.text_content().as_deref(),
         Some("You were already subscribed")
@@ -453,7 +483,7 @@ async fn a_server_field_error_is_shown_as_text_on_the_field() {
     let host = mount("field-error", "email-error", ONE);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let error = wait_for("an inline error", || find(&host, ".lb-error")).await;
+    let error = wait_for("an inline error", || shown(&host, ".lb-error")).await;
     assert_eq!(
         error.text_content().as_deref(),
         Some("Error: <b>This domain does not accept mail</b>")
@@ -466,7 +496,7 @@ async fn rate_limiting_tells_the_reader_how_long_to_wait() {
     let host = mount("rate-limited", "rate-limited", ONE);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let panel = wait_for("the failure panel", || find(&host, ".lb-failure")).await;
+    let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
     assert!(panel
         .text_content()
         .unwrap()
@@ -491,7 +521,7 @@ async fn an_unreachable_endpoint_shows_the_network_failure() {
     letterbox::mount(&host);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let panel = wait_for("the failure panel", || find(&host, ".lb-failure")).await;
+    let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
     assert!(panel
         .text_content()
         .unwrap()
@@ -515,7 +545,7 @@ async fn a_typo_suggestion_offers_a_fix_and_never_blocks() {
     sleep(10).await;
     assert_eq!(input(&host, "input[type=email]").value(), "jane@gmail.com");
     submit(&host).await;
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert_eq!(
         body_of(&requests("suggestion").await[0])["email"],
         "jane@gmail.com"
@@ -525,7 +555,7 @@ async fn a_typo_suggestion_offers_a_fix_and_never_blocks() {
     type_email(&host, "jane@gmial.com").await;
     dispatch(&get(&host, "input[type=email]"), "blur");
     submit(&host).await;
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert_eq!(
         body_of(&requests("suggestion-ignored").await[0])["email"],
         "jane@gmial.com"
@@ -542,13 +572,13 @@ async fn ukrainian_texts_when_the_host_is_inside_lang_uk() {
     assert_eq!(text(&host, "label.lb-label"), "Електронна пошта");
     assert_eq!(text(&host, "legend"), "Оберіть розсилки");
     submit(&host).await;
-    wait_for("the error summary", || find(&host, ".lb-summary")).await;
+    wait_for("the error summary", || shown(&host, ".lb-summary")).await;
     assert!(text(&host, ".lb-summary").contains("Виникла проблема"));
     assert!(text(&host, ".lb-summary").contains("Введіть адресу електронної пошти"));
     type_email(&host, "olena@ukr.net").await;
     click(&host, "input[value=uk-edition]");
     submit(&host).await;
-    wait_for("the success panel", || find(&host, ".lb-success")).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert_eq!(text(&host, ".lb-success h2"), "Перевірте свою пошту");
     assert_eq!(body_of(&requests("ukrainian").await[0])["locale"], "uk");
 }
@@ -576,7 +606,7 @@ async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works(
     assert!(error.contains("newsleters"), "names the mistake: {error}");
     type_email(&good, "jane@example.com").await;
     submit(&good).await;
-    wait_for("the success panel", || find(&good, ".lb-success")).await;
+    wait_for("the success panel", || shown(&good, ".lb-success")).await;
 }
 
 #[wasm_bindgen_test]

@@ -13,29 +13,23 @@
 //! assert_eq!(config.newsletters[0].id, "daily");
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Deserialize;
-
+use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
 
 /// One newsletter a slot offers.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Newsletter {
     /// The id sent to the endpoint.
     pub id: String,
     /// The name shown to readers.
     pub name: String,
     /// What it is about, shown as the checkbox's hint.
-    #[serde(default)]
     pub description: Option<String>,
     /// How often it is sent ("Every weekday morning"), shown with the name.
-    #[serde(default)]
     pub frequency: Option<String>,
     /// Pre-selected. Off unless the site says so.
-    #[serde(default)]
     pub checked: bool,
 }
 
@@ -63,13 +57,33 @@ pub struct Config {
     pub texts: Catalogue,
 }
 
-/// What is wrong with a slot's configuration. The message names the field and what to do.
+/// The keys of the configuration object.
+pub const CONFIG_KEYS: &[&str] = &["endpoint", "newsletters", "lang", "texts"];
+/// The keys of one newsletter.
+pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
+
+/// What is wrong with a slot's configuration. The message names the place and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
-    /// The JSON child is not valid JSON or has the wrong shape.
-    Json {
-        /// serde_json's description, including line and column.
-        message: String,
+    /// The JSON child is not JSON.
+    Json(json::ParseError),
+    /// A key the widget does not know (often a misspelling).
+    UnknownKey {
+        /// Where: `""` for the top level, `newsletters[2]`…
+        at: String,
+        /// The key as written.
+        key: String,
+        /// The keys allowed there.
+        known: &'static [&'static str],
+    },
+    /// A value of the wrong type.
+    WrongType {
+        /// Where, e.g. `newsletters[0].checked`.
+        at: String,
+        /// What was expected.
+        expected: &'static str,
+        /// What was found.
+        found: &'static str,
     },
     /// Neither `data-endpoint` nor `"endpoint"` was given.
     MissingEndpoint,
@@ -77,8 +91,8 @@ pub enum ConfigError {
     BadEndpoint(String),
     /// `newsletters` is missing or empty.
     NoNewsletters,
-    /// A newsletter has an empty id or name.
-    EmptyNewsletterField {
+    /// A newsletter lacks an id or a name, or it is empty.
+    MissingNewsletterField {
         /// Position in the list, from 0.
         index: usize,
         /// `id` or `name`.
@@ -90,29 +104,49 @@ pub enum ConfigError {
     UnknownText(String),
 }
 
+fn quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    let mut out = String::new();
+    json::write_string(&mut out, s);
+    f.write_str(&out)
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Json { message } => write!(f, "the JSON configuration is not valid: {message}"),
+            ConfigError::Json(e) => write!(f, "the JSON configuration is not valid JSON: {e}"),
+            ConfigError::UnknownKey { at, key, known } => {
+                f.write_str("unknown key ")?;
+                quoted(f, key)?;
+                if !at.is_empty() {
+                    write!(f, " in {at}")?;
+                }
+                write!(f, "; expected one of: {}", known.join(", "))
+            }
+            ConfigError::WrongType { at, expected, found } => write!(f, "{at} must be {expected}, not {found}"),
             ConfigError::MissingEndpoint => f.write_str(
                 "no endpoint: add data-endpoint=\"https://…\" to the element or \"endpoint\" to its JSON",
             ),
-            ConfigError::BadEndpoint(e) => write!(
-                f,
-                "endpoint {e:?} must start with https://, http:// or / (a path on this site)"
-            ),
+            ConfigError::BadEndpoint(e) => {
+                f.write_str("endpoint ")?;
+                quoted(f, e)?;
+                f.write_str(" must start with https://, http:// or / (a path on this site)")
+            }
             ConfigError::NoNewsletters => f.write_str(
                 "no newsletters: add \"newsletters\": [{\"id\": …, \"name\": …}] to the JSON",
             ),
-            ConfigError::EmptyNewsletterField { index, field } => {
-                write!(f, "newsletters[{index}].{field} is empty")
+            ConfigError::MissingNewsletterField { index, field } => {
+                write!(f, "newsletters[{index}] needs a non-empty \"{field}\"")
             }
             ConfigError::DuplicateNewsletter(id) => {
-                write!(f, "two newsletters have the id {id:?}; ids must be unique")
+                f.write_str("two newsletters have the id ")?;
+                quoted(f, id)?;
+                f.write_str("; ids must be unique")
             }
             ConfigError::UnknownText(k) => {
+                f.write_str("texts.")?;
+                f.write_str(k)?;
                 let known: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
-                write!(f, "texts.{k} is not a text the widget has; known texts: {}", known.join(", "))
+                write!(f, " is not a text the widget has; known texts: {}", known.join(", "))
             }
         }
     }
@@ -120,38 +154,89 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default)]
-    newsletters: Vec<Newsletter>,
-    #[serde(default)]
-    lang: Option<String>,
-    #[serde(default)]
-    texts: BTreeMap<String, String>,
+/// The members of the object `value` at `at`. With `known`, any other key is an error.
+fn members<'v>(
+    value: &'v Value,
+    at: &str,
+    known: Option<&'static [&'static str]>,
+) -> Result<&'v [(String, Value)], ConfigError> {
+    let Value::Object(members) = value else {
+        return Err(ConfigError::WrongType {
+            at: at.to_owned(),
+            expected: "an object",
+            found: value.kind(),
+        });
+    };
+    if let Some(known) = known {
+        if let Some((key, _)) = members.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            return Err(ConfigError::UnknownKey {
+                at: at.to_owned(),
+                key: key.clone(),
+                known,
+            });
+        }
+    }
+    Ok(members)
+}
+
+fn string_at(
+    value: Option<&Value>,
+    at: impl FnOnce() -> String,
+) -> Result<Option<String>, ConfigError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(other) => Err(ConfigError::WrongType {
+            at: at(),
+            expected: "a string",
+            found: other.kind(),
+        }),
+    }
+}
+
+fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
+    let at = format!("newsletters[{index}]");
+    members(value, &at, Some(NEWSLETTER_KEYS))?;
+    let field = |name: &'static str| string_at(value.get(name), || format!("{at}.{name}"));
+    let required = |name: &'static str| -> Result<String, ConfigError> {
+        field(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or(ConfigError::MissingNewsletterField { index, field: name })
+    };
+    let checked = match value.get("checked") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(ConfigError::WrongType {
+                at: format!("{at}.checked"),
+                expected: "true or false",
+                found: other.kind(),
+            })
+        }
+    };
+    Ok(Newsletter {
+        id: required("id")?,
+        name: required("name")?,
+        description: field("description")?.filter(|s| !s.is_empty()),
+        frequency: field("frequency")?.filter(|s| !s.is_empty()),
+        checked,
+    })
 }
 
 impl Config {
     /// Resolves a slot's configuration from what its host element holds.
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
-        let raw: RawConfig = match input.json.map(str::trim) {
-            Some(json) if !json.is_empty() => {
-                serde_json::from_str(json).map_err(|e| ConfigError::Json {
-                    message: e.to_string(),
-                })?
-            }
-            _ => RawConfig::default(),
+        let root = match input.json.map(str::trim) {
+            Some(text) if !text.is_empty() => json::parse(text).map_err(ConfigError::Json)?,
+            _ => Value::Object(Vec::new()),
         };
+        members(&root, "the configuration", Some(CONFIG_KEYS))?;
 
-        let endpoint = input
-            .endpoint
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .or(raw.endpoint.map(|e| e.trim().to_owned()))
-            .ok_or(ConfigError::MissingEndpoint)?;
+        let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) => e.to_owned(),
+            None => string_at(root.get("endpoint"), || "endpoint".into())?
+                .ok_or(ConfigError::MissingEndpoint)?,
+        };
         if !(endpoint.starts_with("https://")
             || endpoint.starts_with("http://")
             || (endpoint.starts_with('/') && !endpoint.starts_with("//")))
@@ -159,33 +244,40 @@ impl Config {
             return Err(ConfigError::BadEndpoint(endpoint));
         }
 
-        if raw.newsletters.is_empty() {
+        let newsletters: Vec<Newsletter> = match root.get("newsletters") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| newsletter(i, v))
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "newsletters".into(),
+                    expected: "an array",
+                    found: other.kind(),
+                })
+            }
+        };
+        if newsletters.is_empty() {
             return Err(ConfigError::NoNewsletters);
         }
-        let mut ids = BTreeSet::new();
-        let mut newsletters = raw.newsletters;
-        for (index, n) in newsletters.iter_mut().enumerate() {
-            n.id = n.id.trim().to_owned();
-            n.name = n.name.trim().to_owned();
-            if n.id.is_empty() {
-                return Err(ConfigError::EmptyNewsletterField { index, field: "id" });
-            }
-            if n.name.is_empty() {
-                return Err(ConfigError::EmptyNewsletterField {
-                    index,
-                    field: "name",
-                });
-            }
-            if !ids.insert(n.id.clone()) {
+        for (i, n) in newsletters.iter().enumerate() {
+            if newsletters[..i].iter().any(|earlier| earlier.id == n.id) {
                 return Err(ConfigError::DuplicateNewsletter(n.id.clone()));
             }
         }
 
-        let lang = resolve_lang(input.lang, raw.lang.as_deref(), input.nearest_lang);
-        let mut overrides = BTreeMap::new();
-        for (name, text) in raw.texts {
-            let key = Key::from_name(&name).ok_or(ConfigError::UnknownText(name))?;
-            overrides.insert(key, text);
+        let json_lang = string_at(root.get("lang"), || "lang".into())?;
+        let lang = resolve_lang(input.lang, json_lang.as_deref(), input.nearest_lang);
+        let mut overrides = Vec::new();
+        if let Some(texts) = root.get("texts") {
+            for (name, text) in members(texts, "texts", None)? {
+                let key =
+                    Key::from_name(name).ok_or_else(|| ConfigError::UnknownText(name.clone()))?;
+                let text = string_at(Some(text), || format!("texts.{name}"))?.unwrap_or_default();
+                overrides.push((key, text));
+            }
         }
 
         Ok(Config {
@@ -295,7 +387,12 @@ mod tests {
     #[test]
     fn misspelt_field_is_named_in_the_error() {
         let err = Config::from_host(&host(r#"{"endpoint": "/s", "newsleters": []}"#)).unwrap_err();
-        assert!(err.to_string().contains("newsleters"), "{err}");
+        assert!(err.to_string().contains("\"newsleters\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("expected one of: endpoint, newsletters, lang, texts"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -334,7 +431,7 @@ mod tests {
             e(
                 r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}, {"id": " ", "name": "B"}]}"#
             ),
-            ConfigError::EmptyNewsletterField {
+            ConfigError::MissingNewsletterField {
                 index: 1,
                 field: "id"
             }
@@ -345,10 +442,35 @@ mod tests {
             ),
             ConfigError::DuplicateNewsletter("a".into())
         );
-        assert!(matches!(
+        assert_eq!(
             e(r#"{"endpoint": "/s", "newsletters": [{"name": "A"}]}"#),
-            ConfigError::Json { .. }
-        ));
+            ConfigError::MissingNewsletterField {
+                index: 0,
+                field: "id"
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_misspelt_newsletter_keys_name_their_place() {
+        let e = |j: &str| Config::from_host(&host(j)).unwrap_err().to_string();
+        assert_eq!(
+            e(r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A", "checked": "yes"}]}"#),
+            "newsletters[0].checked must be true or false, not a string"
+        );
+        assert_eq!(
+            e(r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A", "frequncy": "Weekly"}]}"#),
+            "unknown key \"frequncy\" in newsletters[0]; expected one of: id, name, description, frequency, checked"
+        );
+        assert_eq!(
+            e(r#"{"endpoint": 5, "newsletters": []}"#),
+            "endpoint must be a string, not a number"
+        );
+        assert_eq!(
+            e(r#"{"endpoint": "/s", "newsletters": {"id": "a"}}"#),
+            "newsletters must be an array, not an object"
+        );
+        assert_eq!(e("[]"), "the configuration must be an object, not an array");
     }
 
     #[test]

@@ -5,8 +5,7 @@
 //! [`interpret`] a [`Response`] (or reports a network error / timeout as an
 //! [`Outcome`] directly) and the state machine takes it from there.
 
-use serde::{Deserialize, Serialize};
-
+use crate::json::{self, Value};
 use crate::submission::{FieldName, Outcome};
 
 /// How long the widget waits for an answer before it shows the failure panel.
@@ -16,7 +15,7 @@ pub const TIMEOUT_MS: u32 = 15_000;
 pub const MAX_SERVER_MESSAGE_CHARS: usize = 300;
 
 /// The body POSTed to the endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignupRequest {
     /// The normalised address (domain in ASCII, lower case).
     pub email: String,
@@ -29,7 +28,7 @@ pub struct SignupRequest {
 }
 
 /// Where on the site a signup came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// `location.href` of the page.
     pub page: String,
@@ -38,9 +37,26 @@ pub struct Source {
 }
 
 impl SignupRequest {
-    /// The JSON body. Serialising these plain strings cannot fail.
+    /// The JSON body, `{"email", "newsletters", "locale", "source": {"page", "slot"}}`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::with_capacity(128 + self.source.page.len());
+        out.push_str("{\"email\":");
+        json::write_string(&mut out, &self.email);
+        out.push_str(",\"newsletters\":[");
+        for (i, id) in self.newsletters.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(&mut out, id);
+        }
+        out.push_str("],\"locale\":");
+        json::write_string(&mut out, &self.locale);
+        out.push_str(",\"source\":{\"page\":");
+        json::write_string(&mut out, &self.source.page);
+        out.push_str(",\"slot\":");
+        json::write_string(&mut out, &self.source.slot);
+        out.push_str("}}");
+        out
     }
 }
 
@@ -55,24 +71,6 @@ pub struct Response<'a> {
     pub body: &'a str,
 }
 
-#[derive(Deserialize)]
-struct SuccessBody {
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    #[serde(default)]
-    field: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
 /// Maps an endpoint's answer to an [`Outcome`], whatever the body holds.
 ///
 /// ```
@@ -82,14 +80,12 @@ struct ErrorDetail {
 /// assert_eq!(interpret(&r), Outcome::PendingConfirmation);
 /// ```
 pub fn interpret(response: &Response<'_>) -> Outcome {
+    let body = || json::parse(response.body).ok();
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     match response.status {
-        200..=299 => match serde_json::from_str::<SuccessBody>(response.body) {
-            Ok(SuccessBody { status: Some(s) }) if s == "pending_confirmation" => {
-                Outcome::PendingConfirmation
-            }
-            Ok(SuccessBody { status: Some(s) }) if s == "already_subscribed" => {
-                Outcome::AlreadySubscribed
-            }
+        200..=299 => match text(body().as_ref().and_then(|b| b.get("status"))).as_deref() {
+            Some("pending_confirmation") => Outcome::PendingConfirmation,
+            Some("already_subscribed") => Outcome::AlreadySubscribed,
             // 2xx is success whatever the body says: `subscribed`, no body, or a body we do not know.
             _ => Outcome::Subscribed,
         },
@@ -97,31 +93,25 @@ pub fn interpret(response: &Response<'_>) -> Outcome {
         429 => Outcome::RateLimited {
             retry_after_secs: response.retry_after.and_then(parse_retry_after),
         },
-        400 | 422 => match serde_json::from_str::<ErrorBody>(response.body) {
-            Ok(ErrorBody { error }) => {
-                let message = error
-                    .message
-                    .as_deref()
-                    .map(clean_server_text)
-                    .filter(|m| !m.is_empty());
-                let field = match error.field.as_deref() {
-                    Some("email") => Some(FieldName::Email),
-                    Some("newsletters") => Some(FieldName::Newsletters),
-                    _ => None,
-                };
-                match (field, message) {
-                    (Some(field), Some(message)) => Outcome::FieldError { field, message },
-                    (_, message) => Outcome::Rejected {
-                        status: response.status,
-                        message,
-                    },
-                }
+        400 | 422 => {
+            let body = body();
+            let error = body.as_ref().and_then(|b| b.get("error"));
+            let message = text(error.and_then(|e| e.get("message")))
+                .map(|m| clean_server_text(&m))
+                .filter(|m| !m.is_empty());
+            let field = match text(error.and_then(|e| e.get("field"))).as_deref() {
+                Some("email") => Some(FieldName::Email),
+                Some("newsletters") => Some(FieldName::Newsletters),
+                _ => None,
+            };
+            match (field, message) {
+                (Some(field), Some(message)) => Outcome::FieldError { field, message },
+                (_, message) => Outcome::Rejected {
+                    status: response.status,
+                    message,
+                },
             }
-            Err(_) => Outcome::Rejected {
-                status: response.status,
-                message: None,
-            },
-        },
+        }
         500..=599 => Outcome::ServerError {
             status: response.status,
         },

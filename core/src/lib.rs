@@ -11,6 +11,8 @@
 pub mod config;
 pub mod contract;
 pub mod email;
+pub mod json;
 pub mod messages;
+pub mod screen;
 pub mod submission;
 pub mod suggest;

@@ -5,8 +5,6 @@
 //! "sorry", "valid/invalid" or "this field is required". Summary and inline errors use the same
 //! entry. Placeholders are written `{name}` and filled by [`Catalogue::format`].
 
-use std::collections::BTreeMap;
-
 use crate::email::EmailError;
 
 /// A language the widget has a catalogue for.
@@ -259,12 +257,12 @@ impl Key {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalogue {
     lang: Lang,
-    overrides: BTreeMap<Key, String>,
+    overrides: Vec<(Key, String)>,
 }
 
 impl Catalogue {
     /// A catalogue in `lang` with the site's `overrides`.
-    pub fn new(lang: Lang, overrides: BTreeMap<Key, String>) -> Catalogue {
+    pub fn new(lang: Lang, overrides: Vec<(Key, String)>) -> Catalogue {
         Catalogue { lang, overrides }
     }
 
@@ -282,9 +280,10 @@ impl Catalogue {
     /// ```
     pub fn text(&self, key: Key) -> &str {
         self.overrides
-            .get(&key)
-            .map(String::as_str)
-            .unwrap_or_else(|| key.default_text(self.lang))
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map_or_else(|| key.default_text(self.lang), |(_, text)| text.as_str())
     }
 
     /// The text for `key` with each `{name}` replaced by its value from `args`. Unknown
@@ -426,8 +425,7 @@ mod tests {
 
     #[test]
     fn overrides_replace_only_their_own_entry() {
-        let mut o = BTreeMap::new();
-        o.insert(Key::Submit, "Sign me up".to_owned());
+        let o = vec![(Key::Submit, "Sign me up".to_owned())];
         let c = Catalogue::new(Lang::En, o);
         assert_eq!(c.text(Key::Submit), "Sign me up");
         assert_eq!(c.text(Key::EmailLabel), "Email address");
@@ -435,21 +433,20 @@ mod tests {
 
     #[test]
     fn format_fills_known_placeholders_and_keeps_unknown_ones() {
-        let c = Catalogue::new(Lang::En, BTreeMap::new());
+        let c = Catalogue::new(Lang::En, Vec::new());
         assert_eq!(
             c.format(Key::SubscribedBody, &[("email", "a@b.co")]),
             "We’ll send {newsletters} to a@b.co."
         );
-        let mut o = BTreeMap::new();
-        o.insert(Key::Submit, "Go {unclosed".to_owned());
+        let o = vec![(Key::Submit, "Go {unclosed".to_owned())];
         let c = Catalogue::new(Lang::En, o);
         assert_eq!(c.format(Key::Submit, &[]), "Go {unclosed");
     }
 
     #[test]
     fn lists_are_joined_as_a_reader_would_say_them() {
-        let en = Catalogue::new(Lang::En, BTreeMap::new());
-        let uk = Catalogue::new(Lang::Uk, BTreeMap::new());
+        let en = Catalogue::new(Lang::En, Vec::new());
+        let uk = Catalogue::new(Lang::Uk, Vec::new());
         assert_eq!(en.join_list::<&str>(&[]), "");
         assert_eq!(en.join_list(&["A"]), "A");
         assert_eq!(en.join_list(&["A", "B"]), "A and B");

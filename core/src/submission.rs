@@ -19,8 +19,6 @@
 //! assert!(matches!(&effects[0], Effect::Send(a) if a.key == "k1"));
 //! ```
 
-use std::collections::BTreeSet;
-
 use crate::config::Config;
 use crate::contract::{SignupRequest, Source};
 use crate::email::{parse_email, DomainToAscii, EmailError};
@@ -164,7 +162,7 @@ pub struct State {
     /// The email field's text, exactly as typed (never cleared).
     pub email: String,
     /// The ids of the chosen newsletters.
-    pub chosen: BTreeSet<String>,
+    pub chosen: Vec<String>,
     /// The field errors shown.
     pub errors: Errors,
     /// A typo suggestion for the address, if one applies.
@@ -269,10 +267,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         }
         Event::NewsletterToggled { id, checked } => {
             if ctx.config.newsletters.iter().any(|n| n.id == id) && !ctx.config.is_single() {
-                if checked {
-                    state.chosen.insert(id);
-                } else {
-                    state.chosen.remove(&id);
+                if !checked {
+                    state.chosen.retain(|c| *c != id);
+                } else if !state.chosen.contains(&id) {
+                    state.chosen.push(id);
                 }
                 state.errors.newsletters = None;
             }
@@ -675,7 +673,7 @@ mod tests {
                 checked: false,
             }],
         );
-        assert!(s.chosen.contains("daily"));
+        assert!(s.chosen.iter().any(|c| c == "daily"));
         let c = config(FIVE);
         let (s, _) = run(
             &c,
@@ -684,7 +682,7 @@ mod tests {
                 checked: true,
             }],
         );
-        assert!(!s.chosen.contains("nope"));
+        assert!(!s.chosen.iter().any(|c| c == "nope"));
     }
 
     #[test]

@@ -1,0 +1,276 @@
+//! What a slot shows, as plain text: one pure function, [`screen`], from the submission
+//! [`State`] and the slot's [`Config`] to every changing text of the view.
+//!
+//! The widget renders a fixed set of elements and binds their text and visibility to a
+//! [`Screen`]; which message belongs to which error, failure or outcome is decided here, where it
+//! is tested natively, and never in a component.
+
+use crate::config::Config;
+use crate::messages::{Catalogue, Key};
+use crate::submission::{EmailProblem, Failure, NewsletterProblem, State, Status, Success};
+
+/// The success panel's texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuccessText {
+    /// Which success, for styling and the host page (`pending`, `subscribed`, `already`).
+    pub outcome: &'static str,
+    /// The panel's heading.
+    pub title: String,
+    /// The sentence that echoes the address and the newsletters.
+    pub body: String,
+}
+
+/// A typo suggestion's texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestionText {
+    /// "Did you mean …?"
+    pub text: String,
+    /// The button that applies it.
+    pub apply: String,
+}
+
+/// Every changing text of a slot. `None` means the part is hidden.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Screen {
+    /// The email field's error (also its summary link).
+    pub email_error: Option<String>,
+    /// The newsletter fieldset's error (also its summary link).
+    pub newsletters_error: Option<String>,
+    /// The failure panel's reason.
+    pub failure: Option<String>,
+    /// The success panel, which replaces the form.
+    pub success: Option<SuccessText>,
+    /// The typo suggestion.
+    pub suggestion: Option<SuggestionText>,
+    /// The polite live region's text (empty when there is nothing to announce).
+    pub status: String,
+}
+
+impl Screen {
+    /// True when the error summary is shown.
+    pub fn has_errors(&self) -> bool {
+        self.email_error.is_some() || self.newsletters_error.is_some()
+    }
+}
+
+/// The text for an email problem.
+pub fn email_problem_text(texts: &Catalogue, problem: &EmailProblem) -> String {
+    match problem {
+        EmailProblem::Rule(e) => texts.text(Key::for_email_error(*e)).to_owned(),
+        EmailProblem::Server(message) => message.clone(),
+    }
+}
+
+/// The text for a newsletter problem.
+pub fn newsletter_problem_text(texts: &Catalogue, problem: &NewsletterProblem) -> String {
+    match problem {
+        NewsletterProblem::NoneChosen => texts.text(Key::NewslettersNone).to_owned(),
+        NewsletterProblem::Server(message) => message.clone(),
+    }
+}
+
+/// The failure panel's reason for `failure`.
+pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
+    match failure {
+        Failure::Network => texts.text(Key::FailureNetwork).to_owned(),
+        Failure::Timeout => texts.text(Key::FailureTimeout).to_owned(),
+        Failure::Server => texts.text(Key::FailureServer).to_owned(),
+        Failure::RateLimited(Some(secs)) => {
+            texts.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())])
+        }
+        Failure::RateLimited(None) => texts.text(Key::FailureRateLimitedNoWait).to_owned(),
+        Failure::Rejected(Some(message)) => message.clone(),
+        Failure::Rejected(None) => texts.text(Key::FailureRejected).to_owned(),
+    }
+}
+
+fn success_text(state: &State, config: &Config, success: Success) -> SuccessText {
+    let texts = &config.texts;
+    let (email, ids): (&str, &[String]) = state.attempt.as_ref().map_or(("", &[]), |a| {
+        (a.request.email.as_str(), a.request.newsletters.as_slice())
+    });
+    let names: Vec<&str> = config
+        .newsletters
+        .iter()
+        .filter(|n| ids.contains(&n.id))
+        .map(|n| n.name.as_str())
+        .collect();
+    let (outcome, title, body) = match success {
+        Success::PendingConfirmation => ("pending", Key::PendingTitle, Key::PendingBody),
+        Success::Subscribed => ("subscribed", Key::SubscribedTitle, Key::SubscribedBody),
+        Success::AlreadySubscribed => ("already", Key::AlreadyTitle, Key::AlreadyBody),
+    };
+    SuccessText {
+        outcome,
+        title: texts.text(title).to_owned(),
+        body: texts.format(
+            body,
+            &[("email", email), ("newsletters", &texts.join_list(&names))],
+        ),
+    }
+}
+
+/// Everything that changes on screen, for `state`.
+///
+/// ```
+/// use letterbox_core::config::{Config, HostInput};
+/// use letterbox_core::screen::screen;
+/// use letterbox_core::submission::State;
+/// let json = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#;
+/// let config = Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap();
+/// assert!(!screen(&State::new(&config), &config).has_errors());
+/// ```
+pub fn screen(state: &State, config: &Config) -> Screen {
+    let texts = &config.texts;
+    Screen {
+        email_error: state
+            .errors
+            .email
+            .as_ref()
+            .map(|p| email_problem_text(texts, p)),
+        newsletters_error: state
+            .errors
+            .newsletters
+            .as_ref()
+            .map(|p| newsletter_problem_text(texts, p)),
+        failure: match &state.status {
+            Status::Failed(f) => Some(failure_text(texts, f)),
+            _ => None,
+        },
+        success: match state.status {
+            Status::Succeeded(kind) => Some(success_text(state, config, kind)),
+            _ => None,
+        },
+        suggestion: state.suggestion.as_ref().map(|s| SuggestionText {
+            text: texts.format(Key::SuggestionText, &[("email", &s.full)]),
+            apply: texts.format(Key::SuggestionApply, &[("email", &s.full)]),
+        }),
+        status: if state.status == Status::Submitting {
+            texts.text(Key::Sending).to_owned()
+        } else {
+            String::new()
+        },
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::config::HostInput;
+    use crate::email::{EmailError, Uts46};
+    use crate::submission::{transition, Context, Event, Outcome};
+
+    fn config(json: &str) -> Config {
+        Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    const THREE: &str = r#"{"endpoint": "/s", "newsletters": [
+        {"id": "daily", "name": "The Daily Briefing"}, {"id": "culture", "name": "Culture"},
+        {"id": "alerts", "name": "Alerts"}]}"#;
+
+    fn after(config: &Config, events: Vec<Event>) -> Screen {
+        let ctx = Context {
+            config,
+            idn: &Uts46,
+            page: "https://news.example/",
+            slot: "0",
+        };
+        let state = events
+            .into_iter()
+            .fold(State::new(config), |s, e| transition(s, e, &ctx).0);
+        screen(&state, config)
+    }
+
+    #[test]
+    fn a_fresh_slot_shows_no_error_panel_or_announcement() {
+        let c = config(THREE);
+        assert_eq!(after(&c, vec![]), Screen::default());
+    }
+
+    #[test]
+    fn each_field_error_has_its_catalogue_text() {
+        let c = config(THREE);
+        let s = after(
+            &c,
+            vec![Event::Submitted {
+                fresh_key: "k".into(),
+            }],
+        );
+        assert_eq!(s.email_error.as_deref(), Some("Enter your email address"));
+        assert_eq!(
+            s.newsletters_error.as_deref(),
+            Some("Select at least one newsletter")
+        );
+        assert!(s.has_errors());
+        let texts = &c.texts;
+        assert_eq!(
+            email_problem_text(texts, &EmailProblem::Rule(EmailError::DomainIncomplete)),
+            "Enter the full domain after the @, like example.com"
+        );
+    }
+
+    #[test]
+    fn sending_is_announced_and_success_echoes_address_and_newsletters() {
+        let c = config(THREE);
+        let mut events = vec![
+            Event::EmailEdited("jane@example.com".into()),
+            Event::NewsletterToggled {
+                id: "alerts".into(),
+                checked: true,
+            },
+            Event::NewsletterToggled {
+                id: "daily".into(),
+                checked: true,
+            },
+            Event::Submitted {
+                fresh_key: "k".into(),
+            },
+        ];
+        assert_eq!(after(&c, events.clone()).status, "Sending your signup…");
+        events.push(Event::Answered(Outcome::PendingConfirmation));
+        let s = after(&c, events);
+        assert_eq!(s.status, "");
+        let success = s.success.expect("success");
+        assert_eq!(success.outcome, "pending");
+        assert_eq!(success.title, "Check your inbox");
+        assert_eq!(
+            success.body,
+            "We’ve sent an email to jane@example.com. Open the link in it to confirm your subscription to The Daily Briefing and Alerts."
+        );
+    }
+
+    #[test]
+    fn every_failure_has_plain_words() {
+        let c = config(THREE);
+        let t = &c.texts;
+        assert!(failure_text(t, &Failure::Network).contains("internet connection"));
+        assert!(failure_text(t, &Failure::Timeout).contains("too long"));
+        assert!(failure_text(t, &Failure::Server).contains("problem"));
+        assert!(failure_text(t, &Failure::RateLimited(Some(30))).contains("30 seconds"));
+        assert!(failure_text(t, &Failure::RateLimited(None)).contains("few minutes"));
+        assert_eq!(
+            failure_text(t, &Failure::Rejected(Some("Closed list".into()))),
+            "Closed list"
+        );
+        assert!(failure_text(t, &Failure::Rejected(None)).contains("did not accept"));
+    }
+
+    #[test]
+    fn a_suggestion_has_its_prompt_and_button_text() {
+        let c = config(THREE);
+        let s = after(
+            &c,
+            vec![
+                Event::EmailEdited("jane@gmial.com".into()),
+                Event::EmailLeft,
+            ],
+        );
+        let sug = s.suggestion.expect("a suggestion");
+        assert_eq!(sug.text, "Did you mean jane@gmail.com?");
+        assert_eq!(sug.apply, "Use jane@gmail.com");
+    }
+}
