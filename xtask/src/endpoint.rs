@@ -309,7 +309,7 @@ fn requests_json(recorded: &[Recorded]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     use std::net::TcpStream;
 
     fn http(addr: SocketAddr, raw: &str) -> String {
