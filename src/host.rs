@@ -1,39 +1,78 @@
 //! Host elements: finding `[data-letterbox]` elements, reading their configuration as plain data
-//! for [`letterbox_core::config::Config::from_host`], and mounting one widget into each, once.
+//! for [`letterbox_core::config::Config::from_host`], and mounting one widget into each, once,
+//! inside an open shadow root so the page's CSS cannot reach it and its CSS cannot leak out.
+//!
+//! Elements added later (infinite scroll, client-side navigation) are mounted when they appear and
+//! elements removed from the page are unmounted, through one `MutationObserver`.
 
+use std::any::Any;
+use std::cell::{OnceCell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::config::{Config, HostInput};
+use letterbox_core::events::HostEvent;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement};
+use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
 
 /// The attribute that marks a host element, and the selector for it.
 pub const HOST_SELECTOR: &str = "[data-letterbox]";
 /// Set on a host once its widget is mounted, so running the script twice mounts nothing twice.
 pub const MOUNTED_ATTR: &str = "data-letterbox-mounted";
 
+/// The widget's stylesheet, applied inside each shadow root as a constructable stylesheet (allowed
+/// under a strict `style-src 'self'` Content-Security-Policy, unlike `<style>` or `style=""`).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/letterbox.min.css"));
+
 static NEXT_INSTANCE: AtomicU32 = AtomicU32::new(1);
 
-/// Mounts every `[data-letterbox]` element now, or when the document has been parsed.
-pub fn mount_all_when_ready() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
+struct Mounted {
+    host: HtmlElement,
+    /// Leptos's unmount handle: dropping it removes the view and releases its reactive state.
+    _view: Box<dyn Any>,
+}
+
+thread_local! {
+    static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
+    static SHEET: OnceCell<Option<CssStyleSheet>> = const { OnceCell::new() };
+}
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window().and_then(|w| w.document())
+}
+
+/// Mounts every `[data-letterbox]` element now, or when the document has been parsed, then
+/// watches the page for slots added or removed later. `done` runs after the first mount.
+pub fn mount_all_when_ready(done: impl FnOnce() + 'static) {
+    let Some(document) = document() else { return };
+    let start = move || {
+        mount_all();
+        observe();
+        done();
     };
     if document.ready_state() == "loading" {
-        let run = Closure::once_into_js(mount_all);
+        let run = Closure::once_into_js(start);
         let _ = document.add_event_listener_with_callback("DOMContentLoaded", run.unchecked_ref());
     } else {
-        mount_all();
+        start();
     }
 }
 
-/// Mounts a widget into every `[data-letterbox]` element not mounted yet.
+/// Mounts a widget into every `[data-letterbox]` element of the document not mounted yet.
 pub fn mount_all() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let Ok(hosts) = document.query_selector_all(HOST_SELECTOR) else {
+    if let Some(root) = document().and_then(|d| d.document_element()) {
+        mount_within(&root);
+    }
+}
+
+/// Mounts `[data-letterbox]` elements at or below `node`.
+fn mount_within(node: &Element) {
+    if node.matches(HOST_SELECTOR).unwrap_or(false) {
+        if let Ok(host) = node.clone().dyn_into::<HtmlElement>() {
+            mount(&host);
+        }
+    }
+    let Ok(hosts) = node.query_selector_all(HOST_SELECTOR) else {
         return;
     };
     for i in 0..hosts.length() {
@@ -43,12 +82,71 @@ pub fn mount_all() {
     }
 }
 
+/// Watches the whole document for host elements added or removed after load.
+fn observe() {
+    let Some(root) = document().and_then(|d| d.document_element()) else {
+        return;
+    };
+    let on_change = Closure::<dyn FnMut(js_sys::Array)>::new(move |records: js_sys::Array| {
+        for record in records.iter() {
+            let Ok(record) = record.dyn_into::<web_sys::MutationRecord>() else {
+                continue;
+            };
+            let added = record.added_nodes();
+            for i in 0..added.length() {
+                if let Some(el) = added.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    mount_within(&el);
+                }
+            }
+        }
+        unmount_disconnected();
+    });
+    let Ok(observer) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else {
+        return;
+    };
+    let options = web_sys::MutationObserverInit::new();
+    options.set_child_list(true);
+    options.set_subtree(true);
+    if observer.observe_with_options(&root, &options).is_ok() {
+        // The observer lives as long as the page.
+        on_change.forget();
+    }
+}
+
+/// Unmounts every slot whose host element has left the document.
+fn unmount_disconnected() {
+    let gone: Vec<Mounted> = MOUNTED.with(|m| {
+        let mut m = m.borrow_mut();
+        let (gone, kept) = m.drain(..).partition(|s| !s.host.is_connected());
+        *m = kept;
+        gone
+    });
+    // Dropping outside the borrow: unmounting may run code that mounts or unmounts again.
+    drop(gone);
+}
+
 /// Mounts a widget into `host` unless one is already there. A broken configuration renders a
 /// clear error in this slot only (and on the console); it never stops other slots.
 pub fn mount(host: &HtmlElement) {
+    mount_with(host, None);
+}
+
+/// Mounts with the options given to `Letterbox.mount` (JSON), which override the inline JSON.
+/// Returns false if the host was already mounted or cannot hold a shadow root.
+pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     if host.has_attribute(MOUNTED_ATTR) {
-        return;
+        return false;
     }
+    let Some(root) = shadow_root(host) else {
+        web_sys::console::error_1(
+            &format!(
+                "Letterbox: <{}> cannot hold the widget; use a <div data-letterbox>",
+                host.tag_name().to_lowercase()
+            )
+            .into(),
+        );
+        return false;
+    };
     let _ = host.set_attribute(MOUNTED_ATTR, "");
     let instance = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
     let slot = slot_name(host);
@@ -66,6 +164,7 @@ pub fn mount(host: &HtmlElement) {
         .and_then(|e| e.get_attribute("lang"));
     let config = Config::from_host(&HostInput {
         json: json.as_deref(),
+        options: options.as_deref(),
         endpoint: endpoint.as_deref(),
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
@@ -73,7 +172,89 @@ pub fn mount(host: &HtmlElement) {
     if let Err(e) = &config {
         web_sys::console::error_1(&format!("Letterbox: slot {slot:?}: {e}").into());
     }
-    crate::view::render(host.clone(), config, format!("lb{instance}"), slot);
+    let Some(container) = document()
+        .and_then(|d| d.create_element("div").ok())
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return false;
+    };
+    if root.append_child(&container).is_err() {
+        return false;
+    }
+    let view = crate::view::render(
+        host,
+        container,
+        config,
+        format!("lb{instance}"),
+        slot.clone(),
+    );
+    MOUNTED.with(|m| {
+        m.borrow_mut().push(Mounted {
+            host: host.clone(),
+            _view: view,
+        })
+    });
+    emit(host, &HostEvent::ready(), &slot);
+    true
+}
+
+/// Removes the widget from `host` and releases its resources. Returns false if none was mounted.
+pub fn unmount(host: &HtmlElement) -> bool {
+    let removed: Vec<Mounted> = MOUNTED.with(|m| {
+        let mut m = m.borrow_mut();
+        let (removed, kept) = m.drain(..).partition(|s| s.host.is_same_node(Some(host)));
+        *m = kept;
+        removed
+    });
+    let found = !removed.is_empty();
+    drop(removed);
+    if let Some(root) = host.shadow_root() {
+        root.set_inner_html("");
+    }
+    let _ = host.remove_attribute(MOUNTED_ATTR);
+    found
+}
+
+/// The host's open shadow root with the widget's stylesheet, created on first use.
+fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
+    let root = match host.shadow_root() {
+        Some(root) => root,
+        None => host
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .ok()?,
+    };
+    let sheet = SHEET.with(|s| {
+        s.get_or_init(|| {
+            let sheet = CssStyleSheet::new().ok()?;
+            sheet.replace_sync(CSS).ok()?;
+            Some(sheet)
+        })
+        .clone()
+    });
+    match sheet {
+        Some(sheet) => root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet)),
+        None => {
+            // A browser without constructable stylesheets: a <style> element (which a strict CSP
+            // would block; such browsers predate those policies' common use).
+            let style = document()?.create_element("style").ok()?;
+            style.set_text_content(Some(CSS));
+            root.append_child(&style).ok()?;
+        }
+    }
+    Some(root)
+}
+
+/// Dispatches a `letterbox:*` event on the host: bubbling and composed, so a listener on
+/// `document` receives it.
+pub fn emit(host: &HtmlElement, event: &HostEvent, slot: &str) {
+    let detail = js_sys::JSON::parse(&event.detail_json(slot)).unwrap_or(JsValue::NULL);
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(e) = web_sys::CustomEvent::new_with_event_init_dict(event.kind.name(), &init) {
+        let _ = host.dispatch_event(&e);
+    }
 }
 
 /// The slot's name sent with each signup: the host's id, else its position among the page's slots.

@@ -18,11 +18,18 @@ pub mod transport;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]
-pub use host::{mount, mount_all};
+pub mod api;
 
-/// The wasm entry point: mounts every `[data-letterbox]` element once the document is parsed.
+#[cfg(target_arch = "wasm32")]
+pub use host::{mount, mount_all, mount_with, unmount};
+
+/// The wasm entry point: installs `window.Letterbox` and mounts every `[data-letterbox]` element
+/// once the document is parsed. If another copy of Letterbox already initialised this page (the
+/// tag pasted twice with different URLs), this copy does nothing.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    host::mount_all_when_ready();
+    if let Some(ready) = api::install() {
+        host::mount_all_when_ready(ready);
+    }
 }

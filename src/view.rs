@@ -13,30 +13,40 @@ use std::time::Duration;
 use leptos::html;
 use leptos::prelude::*;
 use letterbox_core::config::{Config, ConfigError};
+use letterbox_core::events;
 use letterbox_core::messages::{Catalogue, Key};
 use letterbox_core::screen::{screen, Screen};
 use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
+use crate::host::emit;
 use crate::idn::BrowserIdn;
 use crate::transport;
 
-/// Renders a slot into `host`: the form for a good configuration, a clear error panel for a
-/// broken one. `id` prefixes every element id of this instance; `slot` is sent with signups.
-pub fn render(host: HtmlElement, config: Result<Config, ConfigError>, id: String, slot: String) {
+/// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
+/// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
+/// instance; `slot` is sent with signups and events. Dropping the returned handle unmounts it.
+pub fn render(
+    host: &HtmlElement,
+    container: HtmlElement,
+    config: Result<Config, ConfigError>,
+    id: String,
+    slot: String,
+) -> Box<dyn std::any::Any> {
     match config {
         Ok(config) => {
-            let handle =
-                leptos::mount::mount_to(host, move || view! { <Widget config id slot_name=slot/> });
-            handle.forget();
+            let host = host.clone();
+            Box::new(leptos::mount::mount_to(container, move || {
+                view! { <Widget host config id slot_name=slot/> }
+            }))
         }
         Err(error) => {
-            let lang = crate_lang_of(&host);
+            let lang = crate_lang_of(host);
             let texts = Catalogue::new(lang, Default::default());
-            let handle =
-                leptos::mount::mount_to(host, move || view! { <ConfigProblem texts error/> });
-            handle.forget();
+            Box::new(leptos::mount::mount_to(container, move || {
+                view! { <ConfigProblem texts error/> }
+            }))
         }
     }
 }
@@ -65,6 +75,7 @@ fn ConfigProblem(texts: Catalogue, error: ConfigError) -> impl IntoView {
 /// Everything one slot needs to dispatch events; cheap to copy into closures.
 #[derive(Clone, Copy)]
 struct Slot {
+    host: StoredValue<HtmlElement, LocalStorage>,
     state: RwSignal<State>,
     screen: Memo<Screen>,
     config: StoredValue<Config>,
@@ -82,6 +93,8 @@ impl Slot {
             .and_then(|w| w.location().href().ok())
             .unwrap_or_default();
         let current = self.state.get_untracked();
+        let current_copy = current.clone();
+        let event_copy = event.clone();
         let (next, effects) = self.config.with_value(|config| {
             self.slot.with_value(|slot| {
                 let ctx = Context {
@@ -94,7 +107,14 @@ impl Slot {
             })
         });
         let succeeded = matches!(next.status, Status::Succeeded(_));
+        let raised = self.config.with_value(|c| {
+            events::between(&current_copy, &event_copy, &next, c.events_include_email)
+        });
         self.state.set(next);
+        self.host.with_value(|host| {
+            self.slot
+                .with_value(|slot| raised.iter().for_each(|e| emit(host, e, slot)))
+        });
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
@@ -130,11 +150,12 @@ impl Slot {
 
 /// One signup slot.
 #[component]
-fn Widget(config: Config, id: String, slot_name: String) -> impl IntoView {
+fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> impl IntoView {
     let state = RwSignal::new(State::new(&config));
     let single = config.is_single();
     let config = StoredValue::new(config);
     let s = Slot {
+        host: StoredValue::new_local(host),
         state,
         screen: Memo::new(move |_| state.with(|st| config.with_value(|c| screen(st, c)))),
         config,

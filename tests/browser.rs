@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use serde_json::Value;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
@@ -36,9 +36,40 @@ fn document() -> web_sys::Document {
         .expect("a document")
 }
 
+/// A mounted slot: the host element on the page and the widget's root inside its shadow root.
+/// Queries go to the widget (`Deref`), as a reader's screen shows it.
+struct Slot {
+    host: HtmlElement,
+    ui: Element,
+}
+
+impl std::ops::Deref for Slot {
+    type Target = Element;
+    fn deref(&self) -> &Element {
+        &self.ui
+    }
+}
+
+/// The widget inside `host`'s shadow root.
+fn ui(host: &HtmlElement) -> Element {
+    host.shadow_root()
+        .and_then(|r| r.first_element_child())
+        .expect("a widget in the host's shadow root")
+}
+
+fn slot(host: HtmlElement) -> Slot {
+    let ui = ui(&host);
+    Slot { host, ui }
+}
+
+/// The focused element inside the slot's shadow root.
+fn focused(slot: &Slot) -> Option<Element> {
+    slot.host.shadow_root().and_then(|r| r.active_element())
+}
+
 /// A host element for test `name`, whose endpoint answers as `behaviour`, mounted into `parent`
 /// (the body by default).
-fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) -> HtmlElement {
+fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) -> Slot {
     let host: HtmlElement = document()
         .create_element("div")
         .unwrap()
@@ -55,10 +86,10 @@ fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) ->
     host.append_child(&script).unwrap();
     parent.append_child(&host).unwrap();
     letterbox::mount(&host);
-    host
+    slot(host)
 }
 
-fn mount(name: &str, behaviour: &str, newsletters: &str) -> HtmlElement {
+fn mount(name: &str, behaviour: &str, newsletters: &str) -> Slot {
     mount_in(&document().body().unwrap(), name, behaviour, newsletters)
 }
 
@@ -148,10 +179,6 @@ fn click(host: &Element, selector: &str) {
 async fn submit(host: &Element) {
     click(host, "button[type=submit]");
     sleep(0).await;
-}
-
-fn active_element() -> Option<Element> {
-    document().active_element()
 }
 
 /// What the endpoint recorded for test `name`.
@@ -257,7 +284,7 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
     let summary = wait_for("the error summary", || shown(&host, ".lb-summary")).await;
     sleep(10).await;
     assert_eq!(
-        active_element(),
+        focused(&host),
         Some(summary.clone()),
         "the summary takes focus"
     );
@@ -292,7 +319,7 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
 
     link.dyn_into::<HtmlElement>().unwrap().click();
     assert_eq!(
-        active_element(),
+        focused(&host),
         Some(email.clone().into()),
         "the summary link moves focus to the field"
     );
@@ -359,7 +386,7 @@ async fn choosing_no_newsletter_is_an_error_linked_to_the_first_checkbox() {
         .contains("-newsletters-error"));
     click(&summary, "a");
     assert_eq!(
-        active_element(),
+        focused(&host),
         Some(all(&host, "input[type=checkbox]")[0].clone())
     );
     assert!(requests("no-newsletter").await.is_empty());
@@ -376,7 +403,7 @@ async fn a_valid_signup_sends_one_request_with_the_contract_body_and_shows_succe
     sleep(10).await;
     assert_eq!(heading.text_content().as_deref(), Some("You’re subscribed"));
     assert_eq!(
-        active_element(),
+        focused(&host),
         Some(heading),
         "the success heading takes focus"
     );
@@ -446,7 +473,7 @@ async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_s
         heading.text_content().as_deref(),
         Some("Your signup was not sent")
     );
-    assert_eq!(active_element(), Some(heading));
+    assert_eq!(focused(&host), Some(heading));
     assert!(text(&host, ".lb-failure").contains("has a problem at the moment"));
     assert_eq!(
         input(&host, "input[type=email]").value(),
@@ -519,6 +546,7 @@ async fn an_unreachable_endpoint_shows_the_network_failure() {
     ));
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
+    let host = slot(host);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
@@ -596,6 +624,7 @@ async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works(
     );
     document().body().unwrap().append_child(&broken).unwrap();
     letterbox::mount(&broken);
+    let broken = slot(broken);
     let good = mount("beside-broken", "subscribed", ONE);
     sleep(0).await;
     let error = text(&broken, ".lb-config-error");
@@ -612,10 +641,11 @@ async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works(
 #[wasm_bindgen_test]
 async fn mounting_twice_renders_one_widget() {
     let host = mount("twice", "subscribed", ONE);
-    letterbox::mount(&host);
+    letterbox::mount(&host.host);
     letterbox::mount_all();
     sleep(0).await;
     assert_eq!(all(&host, "form").len(), 1);
+    assert_eq!(host.host.shadow_root().unwrap().child_element_count(), 1);
 }
 
 #[wasm_bindgen_test]
@@ -627,4 +657,256 @@ async fn ids_are_unique_across_instances() {
     let (ia, ib) = (ids(&a), ids(&b));
     assert!(!ia.is_empty());
     assert!(ia.iter().all(|id| !ib.contains(id)), "{ia:?} / {ib:?}");
+}
+
+/// Runs the entry point (idempotent: a second call finds `window.Letterbox` and stays idle).
+fn started() -> js_sys::Object {
+    letterbox::start();
+    let window = web_sys::window().unwrap();
+    js_sys::Reflect::get(&window, &"Letterbox".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+fn call(api: &js_sys::Object, method: &str, args: &[JsValue]) -> JsValue {
+    let f: js_sys::Function = js_sys::Reflect::get(api, &method.into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    f.apply(api, &args.iter().collect::<js_sys::Array>())
+        .unwrap()
+}
+
+fn bare_host(id: &str, json: &str) -> HtmlElement {
+    let host: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    host.set_id(id);
+    host.set_attribute("data-letterbox", "").unwrap();
+    host.set_inner_html(&format!(
+        r#"<script type="application/json">{json}</script>"#
+    ));
+    host
+}
+
+#[wasm_bindgen_test]
+async fn the_page_css_cannot_reach_inside_the_widget() {
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(
+        "* { all: unset !important; } input, button { display: none !important; } \
+         label { visibility: hidden !important; } .lb-hint, .lb-root { color: transparent !important; } \
+         * { box-sizing: content-box !important; }",
+    ));
+    document().head().unwrap().append_child(&style).unwrap();
+    let host = mount("hostile-css", "subscribed", FIVE);
+    sleep(50).await;
+    let window = web_sys::window().unwrap();
+    let computed = |e: &Element, prop: &str| {
+        window
+            .get_computed_style(e)
+            .unwrap()
+            .unwrap()
+            .get_property_value(prop)
+            .unwrap()
+    };
+    let email = get(&host, "input[type=email]");
+    let button = get(&host, "button[type=submit]");
+    assert_ne!(computed(&email, "display"), "none");
+    assert_ne!(computed(&button, "display"), "none");
+    assert_eq!(
+        computed(&get(&host, "label.lb-label"), "visibility"),
+        "visible"
+    );
+    assert_ne!(
+        computed(&get(&host, ".lb-hint"), "color"),
+        "rgba(0, 0, 0, 0)"
+    );
+    let rect = email.get_bounding_client_rect();
+    assert!(
+        rect.width() > 100.0 && rect.height() > 20.0,
+        "{}x{}",
+        rect.width(),
+        rect.height()
+    );
+    let hidden_summary = get(&host, ".lb-summary");
+    assert_eq!(
+        computed(&hidden_summary, "display"),
+        "none",
+        "hidden parts stay hidden"
+    );
+    // The widget's own CSS does not leak out: a page element with a widget class is unstyled.
+    let outside = document().create_element("p").unwrap();
+    outside.set_class_name("lb-error");
+    document().body().unwrap().append_child(&outside).unwrap();
+    assert_ne!(
+        computed(&outside, "color"),
+        computed(&get(&host, ".lb-error"), "color")
+    );
+    style.remove();
+    outside.remove();
+}
+
+#[wasm_bindgen_test]
+async fn events_reach_a_listener_on_document_without_the_address() {
+    let seen: std::rc::Rc<std::cell::RefCell<Vec<(String, String)>>> = Default::default();
+    let record = {
+        let seen = seen.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
+            move |e: web_sys::CustomEvent| {
+                let detail = js_sys::JSON::stringify(&e.detail())
+                    .unwrap()
+                    .as_string()
+                    .unwrap();
+                if detail.contains("\"slot\":\"events\"") {
+                    seen.borrow_mut().push((e.type_(), detail));
+                }
+            },
+        )
+    };
+    for name in [
+        "letterbox:ready",
+        "letterbox:submit",
+        "letterbox:success",
+        "letterbox:error",
+        "letterbox:suggestion",
+    ] {
+        document()
+            .add_event_listener_with_callback(name, record.as_ref().unchecked_ref())
+            .unwrap();
+    }
+    let host = mount("events", "pending", FIVE);
+    submit(&host).await;
+    type_email(&host, "jane@gmial.com").await;
+    dispatch(&get(&host, "input[type=email]"), "blur");
+    click(&host, ".lb-suggestion button");
+    click(&host, "input[value=culture]");
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let seen = seen.borrow().clone();
+    let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "letterbox:ready",
+            "letterbox:error",
+            "letterbox:suggestion",
+            "letterbox:suggestion",
+            "letterbox:submit",
+            "letterbox:success"
+        ]
+    );
+    assert_eq!(
+        seen[5].1,
+        r#"{"slot":"events","newsletters":["culture"],"outcome":"pending"}"#
+    );
+    assert!(
+        seen.iter().all(|(_, d)| !d.contains("jane@")),
+        "no address in events: {seen:?}"
+    );
+    record.forget();
+}
+
+#[wasm_bindgen_test]
+async fn slots_added_later_are_mounted_and_removed_ones_released() {
+    started();
+    let host = bare_host(
+        "late",
+        &format!(
+            r#"{{"endpoint": "{}/t/late/subscribed", "newsletters": {ONE}}}"#,
+            base()
+        ),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    let ui = wait_for("the late slot to mount", || {
+        host.shadow_root().and_then(|r| r.first_element_child())
+    })
+    .await;
+    assert!(find(&ui, "input[type=email]").is_some());
+    // Nested inside an element added in one go (infinite scroll appends whole articles).
+    let article = document().create_element("article").unwrap();
+    article.set_inner_html(&format!(
+        r#"<p>More news</p><div data-letterbox id="nested"><script type="application/json">{{"endpoint": "/x", "newsletters": {ONE}}}</script></div>"#
+    ));
+    document().body().unwrap().append_child(&article).unwrap();
+    let nested: HtmlElement = article
+        .query_selector("#nested")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    wait_for("the nested slot to mount", || {
+        nested.shadow_root().and_then(|r| r.first_element_child())
+    })
+    .await;
+
+    host.remove();
+    wait_for("the removed slot to be released", || {
+        (ui.child_element_count() == 0).then_some(())
+    })
+    .await;
+    article.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_js_api_mounts_with_options_and_unmounts() {
+    let api = started();
+    let version = js_sys::Reflect::get(&api, &"version".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let ready: js_sys::Promise = js_sys::Reflect::get(&api, &"ready".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let resolved = JsFuture::from(ready).await.unwrap();
+    assert!(
+        js_sys::Object::is(&resolved, &api),
+        "ready resolves with the API"
+    );
+
+    let host: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    let options = js_sys::JSON::parse(&format!(
+        r#"{{"endpoint": "{}/t/js-api/subscribed", "newsletters": {ONE}, "texts": {{"submit": "Sign up"}}}}"#,
+        base()
+    ))
+    .unwrap();
+    assert_eq!(
+        call(&api, "mount", &[host.clone().into(), options.clone()]),
+        JsValue::TRUE
+    );
+    assert_eq!(
+        call(&api, "mount", &[host.clone().into(), options]),
+        JsValue::FALSE,
+        "mounting twice does nothing"
+    );
+    let widget = slot(host.clone());
+    assert_eq!(text(&widget, "button[type=submit]"), "Sign up");
+    type_email(&widget, "jane@example.com").await;
+    submit(&widget).await;
+    wait_for("the success panel", || shown(&widget, ".lb-success")).await;
+    assert_eq!(requests("js-api").await.len(), 1);
+
+    assert_eq!(call(&api, "unmount", &[host.clone().into()]), JsValue::TRUE);
+    assert_eq!(host.shadow_root().unwrap().child_element_count(), 0);
+    assert_eq!(
+        call(&api, "unmount", &[host.clone().into()]),
+        JsValue::FALSE
+    );
+    let mount: js_sys::Function = js_sys::Reflect::get(&api, &"mount".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let thrown = mount
+        .call2(&api, &JsValue::from_str("not an element"), &JsValue::NULL)
+        .unwrap_err();
+    assert!(thrown.is_instance_of::<js_sys::TypeError>());
 }

@@ -1,8 +1,10 @@
 //! The configuration of one signup slot, read from its host element.
 //!
-//! A slot is configured by the host element's `data-*` attributes and by an optional inline
-//! `<script type="application/json">` child. Precedence, lowest first: built-in defaults, the JSON,
-//! the attributes (so a CMS template can override one value without touching the JSON). A broken
+//! A slot is configured by the host element's `data-*` attributes, an optional inline
+//! `<script type="application/json">` child, and the options given to `Letterbox.mount(element,
+//! options)`. Precedence, lowest first: built-in defaults, the inline JSON, the JS options (by
+//! top-level key), the attributes (so a CMS template can override one value without touching the
+//! JSON). A broken
 //! configuration is a [`ConfigError`] that names exactly what is wrong, shown in that slot only.
 //!
 //! ```
@@ -38,6 +40,8 @@ pub struct Newsletter {
 pub struct HostInput<'a> {
     /// The text of the element's `<script type="application/json">` child, if any.
     pub json: Option<&'a str>,
+    /// The options object given to `Letterbox.mount`, as JSON.
+    pub options: Option<&'a str>,
     /// `data-endpoint`.
     pub endpoint: Option<&'a str>,
     /// `data-lang`.
@@ -55,10 +59,18 @@ pub struct Config {
     pub newsletters: Vec<Newsletter>,
     /// The texts in the reader's language with the site's overrides.
     pub texts: Catalogue,
+    /// Whether `letterbox:*` events carry the reader's address (off unless the site opts in).
+    pub events_include_email: bool,
 }
 
 /// The keys of the configuration object.
-pub const CONFIG_KEYS: &[&str] = &["endpoint", "newsletters", "lang", "texts"];
+pub const CONFIG_KEYS: &[&str] = &[
+    "endpoint",
+    "newsletters",
+    "lang",
+    "texts",
+    "events_include_email",
+];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
 
@@ -226,11 +238,21 @@ fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
 impl Config {
     /// Resolves a slot's configuration from what its host element holds.
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
-        let root = match input.json.map(str::trim) {
-            Some(text) if !text.is_empty() => json::parse(text).map_err(ConfigError::Json)?,
-            _ => Value::Object(Vec::new()),
+        let parse = |text: Option<&str>, at: &str| -> Result<Vec<(String, Value)>, ConfigError> {
+            match text.map(str::trim) {
+                Some(text) if !text.is_empty() => {
+                    let value = json::parse(text).map_err(ConfigError::Json)?;
+                    Ok(members(&value, at, Some(CONFIG_KEYS))?.to_vec())
+                }
+                _ => Ok(Vec::new()),
+            }
         };
-        members(&root, "the configuration", Some(CONFIG_KEYS))?;
+        let mut merged = parse(input.json, "the configuration")?;
+        for (key, value) in parse(input.options, "the mount options")? {
+            merged.retain(|(k, _)| *k != key);
+            merged.push((key, value));
+        }
+        let root = Value::Object(merged);
 
         let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
             Some(e) => e.to_owned(),
@@ -280,10 +302,23 @@ impl Config {
             }
         }
 
+        let events_include_email = match root.get("events_include_email") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "events_include_email".into(),
+                    expected: "true or false",
+                    found: other.kind(),
+                })
+            }
+        };
+
         Ok(Config {
             endpoint,
             newsletters,
             texts: Catalogue::new(lang, overrides),
+            events_include_email,
         })
     }
 
@@ -471,6 +506,38 @@ mod tests {
             "newsletters must be an array, not an object"
         );
         assert_eq!(e("[]"), "the configuration must be an object, not an array");
+    }
+
+    #[test]
+    fn mount_options_override_the_inline_json_by_key_and_attributes_override_both() {
+        let input = HostInput {
+            options: Some(r#"{"endpoint": "/from-js", "events_include_email": true}"#),
+            ..host(FIVE)
+        };
+        let c = Config::from_host(&input).unwrap();
+        assert_eq!(c.endpoint, "/from-js");
+        assert_eq!(
+            c.newsletters.len(),
+            5,
+            "keys the options do not name come from the inline JSON"
+        );
+        assert!(c.events_include_email);
+        let input = HostInput {
+            endpoint: Some("/from-attribute"),
+            ..input
+        };
+        assert_eq!(
+            Config::from_host(&input).unwrap().endpoint,
+            "/from-attribute"
+        );
+        let bad = HostInput {
+            options: Some(r#"{"endpiont": "/x"}"#),
+            ..host(FIVE)
+        };
+        assert!(Config::from_host(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("in the mount options"));
     }
 
     #[test]

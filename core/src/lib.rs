@@ -11,6 +11,7 @@
 pub mod config;
 pub mod contract;
 pub mod email;
+pub mod events;
 pub mod json;
 pub mod messages;
 pub mod screen;
