@@ -141,7 +141,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         web_sys::console::error_1(
             &format!(
                 "Letterbox: <{}> cannot hold the widget; use a <div data-letterbox>",
-                host.tag_name().to_lowercase()
+                host.tag_name().to_ascii_lowercase()
             )
             .into(),
         );
@@ -170,7 +170,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         nearest_lang: nearest_lang.as_deref(),
     });
     if let Err(e) = &config {
-        web_sys::console::error_1(&format!("Letterbox: slot {slot:?}: {e}").into());
+        web_sys::console::error_1(&format!("Letterbox: slot \"{slot}\": {e}").into());
     }
     let Some(container) = document()
         .and_then(|d| d.create_element("div").ok())

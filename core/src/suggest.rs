@@ -215,9 +215,10 @@ pub fn suggest(email: &str) -> Option<Suggestion> {
 /// ```
 pub fn suggest_with(email: &str, lists: &Lists) -> Option<Suggestion> {
     let parts = split_email(email)?;
-    // Lower-case the whole domain, then split it again: lower-casing never adds or removes a dot,
-    // and context-dependent mappings (final sigma) then agree with mailcheck's whole-string case.
-    let domain = parts.domain.to_lowercase();
+    // Lower-case the whole domain, then split it again. ASCII lower-casing only: every provider
+    // in the lists is ASCII, so mailcheck's full Unicode case folding (and its tables, ~7 KB of
+    // the wasm) would change no suggestion.
+    let domain = parts.domain.to_ascii_lowercase();
     let (sld, tld) = match domain.split_once('.') {
         None => ("", domain.as_str()),
         Some(split) => split,

@@ -22,8 +22,89 @@ use crate::util::{root, run, Result};
 /// creep until the team decides between a larger budget and a lighter renderer; see README.
 pub const BUDGET_BROTLI_BYTES: usize = 96 * 1024;
 
-/// Builds the release bundle into `dist/` and returns the files it holds.
-pub fn build(tools: &Tools) -> Result<Vec<PathBuf>> {
+/// What `dist/` holds after [`build`].
+pub struct Bundle {
+    /// The files a reader downloads with the module tag: the wasm and `letterbox.js`.
+    pub shipped: Vec<PathBuf>,
+    /// Every file in `dist/`, with its SRI hash.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// `sha384-<base64>`, the Subresource Integrity form.
+pub fn sri(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha384-{}", base64(&sha2::Sha384::digest(bytes)))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The first 10 hex digits of the SHA-256 of `bytes`, for content-hashed file names.
+fn short_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .take(5)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The line appended to the ES-module glue: start at once, finding the wasm relative to the
+/// script's own URL (so the tag works from any origin), optionally pinned by its SRI hash.
+fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
+    let url = format!("new URL({wasm_name:?}, import.meta.url)");
+    let source = match integrity {
+        Some(i) => format!("fetch({url}, {{ integrity: {i:?} }})"),
+        None => url,
+    };
+    format!(
+        "\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
+    )
+}
+
+/// The classic-script variant: the no-modules glue wrapped so it defines no globals, started
+/// with the wasm found relative to `document.currentScript`.
+fn classic(glue: &str, wasm_name: &str, integrity: Option<&str>) -> String {
+    let url = format!("new URL({wasm_name:?}, document.currentScript.src)");
+    let source = match integrity {
+        Some(i) => format!("fetch({url}, {{ integrity: {i:?} }})"),
+        None => url,
+    };
+    format!(
+        "(function () {{\n{glue}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
+    )
+}
+
+/// Builds the release bundle into `dist/`: `letterbox.js` (ES module, the one-tag embed),
+/// `letterbox.classic.js` (for `<script src defer>`), `letterbox_bg.wasm` (the stylesheet is
+/// inside it), `letterbox.d.ts`, and content-hashed copies whose JS pins its wasm by SRI hash.
+pub fn build(tools: &Tools) -> Result<Bundle> {
     let root = root();
     run(Command::new("cargo").current_dir(&root).args([
         "build",
@@ -35,30 +116,97 @@ pub fn build(tools: &Tools) -> Result<Vec<PathBuf>> {
     ]))?;
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(&dist);
+    let work = root.join("target/letterbox-bindgen");
+    let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&dist).map_err(|e| format!("cannot create dist/: {e}"))?;
     let raw = root.join("target/wasm32-unknown-unknown/release/letterbox.wasm");
-    run(Command::new(&tools.wasm_bindgen)
-        .arg("--target")
-        .arg("web")
-        .arg("--no-typescript")
-        .arg("--out-dir")
-        .arg(&dist)
-        .arg("--out-name")
-        .arg("letterbox")
-        .arg(&raw))?;
+    for target in ["web", "no-modules"] {
+        run(Command::new(&tools.wasm_bindgen)
+            .args([
+                "--target",
+                target,
+                "--no-typescript",
+                "--out-name",
+                "letterbox",
+                "--out-dir",
+            ])
+            .arg(work.join(target))
+            .arg(&raw))?;
+    }
+    // Both targets emit the same wasm; one file serves both scripts.
     let wasm = dist.join("letterbox_bg.wasm");
-    let optimised = dist.join("letterbox_bg.opt.wasm");
     run(Command::new(&tools.wasm_opt)
         .env("PATH", &tools.path)
         .arg("-Oz")
-        .arg(&wasm)
+        .arg(work.join("web/letterbox_bg.wasm"))
         .arg("-o")
-        .arg(&optimised))?;
-    fs::rename(&optimised, &wasm).map_err(|e| format!("cannot replace {}: {e}", wasm.display()))?;
-    let css = dist.join("letterbox.css");
-    fs::copy(root.join("style/letterbox.css"), &css)
-        .map_err(|e| format!("cannot copy the stylesheet: {e}"))?;
-    Ok(vec![wasm, dist.join("letterbox.js"), css])
+        .arg(&wasm))?;
+    let wasm_bytes = fs::read(&wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    let module_glue = read_text(&work.join("web/letterbox.js"))?;
+    let classic_glue = read_text(&work.join("no-modules/letterbox.js"))?;
+
+    let module_js = dist.join("letterbox.js");
+    write(
+        &module_js,
+        format!("{module_glue}{}", module_start("letterbox_bg.wasm", None)).as_bytes(),
+    )?;
+    write(
+        &dist.join("letterbox.classic.js"),
+        classic(&classic_glue, "letterbox_bg.wasm", None).as_bytes(),
+    )?;
+    fs::copy(
+        root.join("dist-src/letterbox.d.ts"),
+        dist.join("letterbox.d.ts"),
+    )
+    .map_err(|e| format!("cannot copy letterbox.d.ts: {e}"))?;
+
+    // Content-hashed copies: the JS names and pins its wasm, so one `integrity=` on the script
+    // tag covers both files.
+    let wasm_hashed = format!("letterbox_bg.{}.wasm", short_hash(&wasm_bytes));
+    write(&dist.join(&wasm_hashed), &wasm_bytes)?;
+    let wasm_sri = sri(&wasm_bytes);
+    let pinned_module = format!(
+        "{module_glue}{}",
+        module_start(&wasm_hashed, Some(&wasm_sri))
+    );
+    write(
+        &dist.join(format!(
+            "letterbox.{}.js",
+            short_hash(pinned_module.as_bytes())
+        )),
+        pinned_module.as_bytes(),
+    )?;
+    let pinned_classic = classic(&classic_glue, &wasm_hashed, Some(&wasm_sri));
+    write(
+        &dist.join(format!(
+            "letterbox.classic.{}.js",
+            short_hash(pinned_classic.as_bytes())
+        )),
+        pinned_classic.as_bytes(),
+    )?;
+
+    let mut files = Vec::new();
+    let mut names: Vec<PathBuf> = fs::read_dir(&dist)
+        .map_err(|e| format!("cannot list dist/: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    names.sort();
+    for path in names {
+        let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        files.push((path, sri(&bytes)));
+    }
+    Ok(Bundle {
+        shipped: vec![wasm, module_js],
+        files,
+    })
+}
+
+/// Prints every file of the bundle with its SRI hash.
+pub fn print_integrity(bundle: &Bundle) {
+    println!("\ndist/ (pin a versioned copy with integrity=\"…\" crossorigin=\"anonymous\")");
+    for (path, hash) in &bundle.files {
+        println!("  {:<34} {hash}", name(path));
+    }
 }
 
 /// Raw, gzip (-9) and brotli (-q 11) sizes of one file.
@@ -86,7 +234,8 @@ pub fn sizes(bytes: &[u8]) -> Sizes {
     }
 }
 
-/// Prints the size table and fails if the brotli total is over budget.
+/// Prints the size table of what a reader downloads (wasm + module JS; the stylesheet is inside
+/// the wasm) and fails if the brotli total is over budget.
 pub fn report(files: &[PathBuf]) -> Result<()> {
     println!("\nRelease size report (bytes)");
     println!("{:<22} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
@@ -126,4 +275,30 @@ fn name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sri_hashes_match_the_published_sha384_of_known_inputs() {
+        // The SHA-384 of the empty string and of "abc", as listed in FIPS 180-2 examples.
+        assert_eq!(
+            sri(b""),
+            "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"
+        );
+        assert_eq!(
+            sri(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
+
+    #[test]
+    fn base64_pads_every_remainder() {
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+    }
 }

@@ -30,7 +30,10 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("dist") => tools::ensure(false)
             .and_then(|t| bundle::build(&t))
-            .and_then(|f| bundle::report(&f)),
+            .and_then(|b| {
+                bundle::print_integrity(&b);
+                bundle::report(&b.shipped)
+            }),
         Some("endpoint") => serve_endpoint(
             args.get(1)
                 .and_then(|p| p.parse().ok())
@@ -103,7 +106,7 @@ fn test() -> Result<()> {
         .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
     });
     step(&mut steps, "release bundle and size budget", || {
-        bundle::build(&tools).and_then(|f| bundle::report(&f))
+        bundle::build(&tools).and_then(|b| bundle::report(&b.shipped))
     });
 
     println!("\nxtask test summary");
