@@ -221,6 +221,14 @@ keys! {
     FailureRejected = "failure_rejected",
         en: "The newsletter service did not accept this signup. Try again later.",
         uk: "Сервіс розсилок не прийняв цю підписку. Спробуйте пізніше.";
+    /// The service turned the signup away as likely spam.
+    FailureSpam = "failure_spam",
+        en: "The newsletter service treated this signup as automated and did not accept it. Try again in a few minutes.",
+        uk: "Сервіс розсилок сприйняв цю підписку як автоматичну й не прийняв її. Спробуйте ще раз за кілька хвилин.";
+    /// The site's delivery setup is wrong; the details go to the console, not the reader.
+    FailureConfiguration = "failure_configuration",
+        en: "This signup form cannot send signups at the moment. Try again later.",
+        uk: "Ця форма зараз не може надсилати підписки. Спробуйте пізніше.";
     /// The retry button on the failure panel.
     TryAgain = "try_again",
         en: "Try again",

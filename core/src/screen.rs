@@ -81,6 +81,8 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
         Failure::RateLimited(None) => texts.text(Key::FailureRateLimitedNoWait).to_owned(),
         Failure::Rejected(Some(message)) => message.clone(),
         Failure::Rejected(None) => texts.text(Key::FailureRejected).to_owned(),
+        Failure::Spam => texts.text(Key::FailureSpam).to_owned(),
+        Failure::Configuration(_) => texts.text(Key::FailureConfiguration).to_owned(),
     }
 }
 
@@ -257,6 +259,13 @@ mod tests {
             "Closed list"
         );
         assert!(failure_text(t, &Failure::Rejected(None)).contains("did not accept"));
+        assert!(failure_text(t, &Failure::Spam).contains("automated"));
+        let config = failure_text(t, &Failure::Configuration("list uuid unknown".into()));
+        assert!(config.contains("cannot send"), "{config}");
+        assert!(
+            !config.contains("uuid"),
+            "the developer message stays out of the reader's view"
+        );
     }
 
     #[test]

@@ -70,6 +70,16 @@ pub enum Outcome {
     NetworkError,
     /// No answer within [`crate::contract::TIMEOUT_MS`].
     Timeout,
+    /// The service turned the signup away as likely spam (a failed challenge, an address that
+    /// signed up to too many lists). Not retried.
+    RejectedAsSpam,
+    /// The site's delivery setup is wrong (unknown list, disabled public signup, a captcha the
+    /// widget cannot show). `message` is for the site's developers (logged to the console), in
+    /// English; the reader sees a catalogue text.
+    ConfigurationError {
+        /// What is wrong and where to fix it.
+        message: String,
+    },
 }
 
 /// A problem with the email field.
@@ -130,6 +140,10 @@ pub enum Failure {
     RateLimited(Option<u32>),
     /// Another refusal, with the server's message if it gave one.
     Rejected(Option<String>),
+    /// Turned away as likely spam.
+    Spam,
+    /// The site's delivery setup is wrong; the message is for the console, not the reader.
+    Configuration(String),
 }
 
 /// The one status of a slot.
@@ -360,6 +374,11 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 ),
                 Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
+                Outcome::RejectedAsSpam => (Status::Failed(Failure::Spam), Effect::FocusResult),
+                Outcome::ConfigurationError { message } => (
+                    Status::Failed(Failure::Configuration(message)),
+                    Effect::FocusResult,
+                ),
             };
             state.status = status;
             effects.push(effect);
@@ -408,6 +427,32 @@ mod tests {
     fn submit(key: &str) -> Event {
         Event::Submitted {
             fresh_key: key.into(),
+        }
+    }
+
+    #[test]
+    fn spam_and_configuration_errors_show_the_failure_panel_and_keep_the_input() {
+        let c = config(ONE);
+        for (outcome, failure) in [
+            (Outcome::RejectedAsSpam, Failure::Spam),
+            (
+                Outcome::ConfigurationError {
+                    message: "unknown list".into(),
+                },
+                Failure::Configuration("unknown list".into()),
+            ),
+        ] {
+            let (s, fx) = run(
+                &c,
+                vec![
+                    Event::EmailEdited("jane@example.com".into()),
+                    submit("k"),
+                    Event::Answered(outcome),
+                ],
+            );
+            assert_eq!(s.status, Status::Failed(failure));
+            assert_eq!(s.email, "jane@example.com");
+            assert_eq!(fx, vec![Effect::FocusResult]);
         }
     }
 

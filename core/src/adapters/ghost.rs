@@ -1,0 +1,449 @@
+//! The `ghost` adapter: Ghost's members API, in two steps, as Ghost's own embeddable signup form
+//! (`apps/signup-form` in TryGhost/Ghost) does it:
+//!
+//! 1. `GET {site}/members/api/integrity-token/` → the token as plain text;
+//! 2. `POST {site}/members/api/send-magic-link/` with `{"email", "emailType": "signup",
+//!    "newsletters": [{"name"}], "labels", "honeypot": "", "integrityToken"}` → `201 Created.`
+//!
+//! Ghost always confirms by email (the magic link), so success is "check your inbox". Errors come
+//! as `{"errors": [{"message": "…"}]}`; 429 is Ghost's spam prevention ("Too many sign-up attempts
+//! try again in …"). Both requests carry the same `app-pragma` and `x-ghost-version` headers as
+//! Ghost's signup form, which Ghost's CORS setup allows.
+
+use super::{
+    common_status, plain, wait_in_words, wrong_kind, Exchange, HttpReply, Intent, Method, Next,
+    Reply, Request, Step,
+};
+use crate::json::{self, write_string, Value};
+use crate::messages::Key;
+use crate::submission::{FieldName, Outcome};
+
+/// The longest integrity token accepted; anything longer is not a token (an HTML page, say).
+const MAX_TOKEN_LEN: usize = 4096;
+
+const TOKEN: Step = Step(0);
+const MAGIC_LINK: Step = Step(1);
+
+/// Delivery to a Ghost site's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GhostAdapter {
+    /// The site's URL, e.g. `https://news.example` (or with its subdirectory).
+    pub site: String,
+    /// The Ghost newsletter name per newsletter id (Ghost matches newsletters by name). A
+    /// newsletter without an entry is sent with its id as the name.
+    pub newsletters: Vec<(String, String)>,
+    /// Member labels to add.
+    pub labels: Vec<String>,
+}
+
+impl GhostAdapter {
+    /// An adapter for the Ghost site at `site`.
+    pub fn new(site: &str) -> GhostAdapter {
+        GhostAdapter {
+            site: site.trim_end_matches('/').to_owned(),
+            newsletters: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    fn url(&self, resource: &str) -> String {
+        format!("{}/members/api/{resource}/", self.site)
+    }
+
+    fn headers(json: bool) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("app-pragma".to_owned(), "no-cache".to_owned()),
+            ("x-ghost-version".to_owned(), "5.90".to_owned()),
+        ];
+        if json {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        headers
+    }
+
+    /// The send-magic-link body for `intent` with `token`.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::{GhostAdapter, Intent};
+    /// let mut g = GhostAdapter::new("https://ghost.example");
+    /// g.newsletters = vec![("daily".into(), "The Daily Briefing".into())];
+    /// let body = g.body(&Intent::example(), "t0k");
+    /// assert!(body.contains(r#""emailType":"signup","newsletters":[{"name":"The Daily Briefing"}]"#));
+    /// assert!(body.ends_with(r#""honeypot":"","integrityToken":"t0k"}"#));
+    /// ```
+    pub fn body(&self, intent: &Intent, token: &str) -> String {
+        let mut out = String::from("{\"email\":");
+        write_string(&mut out, &intent.email);
+        out.push_str(",\"emailType\":\"signup\",\"newsletters\":[");
+        for (i, id) in intent.newsletters.iter().enumerate() {
+            let name = self
+                .newsletters
+                .iter()
+                .find(|(n, _)| n == id)
+                .map_or(id.as_str(), |(_, name)| name.as_str());
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"name\":");
+            write_string(&mut out, name);
+            out.push('}');
+        }
+        out.push_str("],\"labels\":[");
+        for (i, label) in self.labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(&mut out, label);
+        }
+        out.push_str("],\"urlHistory\":[],\"honeypot\":\"\",\"integrityToken\":");
+        write_string(&mut out, token);
+        out.push('}');
+        out
+    }
+
+    pub(super) fn start(&self, _intent: &Intent) -> Next {
+        Next::Send(Exchange {
+            step: TOKEN,
+            request: Request::Fetch {
+                method: Method::Get,
+                url: self.url("integrity-token"),
+                headers: Self::headers(false),
+                body: None,
+            },
+        })
+    }
+
+    pub(super) fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+        let Reply::Http(http) = reply else {
+            return Next::Done(wrong_kind("ghost"));
+        };
+        match step {
+            TOKEN => match token(http) {
+                Ok(token) => Next::Send(Exchange {
+                    step: MAGIC_LINK,
+                    request: Request::Fetch {
+                        method: Method::Post,
+                        url: self.url("send-magic-link"),
+                        headers: Self::headers(true),
+                        body: Some(self.body(intent, token)),
+                    },
+                }),
+                Err(outcome) => Next::Done(outcome),
+            },
+            _ => Next::Done(interpret(intent, http)),
+        }
+    }
+}
+
+/// The integrity token from step 1, or why there is none.
+fn token<'a>(reply: &HttpReply<'a>) -> Result<&'a str, Outcome> {
+    if let Some(outcome) = common_status(reply) {
+        return Err(outcome);
+    }
+    let token = reply.body.trim();
+    let looks_like_token = !token.is_empty()
+        && token.len() <= MAX_TOKEN_LEN
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'"');
+    match reply.status {
+        200..=299 if looks_like_token => Ok(token),
+        200..=299 => Err(Outcome::ConfigurationError {
+            message: format!(
+                "the Ghost site answered the integrity-token request with {} that is not a \
+                 token; check the site URL (Ghost 5.91+ is needed)",
+                if token.is_empty() {
+                    "an empty body"
+                } else {
+                    "a body"
+                }
+            ),
+        }),
+        404 => Err(Outcome::ConfigurationError {
+            message: "no Ghost members API at this site URL (integrity-token answered 404)".into(),
+        }),
+        status => Err(Outcome::Rejected {
+            status,
+            message: first_error(reply.body).as_deref().and_then(plain),
+        }),
+    }
+}
+
+fn first_error(body: &str) -> Option<String> {
+    let value = json::parse(body).ok()?;
+    match value.get("errors")? {
+        Value::Array(errors) => errors.first()?.get("message")?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
+    let message = first_error(reply.body);
+    if reply.status == 429 {
+        let from_header = reply
+            .retry_after
+            .and_then(crate::contract::parse_retry_after);
+        return Outcome::RateLimited {
+            retry_after_secs: from_header.or_else(|| message.as_deref().and_then(wait_in_words)),
+        };
+    }
+    if let Some(outcome) = common_status(reply) {
+        return outcome;
+    }
+    match reply.status {
+        // `201 Created.`: the magic link is on its way. (A filled honeypot gets the same answer.)
+        200..=299 => Outcome::PendingConfirmation,
+        400 | 422 => match message {
+            Some(m) => classify(intent, &m, reply.status),
+            None => Outcome::Rejected {
+                status: reply.status,
+                message: None,
+            },
+        },
+        404 => Outcome::ConfigurationError {
+            message: "no Ghost members API at this site URL (send-magic-link answered 404)".into(),
+        },
+        status => Outcome::Rejected {
+            status,
+            message: message.as_deref().and_then(plain),
+        },
+    }
+}
+
+/// Ghost's messages (`RouterController.js`) for the cases the reader or the site must act on.
+fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
+    let lower = message.to_lowercase();
+    if lower.starts_with("email is not valid") || lower.starts_with("email is required") {
+        return Outcome::FieldError {
+            field: FieldName::Email,
+            message: intent.text(Key::EmailDomainInvalid),
+        };
+    }
+    if lower.contains("email domain") {
+        return Outcome::FieldError {
+            field: FieldName::Email,
+            message: plain(message).unwrap_or_else(|| intent.text(Key::EmailDomainInvalid)),
+        };
+    }
+    if lower.contains("newsletters")
+        || lower.contains("invite-only")
+        || lower.contains("paid members")
+    {
+        return Outcome::ConfigurationError {
+            message: format!(
+                "Ghost refused the signup: {} (check the newsletter names and that the site \
+                 allows free signups)",
+                plain(message).unwrap_or_default()
+            ),
+        };
+    }
+    Outcome::Rejected {
+        status,
+        message: plain(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::Adapter;
+    use super::*;
+
+    fn adapter() -> GhostAdapter {
+        let mut g = GhostAdapter::new("https://ghost.news.example/");
+        g.newsletters = vec![
+            ("daily".into(), "The Daily Briefing".into()),
+            ("culture".into(), "Culture".into()),
+        ];
+        g
+    }
+
+    /// Runs both steps: the recorded token, then `status`/`body` for the magic link.
+    fn answer_in(locale: &str, status: u16, content_type: Option<&str>, body: &str) -> Outcome {
+        let a = Adapter::Ghost(adapter());
+        let mut intent = Intent::example();
+        intent.locale = locale.into();
+        let first = sent(a.start(&intent));
+        let token = fixture("ghost/integrity-token.txt");
+        let second = sent(a.next(&intent, first.step, &http(200, Some("text/plain"), &token)));
+        done(a.next(&intent, second.step, &http(status, content_type, body)))
+    }
+
+    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Outcome {
+        answer_in("en", status, content_type, body)
+    }
+
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    #[test]
+    fn the_flow_fetches_a_token_then_posts_the_recorded_magic_link_request() {
+        let a = Adapter::Ghost(adapter());
+        let mut intent = Intent::example();
+        intent.newsletters = vec!["daily".into(), "culture".into()];
+        let first = sent(a.start(&intent));
+        assert_eq!(
+            first.request,
+            Request::Fetch {
+                method: Method::Get,
+                url: "https://ghost.news.example/members/api/integrity-token/".into(),
+                headers: vec![
+                    ("app-pragma".into(), "no-cache".into()),
+                    ("x-ghost-version".into(), "5.90".into())
+                ],
+                body: None
+            }
+        );
+        let token = fixture("ghost/integrity-token.txt");
+        let second = sent(a.next(&intent, first.step, &http(200, Some("text/plain"), &token)));
+        let Request::Fetch {
+            method, url, body, ..
+        } = second.request
+        else {
+            panic!("a fetch")
+        };
+        assert_eq!(method, Method::Post);
+        assert_eq!(
+            url,
+            "https://ghost.news.example/members/api/send-magic-link/"
+        );
+        let ours: serde_json::Value = serde_json::from_str(&body.unwrap()).unwrap();
+        let recorded: serde_json::Value =
+            serde_json::from_str(&fixture("ghost/send-magic-link-request.json")).unwrap();
+        assert_eq!(ours, recorded);
+    }
+
+    #[test]
+    fn created_means_check_your_inbox() {
+        assert_eq!(
+            answer(
+                201,
+                Some("text/plain"),
+                &fixture("ghost/send-magic-link-created.txt")
+            ),
+            Outcome::PendingConfirmation
+        );
+    }
+
+    #[test]
+    fn ghost_errors_map_to_field_and_configuration_errors() {
+        assert_eq!(
+            answer_in("uk", 400, JSON, &fixture("ghost/error-invalid-email.json")),
+            Outcome::FieldError {
+                field: FieldName::Email,
+                message: Key::EmailDomainInvalid
+                    .default_text(crate::messages::Lang::Uk)
+                    .into()
+            }
+        );
+        assert_eq!(
+            answer(400, JSON, &fixture("ghost/error-blocked-domain.json")),
+            Outcome::FieldError {
+                field: FieldName::Email,
+                message: "Signups from this email domain are currently restricted.".into()
+            }
+        );
+        assert!(matches!(
+            answer(400, JSON, &fixture("ghost/error-invalid-newsletters.json")),
+            Outcome::ConfigurationError { message } if message.contains("Cannot subscribe")
+        ));
+        assert!(matches!(
+            answer(400, JSON, &fixture("ghost/error-invite-only.json")),
+            Outcome::ConfigurationError { .. }
+        ));
+    }
+
+    #[test]
+    fn too_many_attempts_honours_retry_after_or_the_wait_in_the_message() {
+        assert_eq!(
+            answer(429, JSON, &fixture("ghost/error-429.json")),
+            Outcome::RateLimited {
+                retry_after_secs: Some(3600)
+            }
+        );
+        let a = Adapter::Ghost(adapter());
+        let intent = Intent::example();
+        let first = sent(a.start(&intent));
+        let reply = Reply::Http(HttpReply {
+            status: 429,
+            content_type: JSON,
+            retry_after: Some("120"),
+            body: "{}",
+        });
+        assert_eq!(
+            done(a.next(&intent, first.step, &reply)),
+            Outcome::RateLimited {
+                retry_after_secs: Some(120)
+            },
+            "a 429 on the token request ends the flow"
+        );
+    }
+
+    #[test]
+    fn a_token_step_that_is_not_a_token_never_reaches_the_magic_link() {
+        let a = Adapter::Ghost(adapter());
+        let intent = Intent::example();
+        let first = sent(a.start(&intent));
+        let portal = fixture("common/captive-portal-200.html");
+        for reply in [
+            http(200, Some("text/html"), &portal),
+            http(200, Some("text/plain"), ""),
+            http(200, Some("text/plain"), "   \n"),
+        ] {
+            assert!(matches!(
+                done(a.next(&intent, first.step, &reply)),
+                Outcome::ConfigurationError { .. }
+            ));
+        }
+        assert!(matches!(
+            done(a.next(
+                &intent,
+                first.step,
+                &http(404, Some("text/html"), "<h1>Not found</h1>")
+            )),
+            Outcome::ConfigurationError { .. }
+        ));
+        assert_eq!(
+            done(a.next(
+                &intent,
+                first.step,
+                &http(503, Some("text/html"), &fixture("common/nginx-502.html"))
+            )),
+            Outcome::ServerError { status: 503 }
+        );
+        assert_eq!(
+            done(a.next(
+                &intent,
+                first.step,
+                &http(403, JSON, r#"{"errors":[{"message":"Forbidden <x>"}]}"#)
+            )),
+            Outcome::Rejected {
+                status: 403,
+                message: Some("Forbidden <x>".into())
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_and_foreign_error_bodies_are_plain_rejections() {
+        for body in [
+            "",
+            "{",
+            r#"{"errors":"x"}"#,
+            r#"{"errors":[]}"#,
+            "<html>Bad</html>",
+        ] {
+            assert_eq!(
+                answer(400, Some("text/html"), body),
+                Outcome::Rejected {
+                    status: 400,
+                    message: None
+                },
+                "{body:?}"
+            );
+        }
+        assert_eq!(
+            answer(502, Some("text/html"), &fixture("common/nginx-502.html")),
+            Outcome::ServerError { status: 502 }
+        );
+    }
+}

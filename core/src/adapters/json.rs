@@ -1,0 +1,205 @@
+//! The `json` adapter: the Letterbox endpoint contract (`docs/endpoint-contract.md`), one POST.
+//!
+//! The body is exactly [`crate::contract::SignupRequest::to_json`], plus `"consent"` (the consent
+//! record) and `"challenge"` (the challenge token) when the signup has them. Answers are read by
+//! [`crate::contract::interpret`], so this adapter and the contract can never disagree.
+
+use super::{wrong_kind, Exchange, Intent, Method, Next, Reply, Request, Step};
+use crate::contract::{interpret, SignupRequest};
+use crate::json::write_string;
+
+/// Delivery to an endpoint that implements the Letterbox contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonAdapter {
+    /// Where signups are POSTed.
+    pub endpoint: String,
+}
+
+impl JsonAdapter {
+    /// The request body.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::{Intent, JsonAdapter};
+    /// let body = JsonAdapter { endpoint: "/s".into() }.body(&Intent::example());
+    /// assert!(body.starts_with(r#"{"email":"jane+news@example.com","newsletters":["daily"]"#));
+    /// ```
+    pub fn body(&self, intent: &Intent) -> String {
+        let mut body = SignupRequest {
+            email: intent.email.clone(),
+            newsletters: intent.newsletters.clone(),
+            locale: intent.locale.clone(),
+            source: intent.source.clone(),
+        }
+        .to_json();
+        if intent.consent.is_some() || intent.challenge.is_some() {
+            body.pop(); // the closing brace
+            if let Some(consent) = &intent.consent {
+                body.push_str(",\"consent\":");
+                body.push_str(&consent.to_json());
+            }
+            if let Some(token) = &intent.challenge {
+                body.push_str(",\"challenge\":");
+                write_string(&mut body, token);
+            }
+            body.push('}');
+        }
+        body
+    }
+
+    pub(super) fn start(&self, intent: &Intent) -> Next {
+        Next::Send(Exchange {
+            step: Step(0),
+            request: Request::Fetch {
+                method: Method::Post,
+                url: self.endpoint.clone(),
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("Accept".into(), "application/json".into()),
+                    ("Idempotency-Key".into(), intent.key.clone()),
+                ],
+                body: Some(self.body(intent)),
+            },
+        })
+    }
+
+    pub(super) fn next(&self, _intent: &Intent, _step: Step, reply: &Reply<'_>) -> Next {
+        Next::Done(match reply {
+            Reply::Http(http) => interpret(&http.contract()),
+            _ => wrong_kind("json"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{Adapter, Consent, HttpReply};
+    use super::*;
+    use crate::submission::{FieldName, Outcome};
+
+    fn adapter() -> Adapter {
+        Adapter::Json(JsonAdapter {
+            endpoint: "https://news.example/api/subscribe".into(),
+        })
+    }
+
+    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Outcome {
+        let intent = Intent::example();
+        let a = adapter();
+        let ex = sent(a.start(&intent));
+        done(a.next(&intent, ex.step, &http(status, content_type, body)))
+    }
+
+    #[test]
+    fn posts_the_contract_body_with_the_idempotency_key_header() {
+        let intent = Intent::example();
+        let ex = sent(adapter().start(&intent));
+        let Request::Fetch {
+            method,
+            url,
+            headers,
+            body,
+        } = ex.request
+        else {
+            panic!("a fetch")
+        };
+        assert_eq!(method, Method::Post);
+        assert_eq!(url, "https://news.example/api/subscribe");
+        assert!(headers.contains(&("Idempotency-Key".into(), intent.key.clone())));
+        let body = body.unwrap();
+        let expected = SignupRequest {
+            email: intent.email.clone(),
+            newsletters: intent.newsletters.clone(),
+            locale: intent.locale.clone(),
+            source: intent.source.clone(),
+        }
+        .to_json();
+        assert_eq!(body, expected, "no extras: exactly the contract's body");
+        let recorded: serde_json::Value =
+            serde_json::from_str(&fixture("json/request.json")).unwrap();
+        let ours: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(ours, recorded);
+    }
+
+    #[test]
+    fn consent_and_challenge_are_added_as_members_when_present() {
+        let mut intent = Intent::example();
+        intent.consent = Some(Consent {
+            text: "Email me".into(),
+            version: "2024-06".into(),
+            locale: "en".into(),
+            page: "https://news.example/article".into(),
+            at_ms: 1_718_000_000_000,
+        });
+        intent.challenge = Some("0.turnstile-token".into());
+        let body = JsonAdapter {
+            endpoint: "/s".into(),
+        }
+        .body(&intent);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["consent"]["version"], "2024-06");
+        assert_eq!(v["challenge"], "0.turnstile-token");
+        assert_eq!(v["email"], "jane+news@example.com");
+    }
+
+    #[test]
+    fn recorded_answers_map_exactly_as_the_contract_says() {
+        assert_eq!(
+            answer(200, Some("application/json"), &fixture("json/pending.json")),
+            Outcome::PendingConfirmation
+        );
+        assert_eq!(
+            answer(
+                422,
+                Some("application/json"),
+                &fixture("json/field-error.json")
+            ),
+            Outcome::FieldError {
+                field: FieldName::Email,
+                message: "Enter an address at a domain that receives email".into()
+            }
+        );
+        assert_eq!(
+            answer(502, Some("text/html"), &fixture("common/nginx-502.html")),
+            Outcome::ServerError { status: 502 }
+        );
+        assert_eq!(answer(200, None, ""), Outcome::Subscribed);
+        assert_eq!(
+            answer(
+                400,
+                Some("text/html"),
+                &fixture("common/cloudflare-403.html")
+            ),
+            Outcome::Rejected {
+                status: 400,
+                message: None
+            }
+        );
+        assert_eq!(
+            answer(422, Some("application/json"), "{\"error\":"),
+            Outcome::Rejected {
+                status: 422,
+                message: None
+            }
+        );
+    }
+
+    #[test]
+    fn retry_after_travels_from_the_reply_to_the_outcome() {
+        let intent = Intent::example();
+        let a = adapter();
+        let ex = sent(a.start(&intent));
+        let reply = Reply::Http(HttpReply {
+            status: 429,
+            content_type: Some("text/plain"),
+            retry_after: Some("17"),
+            body: "slow down",
+        });
+        assert_eq!(
+            done(a.next(&intent, ex.step, &reply)),
+            Outcome::RateLimited {
+                retry_after_secs: Some(17)
+            }
+        );
+    }
+}

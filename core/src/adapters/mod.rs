@@ -1,0 +1,623 @@
+//! Delivery adapters: one normalised interface between a reader's signup and the service a site
+//! already runs (the Letterbox JSON contract, a plain form endpoint, Mailchimp, listmonk, Ghost).
+//!
+//! This module owns request building and response interpretation, as pure data in and data out.
+//! The widget's transport only executes the [`Request`]s it is given (a `fetch` or a JSONP script)
+//! and hands back what happened as a [`Reply`]; it never builds a URL or reads a body itself.
+//!
+//! # The flow
+//!
+//! Every adapter is driven the same way, whether it needs one request or several (Ghost fetches an
+//! integrity token first):
+//!
+//! ```text
+//! let mut next = adapter.start(&intent);
+//! loop {
+//!     match next {
+//!         Next::Send(exchange) => {
+//!             let reply = transport.execute(&exchange.request).await;   // the browser's part
+//!             next = adapter.next(&intent, exchange.step, &reply);
+//!         }
+//!         Next::Done(outcome) => break outcome,                       // feed to `transition`
+//!     }
+//! }
+//! ```
+//!
+//! Adapters keep no state between calls: the [`Step`] in each [`Exchange`] says where the flow is.
+//! Every flow ends: a step either sends the next (later) step or finishes, and no adapter has more
+//! than [`MAX_STEPS`] steps.
+//!
+//! # Outcomes
+//!
+//! Every reply, including network errors, timeouts, empty bodies, HTML error pages from proxies
+//! and bodies of the wrong content type, becomes one [`Outcome`]. Server text is always reduced to
+//! plain text with [`clean_server_text`]; where a service answers with a code or a fixed English
+//! phrase for an address problem, the reader gets the catalogue's own wording in their language.
+//!
+//! ```
+//! use letterbox_core::adapters::{Adapter, Intent, JsonAdapter, Next, Reply, HttpReply};
+//! use letterbox_core::submission::Outcome;
+//! let adapter = Adapter::Json(JsonAdapter { endpoint: "https://news.example/api/subscribe".into() });
+//! let intent = Intent::example();
+//! let Next::Send(exchange) = adapter.start(&intent) else { panic!() };
+//! let reply = Reply::Http(HttpReply { status: 200, content_type: Some("application/json"),
+//!     retry_after: None, body: r#"{"status":"pending_confirmation"}"# });
+//! assert_eq!(adapter.next(&intent, exchange.step, &reply), Next::Done(Outcome::PendingConfirmation));
+//! ```
+
+pub mod encode;
+pub mod form;
+pub mod ghost;
+pub mod json;
+pub mod listmonk;
+pub mod mailchimp;
+
+pub use form::FormAdapter;
+pub use ghost::GhostAdapter;
+pub use json::JsonAdapter;
+pub use listmonk::ListmonkAdapter;
+pub use mailchimp::{MailchimpAdapter, MailchimpGroup};
+
+pub use crate::contract::{clean_server_text, Source};
+use crate::json::write_string;
+use crate::messages::{Key, Lang};
+use crate::submission::{Attempt, Outcome};
+
+/// No adapter needs more requests than this for one submission.
+pub const MAX_STEPS: u8 = 2;
+
+/// The reader's consent as it was given: exactly what they agreed to, where and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// The exact consent text shown next to the checkbox.
+    pub text: String,
+    /// The site's version id of that text.
+    pub version: String,
+    /// The language it was shown in.
+    pub locale: String,
+    /// `location.href` where it was given.
+    pub page: String,
+    /// When it was given, in milliseconds since the Unix epoch (`Date.now()`).
+    pub at_ms: u64,
+}
+
+impl Consent {
+    /// The record as compact JSON: `{"text","version","locale","page","at_ms"}`.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::Consent;
+    /// let c = Consent { text: "Send me news".into(), version: "v2".into(), locale: "en".into(),
+    ///     page: "https://news.example/".into(), at_ms: 1 };
+    /// assert_eq!(c.to_json(),
+    ///     r#"{"text":"Send me news","version":"v2","locale":"en","page":"https://news.example/","at_ms":1}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(96 + self.text.len() + self.page.len());
+        out.push_str("{\"text\":");
+        write_string(&mut out, &self.text);
+        out.push_str(",\"version\":");
+        write_string(&mut out, &self.version);
+        out.push_str(",\"locale\":");
+        write_string(&mut out, &self.locale);
+        out.push_str(",\"page\":");
+        write_string(&mut out, &self.page);
+        out.push_str(",\"at_ms\":");
+        out.push_str(&self.at_ms.to_string());
+        out.push('}');
+        out
+    }
+}
+
+/// What the reader asked for, independent of the service that will receive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    /// The normalised address (domain in lower-case ASCII).
+    pub email: String,
+    /// The ids of the chosen newsletters, in the site's order.
+    pub newsletters: Vec<String>,
+    /// The reader's language tag (`en`, `uk`).
+    pub locale: String,
+    /// The consent record, when the slot asks for consent.
+    pub consent: Option<Consent>,
+    /// The page and slot the signup came from.
+    pub source: Source,
+    /// The submission's idempotency key, the same on every retry.
+    pub key: String,
+    /// A challenge token (Turnstile, hCaptcha, proof of work) from the site's provider, if any.
+    pub challenge: Option<String>,
+}
+
+impl Intent {
+    /// The intent of a submission built by the state machine (no consent or challenge yet: the
+    /// widget adds them when it has them).
+    ///
+    /// ```
+    /// use letterbox_core::adapters::Intent;
+    /// use letterbox_core::contract::{SignupRequest, Source};
+    /// use letterbox_core::submission::Attempt;
+    /// let attempt = Attempt { key: "k1".into(), request: SignupRequest {
+    ///     email: "jane@example.com".into(), newsletters: vec!["daily".into()], locale: "uk".into(),
+    ///     source: Source { page: "https://news.example/".into(), slot: "0".into() } } };
+    /// let intent = Intent::from_attempt(&attempt);
+    /// assert_eq!((intent.key.as_str(), intent.locale.as_str()), ("k1", "uk"));
+    /// ```
+    pub fn from_attempt(attempt: &Attempt) -> Intent {
+        Intent {
+            email: attempt.request.email.clone(),
+            newsletters: attempt.request.newsletters.clone(),
+            locale: attempt.request.locale.clone(),
+            consent: None,
+            source: attempt.request.source.clone(),
+            key: attempt.key.clone(),
+            challenge: None,
+        }
+    }
+
+    /// A sample intent for examples and tests: `jane+news@example.com`, newsletter `daily`.
+    pub fn example() -> Intent {
+        Intent {
+            email: "jane+news@example.com".into(),
+            newsletters: vec!["daily".into()],
+            locale: "en".into(),
+            consent: None,
+            source: Source {
+                page: "https://news.example/article".into(),
+                slot: "in-article".into(),
+            },
+            key: "5f0c6a1e-9b7d-4c51-8d1e-2a6f3b9c7e10".into(),
+            challenge: None,
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        Lang::from_tag(&self.locale).unwrap_or_default()
+    }
+
+    /// The catalogue's built-in text for `key` in the reader's language.
+    fn text(&self, key: Key) -> String {
+        key.default_text(self.lang()).to_owned()
+    }
+}
+
+/// An HTTP method the adapters use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+}
+
+impl Method {
+    /// The method's name for `fetch`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One request for the transport to execute, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// A `fetch` (CORS mode, no credentials). The transport reports the status, the
+    /// `Content-Type` and `Retry-After` headers and the body text.
+    Fetch {
+        /// `GET` or `POST`.
+        method: Method,
+        /// The full URL.
+        url: String,
+        /// Headers to set, in order.
+        headers: Vec<(String, String)>,
+        /// The body, if any (its type is in `headers`).
+        body: Option<String>,
+    },
+    /// A JSONP call: the transport makes a unique global callback name, appends
+    /// `&{callback_param}={name}` to `url` (see [`Request::jsonp_url`]), injects a `<script>`,
+    /// and reports `JSON.stringify` of the callback's argument as [`Reply::Jsonp`]. It removes the
+    /// script and the callback on success, on the script's error event and on timeout.
+    Jsonp {
+        /// The URL with its query, without the callback parameter.
+        url: String,
+        /// The name of the callback parameter (`c` for Mailchimp).
+        callback_param: &'static str,
+    },
+}
+
+impl Request {
+    /// For a JSONP request, the URL to load with `callback` as the callback's name.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::Request;
+    /// let r = Request::Jsonp { url: "https://x.example/p?u=1".into(), callback_param: "c" };
+    /// assert_eq!(r.jsonp_url("__lb7").as_deref(), Some("https://x.example/p?u=1&c=__lb7"));
+    /// ```
+    pub fn jsonp_url(&self, callback: &str) -> Option<String> {
+        match self {
+            Request::Jsonp {
+                url,
+                callback_param,
+            } => {
+                let mut out = url.clone();
+                out.push(if url.contains('?') { '&' } else { '?' });
+                out.push_str(callback_param);
+                out.push('=');
+                encode::percent_encode(&mut out, callback);
+                Some(out)
+            }
+            Request::Fetch { .. } => None,
+        }
+    }
+}
+
+/// An HTTP answer as the transport received it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpReply<'a> {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header, if present.
+    pub content_type: Option<&'a str>,
+    /// The `Retry-After` header, if present (and exposed by CORS).
+    pub retry_after: Option<&'a str>,
+    /// The body as text (may be empty, HTML from a proxy, or anything else).
+    pub body: &'a str,
+}
+
+impl<'a> HttpReply<'a> {
+    fn contract(&self) -> crate::contract::Response<'a> {
+        crate::contract::Response {
+            status: self.status,
+            retry_after: self.retry_after,
+            body: self.body,
+        }
+    }
+
+    /// True when the body claims to be JSON (`application/json`, `…+json`).
+    fn says_json(&self) -> bool {
+        self.content_type.is_some_and(|t| {
+            let t = t
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            t == "application/json" || t.ends_with("+json")
+        })
+    }
+}
+
+/// What happened to a [`Request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// A `fetch` got an HTTP answer.
+    Http(HttpReply<'a>),
+    /// A JSONP callback was called; this is `JSON.stringify` of its argument.
+    Jsonp(&'a str),
+    /// No answer: offline, DNS, CORS refused, connection reset, or the JSONP script failed to load.
+    NetworkError,
+    /// No answer within [`crate::contract::TIMEOUT_MS`].
+    Timeout,
+}
+
+/// Where a multi-request flow is. Adapters are stateless; the step travels with the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Step(pub u8);
+
+/// A request to send, and the step whose reply it produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// Pass this back to [`Adapter::next`] with the reply.
+    pub step: Step,
+    /// What to send.
+    pub request: Request,
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Execute this request, then call [`Adapter::next`] with its reply.
+    Send(Exchange),
+    /// The flow is over.
+    Done(Outcome),
+}
+
+/// A configured delivery adapter (`data-provider`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Adapter {
+    /// `json`: the Letterbox endpoint contract (the default).
+    Json(JsonAdapter),
+    /// `form`: an `application/x-www-form-urlencoded` POST (a site's own endpoint, Sendy).
+    Form(FormAdapter),
+    /// `mailchimp`: the classic list-manage signup form through JSONP.
+    Mailchimp(MailchimpAdapter),
+    /// `listmonk`: listmonk's public subscription API.
+    Listmonk(ListmonkAdapter),
+    /// `ghost`: Ghost's members API (integrity token, then magic link).
+    Ghost(GhostAdapter),
+}
+
+impl Adapter {
+    /// The `data-provider` name.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Adapter::Json(_) => "json",
+            Adapter::Form(_) => "form",
+            Adapter::Mailchimp(_) => "mailchimp",
+            Adapter::Listmonk(_) => "listmonk",
+            Adapter::Ghost(_) => "ghost",
+        }
+    }
+
+    /// Which service a submission goes to: the provider and its address, e.g.
+    /// `json https://news.example/api/subscribe`. Pending submissions are keyed by it, so an entry
+    /// queued for one endpoint is never sent to another.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::{Adapter, JsonAdapter};
+    /// let a = Adapter::Json(JsonAdapter { endpoint: "/api/subscribe".into() });
+    /// assert_eq!(a.identity(), "json /api/subscribe");
+    /// ```
+    pub fn identity(&self) -> String {
+        let target = match self {
+            Adapter::Json(a) => a.endpoint.clone(),
+            Adapter::Form(a) => a.action.clone(),
+            Adapter::Mailchimp(a) => format!("{}?u={}&id={}", a.host, a.u, a.id),
+            Adapter::Listmonk(a) => a.base.clone(),
+            Adapter::Ghost(a) => a.site.clone(),
+        };
+        format!("{} {target}", self.provider())
+    }
+
+    /// The first request of a submission, or an outcome straight away when the configuration
+    /// cannot express the intent (e.g. a newsletter with no Mailchimp group).
+    pub fn start(&self, intent: &Intent) -> Next {
+        match self {
+            Adapter::Json(a) => a.start(intent),
+            Adapter::Form(a) => a.start(intent),
+            Adapter::Mailchimp(a) => a.start(intent),
+            Adapter::Listmonk(a) => a.start(intent),
+            Adapter::Ghost(a) => a.start(intent),
+        }
+    }
+
+    /// The reply to the request of `step`, turned into the next request or the outcome.
+    pub fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+        if let Some(outcome) = no_answer(reply) {
+            return Next::Done(outcome);
+        }
+        match self {
+            Adapter::Json(a) => a.next(intent, step, reply),
+            Adapter::Form(a) => a.next(intent, step, reply),
+            Adapter::Mailchimp(a) => a.next(intent, step, reply),
+            Adapter::Listmonk(a) => a.next(intent, step, reply),
+            Adapter::Ghost(a) => a.next(intent, step, reply),
+        }
+    }
+}
+
+/// Network errors and timeouts are the same for every adapter.
+fn no_answer(reply: &Reply<'_>) -> Option<Outcome> {
+    match reply {
+        Reply::NetworkError => Some(Outcome::NetworkError),
+        Reply::Timeout => Some(Outcome::Timeout),
+        _ => None,
+    }
+}
+
+/// A reply of the wrong kind (JSONP for a fetch, or the reverse): a wiring mistake.
+fn wrong_kind(provider: &str) -> Outcome {
+    Outcome::ConfigurationError {
+        message: format!("the {provider} adapter got a reply of the wrong kind (fetch vs JSONP)"),
+    }
+}
+
+/// The statuses every HTTP service means the same way: 429 and 5xx.
+fn common_status(reply: &HttpReply<'_>) -> Option<Outcome> {
+    match reply.status {
+        429 => Some(Outcome::RateLimited {
+            retry_after_secs: reply
+                .retry_after
+                .and_then(crate::contract::parse_retry_after),
+        }),
+        500..=599 => Some(Outcome::ServerError {
+            status: reply.status,
+        }),
+        _ => None,
+    }
+}
+
+/// Server text made safe, or `None` when nothing is left.
+fn plain(text: &str) -> Option<String> {
+    Some(clean_server_text(text)).filter(|t| !t.is_empty())
+}
+
+/// A wait written in words by a service ("try again in about 5 minutes", "in an hour"), in
+/// seconds.
+///
+/// ```
+/// use letterbox_core::adapters::wait_in_words;
+/// assert_eq!(wait_in_words("Please try again in about 5 minutes. (#8343)"), Some(300));
+/// assert_eq!(wait_in_words("Too many sign-up attempts try again in an hour"), Some(3600));
+/// assert_eq!(wait_in_words("Try later"), None);
+/// ```
+pub fn wait_in_words(text: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("again in ")? + "again in ".len();
+    let mut words = lower[at..]
+        .split(|c: char| c.is_whitespace() || c == '.' || c == ',' || c == ')')
+        .filter(|w| !w.is_empty());
+    let mut first = words.next()?;
+    if first == "about" {
+        first = words.next()?;
+    }
+    let (count, unit) = match first {
+        "a" | "an" => match words.next()? {
+            "few" => (30, "seconds"),
+            unit => (1, unit),
+        },
+        n => (n.parse::<u32>().ok()?, words.next()?),
+    };
+    let per = match unit.trim_end_matches('s') {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        _ => return None,
+    };
+    count.checked_mul(per)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers shared by the adapter tests.
+    use super::*;
+
+    /// An HTTP reply.
+    pub fn http<'a>(status: u16, content_type: Option<&'a str>, body: &'a str) -> Reply<'a> {
+        Reply::Http(HttpReply {
+            status,
+            content_type,
+            retry_after: None,
+            body,
+        })
+    }
+
+    /// The request of a `Next::Send`, or a panic.
+    pub fn sent(next: Next) -> Exchange {
+        match next {
+            Next::Send(exchange) => exchange,
+            Next::Done(outcome) => panic!("expected a request, got {outcome:?}"),
+        }
+    }
+
+    /// The outcome of a `Next::Done`, or a panic.
+    pub fn done(next: Next) -> Outcome {
+        match next {
+            Next::Done(outcome) => outcome,
+            Next::Send(exchange) => panic!("expected an outcome, got {exchange:?}"),
+        }
+    }
+
+    /// A recorded fixture file under `core/tests/fixtures/`.
+    pub fn fixture(path: &str) -> String {
+        let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    fn every_adapter() -> Vec<Adapter> {
+        vec![
+            Adapter::Json(JsonAdapter {
+                endpoint: "https://news.example/api/subscribe".into(),
+            }),
+            Adapter::Form(FormAdapter::new("https://news.example/subscribe")),
+            Adapter::Mailchimp(MailchimpAdapter::new(
+                "https://example.us1.list-manage.com",
+                "abc",
+                "def",
+            )),
+            Adapter::Listmonk(ListmonkAdapter::new("https://lists.example")),
+            Adapter::Ghost(GhostAdapter::new("https://ghost.example")),
+        ]
+    }
+
+    #[test]
+    fn network_errors_and_timeouts_mean_the_same_for_every_adapter() {
+        let intent = Intent::example();
+        for adapter in every_adapter() {
+            let ex = sent(adapter.start(&intent));
+            assert_eq!(
+                done(adapter.next(&intent, ex.step, &Reply::NetworkError)),
+                Outcome::NetworkError,
+                "{}",
+                adapter.provider()
+            );
+            assert_eq!(
+                done(adapter.next(&intent, ex.step, &Reply::Timeout)),
+                Outcome::Timeout
+            );
+        }
+    }
+
+    #[test]
+    fn every_flow_ends_within_the_step_limit_whatever_the_replies() {
+        let intent = Intent::example();
+        let replies = [
+            http(200, Some("text/plain"), "tok.en-1"),
+            http(200, Some("application/json"), "{}"),
+            http(201, None, ""),
+            http(500, Some("text/html"), "<html>Bad gateway</html>"),
+            Reply::Jsonp(r#"{"result":"success","msg":"ok"}"#),
+            Reply::Jsonp("not json"),
+        ];
+        for adapter in every_adapter() {
+            for reply in replies {
+                let mut next = adapter.start(&intent);
+                let mut sent_count = 0;
+                while let Next::Send(ex) = next {
+                    sent_count += 1;
+                    assert!(
+                        sent_count <= usize::from(MAX_STEPS),
+                        "{}",
+                        adapter.provider()
+                    );
+                    next = adapter.next(&intent, ex.step, &reply);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_reply_of_the_wrong_kind_is_a_configuration_error_not_a_panic() {
+        let intent = Intent::example();
+        for adapter in every_adapter() {
+            let ex = sent(adapter.start(&intent));
+            let wrong = match ex.request {
+                Request::Fetch { .. } => Reply::Jsonp("{}"),
+                Request::Jsonp { .. } => http(200, None, ""),
+            };
+            assert!(matches!(
+                done(adapter.next(&intent, ex.step, &wrong)),
+                Outcome::ConfigurationError { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn identities_differ_by_provider_and_address() {
+        let ids: std::collections::BTreeSet<String> =
+            every_adapter().iter().map(Adapter::identity).collect();
+        assert_eq!(ids.len(), 5);
+    }
+
+    #[test]
+    fn waits_in_words_are_read_as_seconds() {
+        assert_eq!(wait_in_words("try again in 30 seconds"), Some(30));
+        assert_eq!(wait_in_words("try again in a minute"), Some(60));
+        assert_eq!(wait_in_words("try again in a few seconds"), Some(30));
+        assert_eq!(wait_in_words("try again in 2 days"), Some(172_800));
+        assert_eq!(wait_in_words("try again in soon"), None);
+        assert_eq!(wait_in_words("try again in 99999999999 hours"), None);
+        assert_eq!(wait_in_words("try again in"), None);
+    }
+
+    #[test]
+    fn consent_text_is_escaped_in_its_record() {
+        let c = Consent {
+            text: "Say \"yes\"\n<b>".into(),
+            version: "1".into(),
+            locale: "uk".into(),
+            page: "https://x/".into(),
+            at_ms: 1_700_000_000_000,
+        };
+        let v: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(v["text"], "Say \"yes\"\n<b>");
+        assert_eq!(v["at_ms"], 1_700_000_000_000u64);
+    }
+}

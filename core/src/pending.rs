@@ -1,0 +1,553 @@
+//! The offline queue's records: submissions the page could not finish (offline, or every retry
+//! spent), kept in `localStorage` under [`STORAGE_KEY`] and sent on the next chance, once.
+//!
+//! This module owns the record ([`Pending`]), its compact JSON form, and the queue's rules
+//! ([`PendingQueue`]): reading storage robustly (a corrupted, foreign or future-version entry is
+//! dropped, never a panic), expiry, de-duplication (the same address, newsletters and endpoint
+//! are one entry, keeping the first idempotency key), withdrawal, and a short lease so that two
+//! tabs do not send the same entry at once. The widget does the storage I/O and the sending.
+//!
+//! ```
+//! use letterbox_core::pending::{Pending, PendingQueue};
+//! let mut queue = PendingQueue::load(None, 0, PendingQueue::DEFAULT_MAX_AGE_MS);
+//! queue.add(Pending::example());
+//! let stored = queue.to_storage();
+//! let again = PendingQueue::load(Some(&stored), 1_000, PendingQueue::DEFAULT_MAX_AGE_MS);
+//! assert_eq!(again.entries(), queue.entries());
+//! ```
+
+use crate::adapters::{Consent, Intent, Source};
+use crate::json::{self, write_string, Value};
+
+/// The `localStorage` key of the queue.
+pub const STORAGE_KEY: &str = "letterbox:pending";
+
+/// The record format written now. Entries of another version are dropped on load.
+pub const VERSION: u64 = 1;
+
+/// One submission waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The normalised address.
+    pub email: String,
+    /// The chosen newsletter ids, in the site's order.
+    pub newsletters: Vec<String>,
+    /// The idempotency key, reused when it is finally sent.
+    pub key: String,
+    /// When the reader submitted, in milliseconds since the Unix epoch.
+    pub created_ms: u64,
+    /// Where it goes: [`crate::adapters::Adapter::identity`].
+    pub target: String,
+    /// The reader's language tag.
+    pub locale: String,
+    /// The page and slot it came from.
+    pub source: Source,
+    /// The consent record, if one was given.
+    pub consent: Option<Consent>,
+    /// Which tab is sending it, and until when (ms): another tab leaves it alone until then.
+    pub lease: Option<(String, u64)>,
+}
+
+impl Pending {
+    /// The record of `intent` for `target`, made at `now_ms`. A challenge token is not kept: it is
+    /// short-lived, and a fresh one is asked for when the entry is sent.
+    pub fn from_intent(intent: &Intent, target: &str, now_ms: u64) -> Pending {
+        Pending {
+            email: intent.email.clone(),
+            newsletters: intent.newsletters.clone(),
+            key: intent.key.clone(),
+            created_ms: now_ms,
+            target: target.to_owned(),
+            locale: intent.locale.clone(),
+            source: intent.source.clone(),
+            consent: intent.consent.clone(),
+            lease: None,
+        }
+    }
+
+    /// The intent to send again (same key), with a fresh `challenge` token if the site uses one.
+    pub fn to_intent(&self, challenge: Option<String>) -> Intent {
+        Intent {
+            email: self.email.clone(),
+            newsletters: self.newsletters.clone(),
+            locale: self.locale.clone(),
+            consent: self.consent.clone(),
+            source: self.source.clone(),
+            key: self.key.clone(),
+            challenge,
+        }
+    }
+
+    /// A sample record for examples and tests.
+    pub fn example() -> Pending {
+        Pending::from_intent(&Intent::example(), "json /api/subscribe", 0)
+    }
+
+    /// True when this is the same signup as `other`: the same address (the domain is already
+    /// lower-case; the part before `@` is compared exactly, as servers do), the same newsletters in
+    /// any order, and the same target.
+    pub fn same_signup(&self, other: &Pending) -> bool {
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        self.email == other.email
+            && self.target == other.target
+            && sorted(&self.newsletters) == sorted(&other.newsletters)
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str("{\"v\":");
+        out.push_str(&VERSION.to_string());
+        out.push_str(",\"email\":");
+        write_string(out, &self.email);
+        out.push_str(",\"newsletters\":[");
+        for (i, id) in self.newsletters.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(out, id);
+        }
+        out.push_str("],\"key\":");
+        write_string(out, &self.key);
+        out.push_str(",\"created_ms\":");
+        out.push_str(&self.created_ms.to_string());
+        out.push_str(",\"target\":");
+        write_string(out, &self.target);
+        out.push_str(",\"locale\":");
+        write_string(out, &self.locale);
+        out.push_str(",\"page\":");
+        write_string(out, &self.source.page);
+        out.push_str(",\"slot\":");
+        write_string(out, &self.source.slot);
+        if let Some(consent) = &self.consent {
+            out.push_str(",\"consent\":");
+            out.push_str(&consent.to_json());
+        }
+        if let Some((owner, until)) = &self.lease {
+            out.push_str(",\"lease\":{\"owner\":");
+            write_string(out, owner);
+            out.push_str(",\"until_ms\":");
+            out.push_str(&until.to_string());
+            out.push('}');
+        }
+        out.push('}');
+    }
+
+    /// Reads one stored entry; `None` for anything that is not a complete record of this version.
+    fn read(value: &Value) -> Option<Pending> {
+        let text = |v: &Value, name: &str| v.get(name)?.as_str().map(str::to_owned);
+        let number = |v: &Value, name: &str| match v.get(name)? {
+            Value::Number(n) => n.parse::<u64>().ok(),
+            _ => None,
+        };
+        if number(value, "v")? != VERSION {
+            return None;
+        }
+        let newsletters = match value.get("newsletters")? {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?,
+            _ => return None,
+        };
+        let consent = match value.get("consent") {
+            None | Some(Value::Null) => None,
+            Some(c) => Some(Consent {
+                text: text(c, "text")?,
+                version: text(c, "version")?,
+                locale: text(c, "locale")?,
+                page: text(c, "page")?,
+                at_ms: number(c, "at_ms")?,
+            }),
+        };
+        let lease = value
+            .get("lease")
+            .and_then(|l| Some((text(l, "owner")?, number(l, "until_ms")?)));
+        let entry = Pending {
+            email: text(value, "email")?,
+            newsletters,
+            key: text(value, "key")?,
+            created_ms: number(value, "created_ms")?,
+            target: text(value, "target")?,
+            locale: text(value, "locale")?,
+            source: Source {
+                page: text(value, "page")?,
+                slot: text(value, "slot")?,
+            },
+            consent,
+            lease,
+        };
+        let usable = entry.email.contains('@')
+            && !entry.key.is_empty()
+            && !entry.target.is_empty()
+            && !entry.newsletters.is_empty();
+        usable.then_some(entry)
+    }
+}
+
+/// The queue of pending submissions of one site (one `localStorage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingQueue {
+    entries: Vec<Pending>,
+}
+
+impl PendingQueue {
+    /// Entries older than this (7 days) are dropped unless the site configures another age.
+    pub const DEFAULT_MAX_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+    /// At most this many entries are kept; the oldest go first.
+    pub const MAX_ENTRIES: usize = 20;
+
+    /// The queue from the stored text (`None` when nothing is stored), without entries that are
+    /// corrupted, of another version, or older than `max_age_ms` at `now_ms`. Entries dated more
+    /// than `max_age_ms` in the future (a broken clock) are dropped too. Never panics.
+    ///
+    /// ```
+    /// use letterbox_core::pending::PendingQueue;
+    /// for junk in ["", "{", "null", "[1,{}]", "\u{0}", "[{\"v\":2}]"] {
+    ///     assert!(PendingQueue::load(Some(junk), 0, 1).is_empty());
+    /// }
+    /// ```
+    pub fn load(stored: Option<&str>, now_ms: u64, max_age_ms: u64) -> PendingQueue {
+        let items = match stored.map(json::parse) {
+            Some(Ok(Value::Array(items))) => items,
+            _ => Vec::new(),
+        };
+        let mut queue = PendingQueue::default();
+        for entry in items.iter().filter_map(Pending::read) {
+            queue.add(entry);
+        }
+        queue.expire(now_ms, max_age_ms);
+        queue
+    }
+
+    /// The text to store: a compact JSON array (an empty queue is `[]`; the widget may remove
+    /// the key instead).
+    pub fn to_storage(&self) -> String {
+        let mut out = String::from("[");
+        for (i, entry) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            entry.write(&mut out);
+        }
+        out.push(']');
+        out
+    }
+
+    /// The entries, oldest first.
+    pub fn entries(&self) -> &[Pending] {
+        &self.entries
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds `entry` unless the same signup is already waiting, in which case the waiting one (and
+    /// its idempotency key) stays. Returns the entry that is now queued for this signup.
+    ///
+    /// ```
+    /// use letterbox_core::pending::{Pending, PendingQueue};
+    /// let mut q = PendingQueue::default();
+    /// q.add(Pending::example());
+    /// let mut twin = Pending::example();
+    /// twin.key = "another-key".into();
+    /// assert_eq!(q.add(twin).key, Pending::example().key);
+    /// assert_eq!(q.entries().len(), 1);
+    /// ```
+    pub fn add(&mut self, entry: Pending) -> &Pending {
+        let index = match self.entries.iter().position(|e| e.same_signup(&entry)) {
+            Some(i) => i,
+            None => {
+                if self.entries.len() >= Self::MAX_ENTRIES {
+                    self.entries.remove(0);
+                }
+                self.entries.push(entry);
+                self.entries.len() - 1
+            }
+        };
+        &self.entries[index]
+    }
+
+    /// Drops entries older than `max_age_ms` (or dated that far in the future).
+    pub fn expire(&mut self, now_ms: u64, max_age_ms: u64) {
+        self.entries.retain(|e| {
+            now_ms.saturating_sub(e.created_ms) <= max_age_ms
+                && e.created_ms.saturating_sub(now_ms) <= max_age_ms
+        });
+    }
+
+    /// The reader withdrew: drops every entry for this address (any newsletters, any target).
+    /// Returns how many were dropped.
+    pub fn withdraw(&mut self, email: &str) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.email != email);
+        before - self.entries.len()
+    }
+
+    /// Drops the entry with idempotency `key` (it was sent and answered). Returns whether it was
+    /// there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.key != key);
+        before != self.entries.len()
+    }
+
+    /// Leases every entry for `target` that no other tab holds, to `owner` until
+    /// `now_ms + lease_ms`, and returns them to send. Write the queue back before sending, so a
+    /// second tab reading it sees the lease.
+    ///
+    /// ```
+    /// use letterbox_core::pending::{Pending, PendingQueue};
+    /// let mut q = PendingQueue::default();
+    /// q.add(Pending::example());
+    /// assert_eq!(q.claim("json /api/subscribe", "tab-a", 0, 30_000).len(), 1);
+    /// assert!(q.claim("json /api/subscribe", "tab-b", 1_000, 30_000).is_empty());
+    /// assert_eq!(q.claim("json /api/subscribe", "tab-b", 31_000, 30_000).len(), 1);
+    /// ```
+    pub fn claim(&mut self, target: &str, owner: &str, now_ms: u64, lease_ms: u64) -> Vec<Pending> {
+        let mut claimed = Vec::new();
+        for entry in self.entries.iter_mut().filter(|e| e.target == target) {
+            let free = match &entry.lease {
+                None => true,
+                Some((holder, until)) => holder == owner || *until <= now_ms,
+            };
+            if free {
+                entry.lease = Some((owner.to_owned(), now_ms.saturating_add(lease_ms)));
+                claimed.push(entry.clone());
+            }
+        }
+        claimed
+    }
+
+    /// Gives back `key`'s lease (the send failed again and the entry should wait for the next
+    /// chance).
+    pub fn release(&mut self, key: &str) {
+        for entry in self.entries.iter_mut().filter(|e| e.key == key) {
+            entry.lease = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: u64 = 24 * 60 * 60 * 1000;
+
+    fn entry(email: &str, newsletters: &[&str], target: &str, key: &str, at: u64) -> Pending {
+        let mut e = Pending::example();
+        e.email = email.into();
+        e.newsletters = newsletters.iter().map(|s| (*s).to_owned()).collect();
+        e.target = target.into();
+        e.key = key.into();
+        e.created_ms = at;
+        e
+    }
+
+    #[test]
+    fn a_record_round_trips_through_storage_with_consent_and_lease() {
+        let mut e = entry(
+            "Jane@example.com",
+            &["daily", "culture"],
+            "ghost https://g",
+            "k1",
+            5,
+        );
+        e.consent = Some(Consent {
+            text: "Email me \"news\"".into(),
+            version: "v3".into(),
+            locale: "uk".into(),
+            page: "https://news.example/a?b=1".into(),
+            at_ms: 4,
+        });
+        e.lease = Some(("tab-1".into(), 99));
+        let mut q = PendingQueue::default();
+        q.add(e.clone());
+        let stored = q.to_storage();
+        assert!(
+            !stored.contains('\n') && !stored.contains(": "),
+            "compact: {stored}"
+        );
+        let back = PendingQueue::load(Some(&stored), 10, DAY);
+        assert_eq!(back.entries(), [e]);
+        let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(v[0]["v"], 1);
+    }
+
+    #[test]
+    fn corrupted_and_foreign_values_are_dropped_without_a_panic() {
+        let good = {
+            let mut q = PendingQueue::default();
+            q.add(entry("a@example.com", &["daily"], "json /s", "k", 0));
+            q.to_storage()
+        };
+        let good_item = &good[1..good.len() - 1];
+        for (stored, expected) in [
+            ("", 0),
+            ("not json", 0),
+            ("{\"email\":\"a@example.com\"}", 0),
+            ("[]", 0),
+            ("[null, 3, \"x\", []]", 0),
+            (&*format!("[{good_item}, 1, {{\"v\":1}}]"), 1),
+            (&*good_item.replace("\"v\":1", "\"v\":2"), 0),
+            (
+                &*format!("[{}]", good_item.replace("\"v\":1", "\"v\":2")),
+                0,
+            ),
+            (
+                &*format!(
+                    "[{}]",
+                    good_item.replace("\"created_ms\":0", "\"created_ms\":-5")
+                ),
+                0,
+            ),
+            (
+                &*format!(
+                    "[{}]",
+                    good_item.replace("\"created_ms\":0", "\"created_ms\":1e3")
+                ),
+                0,
+            ),
+            (&*format!("[{}]", good_item.replace("[\"daily\"]", "[]")), 0),
+            (
+                &*format!("[{}]", good_item.replace("[\"daily\"]", "[7]")),
+                0,
+            ),
+            (
+                &*format!("[{}]", good_item.replace("a@example.com", "nobody")),
+                0,
+            ),
+            (&good[..good.len() - 3], 0),
+            (&*"[".repeat(10_000), 0),
+        ] {
+            let q = PendingQueue::load(Some(stored), 0, DAY);
+            assert_eq!(q.entries().len(), expected, "{stored:.80}");
+        }
+        let broken_consent = good_item.replace("\"slot\"", "\"consent\":{\"text\":1},\"slot\"");
+        assert!(PendingQueue::load(Some(&format!("[{broken_consent}]")), 0, DAY).is_empty());
+    }
+
+    #[test]
+    fn entries_expire_after_the_configured_age_and_future_dates_are_dropped() {
+        let mut q = PendingQueue::default();
+        q.add(entry("old@example.com", &["d"], "t", "k1", 0));
+        q.add(entry("new@example.com", &["d"], "t", "k2", 3 * DAY));
+        q.add(entry("future@example.com", &["d"], "t", "k3", 30 * DAY));
+        let loaded = PendingQueue::load(Some(&q.to_storage()), 4 * DAY, 2 * DAY);
+        let emails: Vec<&str> = loaded.entries().iter().map(|e| e.email.as_str()).collect();
+        assert_eq!(emails, ["new@example.com"]);
+        let mut kept = q.clone();
+        kept.expire(4 * DAY, PendingQueue::DEFAULT_MAX_AGE_MS);
+        assert_eq!(kept.entries().len(), 2);
+    }
+
+    #[test]
+    fn the_same_signup_is_one_entry_whatever_the_newsletter_order() {
+        let mut q = PendingQueue::default();
+        q.add(entry(
+            "a@example.com",
+            &["daily", "culture"],
+            "json /s",
+            "first",
+            0,
+        ));
+        let kept = q
+            .add(entry(
+                "a@example.com",
+                &["culture", "daily"],
+                "json /s",
+                "second",
+                1,
+            ))
+            .key
+            .clone();
+        assert_eq!(
+            kept, "first",
+            "the first key stays, so the server can deduplicate"
+        );
+        q.add(entry("a@example.com", &["daily"], "json /s", "third", 2));
+        q.add(entry(
+            "a@example.com",
+            &["daily", "culture"],
+            "json /other",
+            "fourth",
+            3,
+        ));
+        q.add(entry(
+            "A@example.com",
+            &["daily", "culture"],
+            "json /s",
+            "fifth",
+            4,
+        ));
+        assert_eq!(q.entries().len(), 4);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_and_drops_the_oldest() {
+        let mut q = PendingQueue::default();
+        for i in 0..(PendingQueue::MAX_ENTRIES + 5) {
+            q.add(entry(
+                &format!("r{i}@example.com"),
+                &["d"],
+                "t",
+                &format!("k{i}"),
+                i as u64,
+            ));
+        }
+        assert_eq!(q.entries().len(), PendingQueue::MAX_ENTRIES);
+        assert_eq!(q.entries()[0].email, "r5@example.com");
+    }
+
+    #[test]
+    fn withdrawing_drops_every_entry_for_the_address_and_remove_drops_one_key() {
+        let mut q = PendingQueue::default();
+        q.add(entry("a@example.com", &["d"], "t1", "k1", 0));
+        q.add(entry("a@example.com", &["e"], "t2", "k2", 0));
+        q.add(entry("b@example.com", &["d"], "t1", "k3", 0));
+        assert_eq!(q.withdraw("a@example.com"), 2);
+        assert_eq!(q.withdraw("a@example.com"), 0);
+        assert!(q.remove("k3"));
+        assert!(!q.remove("k3"));
+        assert!(q.is_empty());
+        assert_eq!(q.to_storage(), "[]");
+    }
+
+    #[test]
+    fn a_lease_keeps_other_tabs_off_until_it_expires_or_is_released() {
+        let mut q = PendingQueue::default();
+        q.add(entry("a@example.com", &["d"], "t", "k1", 0));
+        q.add(entry("b@example.com", &["d"], "other", "k2", 0));
+        let a = q.claim("t", "tab-a", 100, 1_000);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].key, "k1");
+        let stored = q.to_storage();
+        let mut seen_by_b = PendingQueue::load(Some(&stored), 200, DAY);
+        assert!(seen_by_b.claim("t", "tab-b", 200, 1_000).is_empty());
+        assert_eq!(
+            q.claim("t", "tab-a", 300, 1_000).len(),
+            1,
+            "the holder may claim again"
+        );
+        q.release("k1");
+        assert_eq!(q.claim("t", "tab-b", 400, 1_000).len(), 1);
+        assert_eq!(seen_by_b.claim("t", "tab-b", 1_100, 1_000).len(), 1);
+    }
+
+    #[test]
+    fn an_entry_becomes_the_same_intent_again_with_a_fresh_challenge() {
+        let mut intent = Intent::example();
+        intent.challenge = Some("old".into());
+        let e = Pending::from_intent(&intent, "json /s", 9);
+        let again = e.to_intent(Some("new".into()));
+        assert_eq!(again.key, intent.key);
+        assert_eq!(again.challenge.as_deref(), Some("new"));
+        assert_eq!(again.email, intent.email);
+    }
+}
