@@ -21,6 +21,8 @@ export interface LetterboxOptions {
   texts?: Record<string, string>;
   /** Include the reader's address in `letterbox:*` event details (off by default). */
   events_include_email?: boolean;
+  /** Days this browser remembers a signup so no slot asks again (default 30; 0 = never). */
+  remember_days?: number;
 }
 
 export interface LetterboxApi {
@@ -33,6 +35,9 @@ export interface LetterboxApi {
   mount(element: HTMLElement, options?: LetterboxOptions): boolean;
   /** Removes the widget from `element` and releases its resources; false if there was none. */
   unmount(element: HTMLElement): boolean;
+  /** Forgets the signups this browser remembers, here and in other tabs: every slot offers its
+   *  newsletters again. */
+  forget(): void;
 }
 
 /** The `detail` of every `letterbox:*` event. */

@@ -5,6 +5,7 @@
 //! Letterbox.version;                     // "0.1.0"
 //! Letterbox.mount(element, {endpoint: "/api/subscribe", newsletters: [...]}); // true if mounted
 //! Letterbox.unmount(element);            // true if a widget was removed
+//! Letterbox.forget();                     // forget remembered signups; every slot offers again
 //! ```
 //!
 //! Options given to `mount` override the element's inline JSON key by key; `data-*` attributes
@@ -65,6 +66,9 @@ pub fn install() -> Option<impl FnOnce()> {
         Ok(crate::host::unmount(&element(target, "unmount")?))
     });
     set(&api, "unmount", &unmount.into_js_value());
+
+    let forget = Closure::<dyn Fn()>::new(crate::host::forget);
+    set(&api, "forget", &forget.into_js_value());
 
     let mut resolve_ready: Option<js_sys::Function> = None;
     let ready = Promise::new(&mut |resolve, _reject| resolve_ready = Some(resolve));

@@ -7,10 +7,12 @@
 
 use std::any::Any;
 use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::events::HostEvent;
+use letterbox_core::remember::{Remembered, STORAGE_KEY};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
@@ -32,9 +34,90 @@ struct Mounted {
     _view: Box<dyn Any>,
 }
 
+/// A slot's way to re-read the remembered signups.
+type Refresh = Rc<dyn Fn()>;
+
 thread_local! {
     static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
     static SHEET: OnceCell<Option<CssStyleSheet>> = const { OnceCell::new() };
+    static REFRESH: RefCell<Vec<(HtmlElement, Refresh)>> = const { RefCell::new(Vec::new()) };
+    static CHANNEL: OnceCell<Option<web_sys::BroadcastChannel>> = const { OnceCell::new() };
+}
+
+/// The name of the BroadcastChannel that tells other tabs the remembered signups changed.
+const CHANNEL_NAME: &str = "letterbox";
+
+fn storage() -> Option<web_sys::Storage> {
+    // Throws in some privacy modes and sandboxed frames: then nothing is remembered.
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// Of `offered` newsletter ids at `endpoint`, those this browser remembers as subscribed.
+pub fn remembered(endpoint: &str, offered: &[String], days: u32) -> Vec<String> {
+    let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    Remembered::load(stored.as_deref()).covered(endpoint, offered, js_sys::Date::now(), days)
+}
+
+/// Records a successful signup, then updates every slot on this page and in other tabs.
+pub fn remember(endpoint: &str, ids: &[String]) {
+    if let Some(s) = storage() {
+        let mut record = Remembered::load(s.get_item(STORAGE_KEY).ok().flatten().as_deref());
+        record.add(endpoint, ids, js_sys::Date::now());
+        let _ = s.set_item(STORAGE_KEY, &record.to_storage());
+    }
+    changed();
+}
+
+/// Clears the remembered signups (`Letterbox.forget()`), here and in other tabs.
+pub fn forget() {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(STORAGE_KEY);
+    }
+    changed();
+}
+
+fn changed() {
+    refresh_all();
+    CHANNEL.with(|c| {
+        if let Some(channel) = c.get_or_init(|| web_sys::BroadcastChannel::new(CHANNEL_NAME).ok()) {
+            let _ = channel.post_message(&JsValue::from_str("changed"));
+        }
+    });
+}
+
+/// Registers `refresh`, which re-reads the remembered signups for the slot on `host`.
+pub fn watch_remembered(host: &HtmlElement, refresh: Refresh) {
+    REFRESH.with(|r| r.borrow_mut().push((host.clone(), refresh)));
+}
+
+fn refresh_all() {
+    // Clone the list first: a refresh may mount or unmount slots.
+    let all: Vec<Refresh> = REFRESH.with(|r| r.borrow().iter().map(|(_, f)| f.clone()).collect());
+    for refresh in all {
+        refresh();
+    }
+}
+
+/// Listens for other tabs: the BroadcastChannel, and `storage` events for browsers without it.
+fn listen_to_other_tabs() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    CHANNEL.with(|c| {
+        if let Some(channel) = c.get_or_init(|| web_sys::BroadcastChannel::new(CHANNEL_NAME).ok()) {
+            let on_message = Closure::<dyn FnMut()>::new(refresh_all);
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+        }
+    });
+    let on_storage =
+        Closure::<dyn FnMut(web_sys::StorageEvent)>::new(|e: web_sys::StorageEvent| {
+            if e.key().is_none_or(|k| k == STORAGE_KEY) {
+                refresh_all();
+            }
+        });
+    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+    on_storage.forget();
 }
 
 fn document() -> Option<web_sys::Document> {
@@ -48,6 +131,7 @@ pub fn mount_all_when_ready(done: impl FnOnce() + 'static) {
     let start = move || {
         mount_all();
         observe();
+        listen_to_other_tabs();
         done();
     };
     if document.ready_state() == "loading" {
@@ -115,6 +199,7 @@ fn observe() {
 
 /// Unmounts every slot whose host element has left the document.
 fn unmount_disconnected() {
+    REFRESH.with(|r| r.borrow_mut().retain(|(host, _)| host.is_connected()));
     let gone: Vec<Mounted> = MOUNTED.with(|m| {
         let mut m = m.borrow_mut();
         let (gone, kept) = m.drain(..).partition(|s| !s.host.is_connected());
@@ -200,6 +285,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
 
 /// Removes the widget from `host` and releases its resources. Returns false if none was mounted.
 pub fn unmount(host: &HtmlElement) -> bool {
+    REFRESH.with(|r| r.borrow_mut().retain(|(h, _)| !h.is_same_node(Some(host))));
     let removed: Vec<Mounted> = MOUNTED.with(|m| {
         let mut m = m.borrow_mut();
         let (removed, kept) = m.drain(..).partition(|s| s.host.is_same_node(Some(host)));

@@ -84,7 +84,7 @@ struct Slot {
     failure_heading: NodeRef<html::H2>,
     success_heading: NodeRef<html::H2>,
     email_input: NodeRef<html::Input>,
-    first_checkbox: NodeRef<html::Input>,
+    fieldset: NodeRef<html::Fieldset>,
 }
 
 impl Slot {
@@ -124,6 +124,10 @@ impl Slot {
                         self.dispatch(Event::Answered(outcome));
                     });
                 }
+                Effect::Remember(ids) => {
+                    let endpoint = self.config.with_value(|c| c.endpoint.clone());
+                    crate::host::remember(&endpoint, &ids);
+                }
                 Effect::FocusErrorSummary => focus_later(self.summary),
                 Effect::FocusResult if succeeded => focus_later(self.success_heading),
                 Effect::FocusResult => focus_later(self.failure_heading),
@@ -151,7 +155,25 @@ impl Slot {
 /// One signup slot.
 #[component]
 fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> impl IntoView {
-    let state = RwSignal::new(State::new(&config));
+    // Start from what this browser remembers, so a slot never flashes a form it will not offer.
+    let offered: Vec<String> = config.newsletters.iter().map(|n| n.id.clone()).collect();
+    let (endpoint, days) = (config.endpoint.clone(), config.remember_days);
+    let remembered_now = move || crate::host::remembered(&endpoint, &offered, days);
+    let initial = {
+        let ctx = Context {
+            config: &config,
+            idn: &BrowserIdn,
+            page: "",
+            slot: "",
+        };
+        transition(
+            State::new(&config),
+            Event::Remembered(remembered_now()),
+            &ctx,
+        )
+        .0
+    };
+    let state = RwSignal::new(initial);
     let single = config.is_single();
     let config = StoredValue::new(config);
     let s = Slot {
@@ -164,8 +186,12 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         failure_heading: NodeRef::new(),
         success_heading: NodeRef::new(),
         email_input: NodeRef::new(),
-        first_checkbox: NodeRef::new(),
+        fieldset: NodeRef::new(),
     };
+    crate::host::watch_remembered(
+        &s.host.get_value(),
+        std::rc::Rc::new(move || s.dispatch(Event::Remembered(remembered_now()))),
+    );
     let root_class = if single {
         "lb-root lb-root--single"
     } else {
@@ -204,6 +230,12 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     }
     fn status(v: &Screen) -> Option<&str> {
         Some(v.status.as_str())
+    }
+    fn remembered_all(v: &Screen) -> Option<&str> {
+        v.remembered_all.as_deref()
+    }
+    fn remembered_some(v: &Screen) -> Option<&str> {
+        v.remembered_some.as_deref()
     }
 
     let email_hint = config.with_value(|c| {
@@ -245,12 +277,15 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                     let nid = nid.clone();
                     move || state.with(|st| st.chosen.contains(&nid))
                 };
-                let node_ref = if i == 0 { s.first_checkbox } else { NodeRef::new() };
+                let is_remembered = {
+                    let nid = nid.clone();
+                    move || state.with(|st| st.remembered.contains(&nid))
+                };
                 let has_hint = n.description.is_some();
                 view! {
-                    <div class="lb-checkbox">
+                    <div class="lb-checkbox" hidden=is_remembered>
                         <input type="checkbox" class="lb-checkbox-input" id=box_id.clone() name="newsletters"
-                            value=n.id node_ref=node_ref
+                            value=n.id
                             aria-describedby=has_hint.then(|| hint_id.clone())
                             prop:checked=checked
                             on:change=move |ev| s.dispatch(Event::NewsletterToggled { id: nid.clone(), checked: event_target_checked(&ev) })/>
@@ -265,7 +300,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
             })
             .collect_view();
         view! {
-            <fieldset class="lb-fieldset" class:lb-fieldset--error=move || !s.hides(news_error)()
+            <fieldset class="lb-fieldset" node_ref=s.fieldset class:lb-fieldset--error=move || !s.hides(news_error)()
                 aria-describedby=described(news_hint_id.clone(), news_error_id.clone(), news_error)>
                 <legend class="lb-legend">{s.text(Key::Legend)}</legend>
                 <div class="lb-hint" id=news_hint_id.clone()>{s.text(Key::LegendHint)}</div>
@@ -280,7 +315,11 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
 
     view! {
         <div class=root_class part="letterbox-root">
-            <form class="lb-form" part="letterbox-form" novalidate=true hidden=move || !s.hides(success_title)()
+            <div class="lb-remembered" part="letterbox-remembered" hidden=s.hides(remembered_all)>
+                <p class="lb-remembered-text">{s.shows(remembered_all)}</p>
+            </div>
+            <form class="lb-form" part="letterbox-form" novalidate=true
+                hidden=move || !s.hides(success_title)() || !s.hides(remembered_all)()
                 on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <div class="lb-summary" part="letterbox-error-summary" role="alert" tabindex="-1"
                     aria-labelledby=summary_labelledby node_ref=s.summary
@@ -288,7 +327,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                     <h2 class="lb-summary-title" id=summary_title_id>{s.text(Key::ErrorSummaryTitle)}</h2>
                     <ul class="lb-summary-list">
                         <li hidden=s.hides(news_error)>
-                            <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus(s.first_checkbox); }>
+                            <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus_first_offered(s.fieldset); }>
                                 {s.shows(news_error)}
                             </a>
                         </li>
@@ -310,6 +349,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                         {s.text(Key::TryAgain)}
                     </button>
                 </div>
+                <p class="lb-remembered-note" hidden=s.hides(remembered_some)>{s.shows(remembered_some)}</p>
                 {newsletters}
                 <div class="lb-field" class:lb-field--error=move || !s.hides(email_error)()>
                     <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
@@ -366,6 +406,21 @@ where
         },
         Duration::ZERO,
     );
+}
+
+/// Focuses the first checkbox still offered (remembered newsletters are hidden).
+fn focus_first_offered(fieldset: NodeRef<html::Fieldset>) {
+    let first = fieldset
+        .get_untracked()
+        .and_then(|f| {
+            f.query_selector(".lb-checkbox:not([hidden]) input")
+                .ok()
+                .flatten()
+        })
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+    if let Some(input) = first {
+        let _ = input.focus();
+    }
 }
 
 fn focus(target: NodeRef<html::Input>) {

@@ -910,3 +910,86 @@ async fn the_js_api_mounts_with_options_and_unmounts() {
         .unwrap_err();
     assert!(thrown.is_instance_of::<js_sys::TypeError>());
 }
+
+#[wasm_bindgen_test]
+async fn subscribing_in_one_slot_updates_every_slot_offering_the_same_newsletters() {
+    let api = started();
+    let endpoint = format!("{}/t/remember/subscribed", base());
+    let host_with = |id: &str, newsletters: &str| {
+        let host = bare_host(
+            id,
+            &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}}}"#),
+        );
+        document().body().unwrap().append_child(&host).unwrap();
+        letterbox::mount(&host);
+        slot(host)
+    };
+    let daily = r#"{"id": "daily", "name": "The Daily Briefing"}"#;
+    let culture = r#"{"id": "culture", "name": "Culture"}"#;
+    let alerts = r#"{"id": "alerts", "name": "Alerts"}"#;
+    let a = host_with("remember-a", &format!("[{daily}, {culture}]"));
+    let b = host_with("remember-b", &format!("[{daily}]"));
+    let c = host_with("remember-c", &format!("[{daily}, {alerts}]"));
+    sleep(0).await;
+    assert!(
+        shown(&b, ".lb-remembered").is_none() && shown(&b, "form").is_some(),
+        "nothing remembered yet"
+    );
+
+    type_email(&a, "jane@example.com").await;
+    click(&a, "input[value=daily]");
+    click(&a, "input[value=culture]");
+    submit(&a).await;
+    wait_for("the success panel", || shown(&a, ".lb-success")).await;
+    sleep(10).await;
+    assert!(
+        shown(&a, ".lb-success").is_some(),
+        "the slot that signed up keeps its success panel"
+    );
+    let short = wait_for("the short state", || shown(&b, ".lb-remembered")).await;
+    assert_eq!(
+        short.text_content().as_deref(),
+        Some("You’re signed up to The Daily Briefing.")
+    );
+    assert!(shown(&b, "form").is_none());
+    assert_eq!(
+        text(&c, ".lb-remembered-note"),
+        "You’re already signed up to The Daily Briefing."
+    );
+    assert!(
+        shown(&c, "input[value=daily]").is_none(),
+        "a remembered newsletter is not offered again"
+    );
+    assert!(
+        shown(&c, "input[value=alerts]").is_some(),
+        "other newsletters are still offered"
+    );
+    let stored = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("letterbox:subscribed")
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.contains("jane"),
+        "the address is not stored: {stored}"
+    );
+
+    let later = host_with("remember-later", &format!("[{culture}]"));
+    sleep(0).await;
+    assert!(
+        shown(&later, ".lb-remembered").is_some(),
+        "a slot mounted later (the next page view) remembers too"
+    );
+
+    call(&api, "forget", &[]);
+    sleep(10).await;
+    assert!(
+        shown(&b, "form").is_some() && shown(&b, ".lb-remembered").is_none(),
+        "forget() offers again"
+    );
+    assert!(shown(&c, "input[value=daily]").is_some());
+    assert_eq!(requests("remember").await.len(), 1);
+}

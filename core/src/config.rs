@@ -61,7 +61,12 @@ pub struct Config {
     pub texts: Catalogue,
     /// Whether `letterbox:*` events carry the reader's address (off unless the site opts in).
     pub events_include_email: bool,
+    /// For how many days this browser remembers a signup so no slot asks again (0: never).
+    pub remember_days: u32,
 }
+
+/// The default of [`Config::remember_days`].
+pub const DEFAULT_REMEMBER_DAYS: u32 = 30;
 
 /// The keys of the configuration object.
 pub const CONFIG_KEYS: &[&str] = &[
@@ -70,6 +75,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "lang",
     "texts",
     "events_include_email",
+    "remember_days",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -314,11 +320,33 @@ impl Config {
             }
         };
 
+        let remember_days = match root.get("remember_days") {
+            None | Some(Value::Null) => DEFAULT_REMEMBER_DAYS,
+            Some(Value::Number(n)) => {
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|d| *d <= 3650)
+                    .ok_or_else(|| ConfigError::WrongType {
+                        at: "remember_days".into(),
+                        expected: "a whole number of days from 0 to 3650",
+                        found: "another number",
+                    })?
+            }
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "remember_days".into(),
+                    expected: "a whole number of days from 0 to 3650",
+                    found: other.kind(),
+                })
+            }
+        };
+
         Ok(Config {
             endpoint,
             newsletters,
             texts: Catalogue::new(lang, overrides),
             events_include_email,
+            remember_days,
         })
     }
 
@@ -538,6 +566,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("in the mount options"));
+    }
+
+    #[test]
+    fn remember_days_defaults_to_thirty_and_refuses_what_is_not_a_day_count() {
+        assert_eq!(
+            Config::from_host(&host(FIVE)).unwrap().remember_days,
+            DEFAULT_REMEMBER_DAYS
+        );
+        let with = |v: &str| {
+            let json = format!(
+                r#"{{"endpoint": "/s", "newsletters": [{{"id": "a", "name": "A"}}], "remember_days": {v}}}"#
+            );
+            Config::from_host(&HostInput {
+                json: Some(&json),
+                ..HostInput::default()
+            })
+            .map(|c| c.remember_days)
+        };
+        assert_eq!(with("0"), Ok(0));
+        assert_eq!(with("7"), Ok(7));
+        for bad in ["-1", "1.5", "99999", "\"7\"", "true"] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod events;
 pub mod json;
 pub mod messages;
 pub mod pending;
+pub mod remember;
 pub mod retry;
 pub mod screen;
 pub mod submission;

@@ -237,6 +237,15 @@ keys! {
     ConfigErrorTitle = "config_error_title",
         en: "This signup form is not available",
         uk: "Ця форма підписки недоступна";
+    /// Shown instead of the form when every newsletter of the slot is already subscribed in this
+    /// browser; `{newsletters}`.
+    RememberedAll = "remembered_all",
+        en: "You’re signed up to {newsletters}.",
+        uk: "Ви підписані на {newsletters}.";
+    /// Shown above the form when some of its newsletters are already subscribed; `{newsletters}`.
+    RememberedSome = "remembered_some",
+        en: "You’re already signed up to {newsletters}.",
+        uk: "Ви вже підписані на {newsletters}.";
     /// The word joining the last two items of a list ("A, B and C").
     ListAnd = "list_and",
         en: "and",

@@ -44,6 +44,11 @@ pub struct Screen {
     pub suggestion: Option<SuggestionText>,
     /// The polite live region's text (empty when there is nothing to announce).
     pub status: String,
+    /// Every newsletter of the slot is already subscribed in this browser: this short text
+    /// replaces the form.
+    pub remembered_all: Option<String>,
+    /// Some are: this note stands above the form, whose checkboxes offer only the others.
+    pub remembered_some: Option<String>,
 }
 
 impl Screen {
@@ -152,7 +157,35 @@ pub fn screen(state: &State, config: &Config) -> Screen {
         } else {
             String::new()
         },
+        remembered_all: (!state.remembered.is_empty()
+            && state.remembered.len() == config.newsletters.len()
+            && !matches!(state.status, Status::Succeeded(_)))
+        .then(|| {
+            texts.format(
+                Key::RememberedAll,
+                &[("newsletters", &names(config, &state.remembered))],
+            )
+        }),
+        remembered_some: (!state.remembered.is_empty()
+            && state.remembered.len() < config.newsletters.len())
+        .then(|| {
+            texts.format(
+                Key::RememberedSome,
+                &[("newsletters", &names(config, &state.remembered))],
+            )
+        }),
     }
+}
+
+/// The names of `ids` in the slot's order, joined as a reader would say them.
+fn names(config: &Config, ids: &[String]) -> String {
+    let names: Vec<&str> = config
+        .newsletters
+        .iter()
+        .filter(|n| ids.contains(&n.id))
+        .map(|n| n.name.as_str())
+        .collect();
+    config.texts.join_list(&names)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -265,6 +298,32 @@ mod tests {
         assert!(
             !config.contains("uuid"),
             "the developer message stays out of the reader's view"
+        );
+    }
+
+    #[test]
+    fn remembered_newsletters_replace_the_form_or_stand_as_a_note() {
+        let c = config(THREE);
+        let s = after(
+            &c,
+            vec![Event::Remembered(vec!["alerts".into(), "daily".into()])],
+        );
+        assert_eq!(
+            s.remembered_some.as_deref(),
+            Some("You’re already signed up to The Daily Briefing and Alerts.")
+        );
+        assert_eq!(s.remembered_all, None);
+        let s = after(
+            &c,
+            vec![Event::Remembered(vec![
+                "alerts".into(),
+                "daily".into(),
+                "culture".into(),
+            ])],
+        );
+        assert_eq!(
+            s.remembered_all.as_deref(),
+            Some("You’re signed up to The Daily Briefing, Culture and Alerts.")
         );
     }
 

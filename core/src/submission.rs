@@ -183,6 +183,9 @@ pub struct State {
     pub suggestion: Option<Suggestion>,
     /// The latest submission sent, if any.
     pub attempt: Option<Attempt>,
+    /// Offered newsletters this browser remembers the reader subscribed to (in any slot or tab);
+    /// they are not offered again.
+    pub remembered: Vec<String>,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -209,6 +212,9 @@ pub enum Event {
     },
     /// The transport finished the in-flight request.
     Answered(Outcome),
+    /// The browser's record of past signups changed (or was read on mount): these of the slot's
+    /// newsletters are already subscribed.
+    Remembered(Vec<String>),
 }
 
 /// Work the widget must do after a transition.
@@ -216,6 +222,8 @@ pub enum Event {
 pub enum Effect {
     /// Send this attempt to the endpoint, then feed the result back as [`Event::Answered`].
     Send(Attempt),
+    /// Remember that these newsletters are subscribed, and tell the other slots and tabs.
+    Remember(Vec<String>),
     /// Move focus to the error summary.
     FocusErrorSummary,
     /// Move focus to the heading of the success or failure panel.
@@ -252,6 +260,7 @@ impl State {
             errors: Errors::default(),
             suggestion: None,
             attempt: None,
+            remembered: Vec::new(),
         }
     }
 }
@@ -280,7 +289,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             }
         }
         Event::NewsletterToggled { id, checked } => {
-            if ctx.config.newsletters.iter().any(|n| n.id == id) && !ctx.config.is_single() {
+            if ctx.config.newsletters.iter().any(|n| n.id == id)
+                && !ctx.config.is_single()
+                && !state.remembered.contains(&id)
+            {
                 if !checked {
                     state.chosen.retain(|c| *c != id);
                 } else if !state.chosen.contains(&id) {
@@ -329,6 +341,25 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     state.status = Status::Editing;
                     effects.push(Effect::FocusErrorSummary);
                 }
+            }
+        }
+        Event::Remembered(ids) => {
+            // Only ids this slot offers; a remembered newsletter can no longer be chosen.
+            state.remembered = ctx
+                .config
+                .newsletters
+                .iter()
+                .filter(|n| ids.contains(&n.id))
+                .map(|n| n.id.clone())
+                .collect();
+            state.chosen.retain(|c| !state.remembered.contains(c));
+            if ctx.config.is_single() && state.remembered.is_empty() {
+                state.chosen = ctx
+                    .config
+                    .newsletters
+                    .iter()
+                    .map(|n| n.id.clone())
+                    .collect();
             }
         }
         Event::Answered(outcome) => {
@@ -380,6 +411,11 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     Effect::FocusResult,
                 ),
             };
+            if matches!(status, Status::Succeeded(_)) {
+                if let Some(attempt) = &state.attempt {
+                    effects.push(Effect::Remember(attempt.request.newsletters.clone()));
+                }
+            }
             state.status = status;
             effects.push(effect);
         }
@@ -591,7 +627,10 @@ mod tests {
                 ],
             );
             assert_eq!(s.status, Status::Succeeded(success));
-            assert_eq!(fx, vec![Effect::FocusResult]);
+            assert_eq!(
+                fx,
+                vec![Effect::Remember(vec!["daily".into()]), Effect::FocusResult]
+            );
         }
     }
 
@@ -728,6 +767,91 @@ mod tests {
             }],
         );
         assert!(!s.chosen.iter().any(|c| c == "nope"));
+    }
+
+    #[test]
+    fn success_asks_to_remember_exactly_the_newsletters_sent() {
+        let c = config(FIVE);
+        let (_, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                Event::NewsletterToggled {
+                    id: "daily".into(),
+                    checked: true,
+                },
+                submit("k"),
+                Event::Answered(Outcome::PendingConfirmation),
+            ],
+        );
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Remember(vec!["daily".into(), "culture".into()]),
+                Effect::FocusResult
+            ]
+        );
+        let (_, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k"),
+                Event::Answered(Outcome::NetworkError),
+            ],
+        );
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::Remember(_))),
+            "a failure remembers nothing"
+        );
+    }
+
+    #[test]
+    fn remembered_newsletters_are_no_longer_offered_or_sent() {
+        let c = config(FIVE);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::Remembered(vec![
+                    "culture".into(),
+                    "daily".into(),
+                    "not-offered-here".into(),
+                ]),
+                Event::NewsletterToggled {
+                    id: "daily".into(),
+                    checked: true,
+                },
+                Event::NewsletterToggled {
+                    id: "alerts".into(),
+                    checked: true,
+                },
+                Event::EmailEdited("a@b.co".into()),
+                submit("k"),
+            ],
+        );
+        assert_eq!(
+            s.remembered,
+            ["daily", "culture"],
+            "in the slot's order, only offered ids"
+        );
+        let Effect::Send(a) = &fx[0] else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(a.request.newsletters, ["alerts"]);
+    }
+
+    #[test]
+    fn a_single_newsletter_slot_forgets_and_offers_again_when_the_record_is_cleared() {
+        let c = config(ONE);
+        let (s, _) = run(&c, vec![Event::Remembered(vec!["daily".into()])]);
+        assert!(s.chosen.is_empty());
+        let (s, _) = run(
+            &c,
+            vec![
+                Event::Remembered(vec!["daily".into()]),
+                Event::Remembered(vec![]),
+            ],
+        );
+        assert_eq!(s.chosen, ["daily"]);
     }
 
     #[test]
