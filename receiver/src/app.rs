@@ -1,0 +1,851 @@
+//! The HTTP surface: routes, the signup handler (JSON contract and the no-JS form), the double
+//! opt-in and unsubscribe pages, CORS, and the JSON error shape of `docs/endpoint-contract.md`.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/subscribe` | a signup: JSON (the contract) or `application/x-www-form-urlencoded` (HTML answer) |
+//! | `GET /api/newsletters` | the configured newsletters |
+//! | `GET /api/confirm/{token}` | a page with a Confirm button (changes nothing) |
+//! | `POST /api/confirm/{token}` | confirms the subscription |
+//! | `GET /api/unsubscribe/{token}` | a page with an Unsubscribe button |
+//! | `POST /api/unsubscribe/{token}` | unsubscribes (also RFC 8058 one-click) |
+//! | `GET /api/outbox` | the latest confirmation emails, only with `demo = true` |
+//! | `GET /healthz` | 200 when the database answers |
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use letterbox_core::email::{parse_email, Uts46};
+use letterbox_core::messages::{Key, Lang};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use validator::ValidateEmail;
+
+use crate::config::Config;
+use crate::db::{email_key, now_ms, Db, NewSignup, SignupResult};
+use crate::limits::Limiter;
+use crate::mail::Composer;
+use crate::pages::{back_link, button_form, core_text, page, Msg};
+
+/// The longest `source.page` stored (characters); longer ones are cut.
+const MAX_PAGE_CHARS: usize = 2048;
+/// The longest `source.slot` stored (characters).
+const MAX_SLOT_CHARS: usize = 200;
+/// The most newsletters one signup may name.
+const MAX_NEWSLETTERS: usize = 64;
+/// The longest Idempotency-Key accepted.
+const MAX_KEY_LEN: usize = 200;
+
+/// Shared state of the handlers.
+#[derive(Debug)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// Signups per client IP.
+    pub per_ip: Limiter,
+    /// Signups per address.
+    pub per_address: Limiter,
+    /// Wakes the SMTP sender when an email is written.
+    pub mail_wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// State for `config` over `db`, with fresh rate limiters.
+    pub fn new(config: Arc<Config>, db: Db, mail_wake: Arc<Notify>) -> AppState {
+        AppState {
+            per_ip: Limiter::new(config.limits.per_ip_per_minute, Duration::from_secs(60)),
+            per_address: Limiter::new(
+                config.limits.per_address_per_hour,
+                Duration::from_secs(3600),
+            ),
+            config,
+            db,
+            mail_wake,
+        }
+    }
+}
+
+type St = State<Arc<AppState>>;
+
+/// The router with every route, CORS and request tracing.
+pub fn router(state: Arc<AppState>) -> Router {
+    let origins = &state.config.allowed_origins;
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        )
+    };
+    let cors = CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::POST, Method::GET])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+    let request_timeout = Duration::from_secs(state.config.timeouts.request_secs.max(1));
+    Router::new()
+        .route("/api/subscribe", post(subscribe))
+        .route("/api/newsletters", get(newsletters))
+        .route("/api/confirm/{token}", get(confirm_page).post(confirm))
+        .route(
+            "/api/unsubscribe/{token}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
+        .route("/api/outbox", get(outbox))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        // Bodies are read with our own limit so an oversized one gets the contract's JSON error.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            timeout,
+        ))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Answers `408` (and closes the connection) when a request is not read and answered within
+/// `timeouts.request_secs`: a client that sends its body slowly cannot hold a connection.
+async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    let lang = accept_language(req.headers());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::info!(seconds = limit.as_secs(), "request timed out");
+            let mut r = json_response(
+                StatusCode::REQUEST_TIMEOUT,
+                &json!({"error": {"field": null, "message": Msg::Unreadable.text(lang)}}),
+            );
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            r
+        }
+    }
+}
+
+/// How the answer is written: JSON for the widget, HTML for the no-JS form.
+#[derive(Debug, Clone)]
+struct Answer {
+    html: bool,
+    lang: Lang,
+    referer: Option<String>,
+    site: String,
+}
+
+impl Answer {
+    fn error(&self, status: StatusCode, field: Option<&str>, message: &str) -> Response {
+        if self.html {
+            let title = core_text(self.lang, Key::ErrorSummaryTitle, &[]);
+            let body = page(
+                self.lang,
+                &self.site,
+                &title,
+                &[message.to_owned()],
+                &back_link(self.lang, self.referer.as_deref()),
+            );
+            html(status, body)
+        } else {
+            json_response(
+                status,
+                &json!({"error": {"field": field, "message": message}}),
+            )
+        }
+    }
+
+    fn unreadable(&self, status: StatusCode) -> Response {
+        self.error(status, None, Msg::Unreadable.text(self.lang))
+    }
+
+    fn rate_limited(&self, seconds: u64) -> Response {
+        let secs = seconds.to_string();
+        let mut r = self.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            &Msg::RateLimited.format(self.lang, &[("seconds", &secs)]),
+        );
+        if let Ok(v) = HeaderValue::from_str(&secs) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    }
+
+    fn server_error(&self) -> Response {
+        self.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            Msg::ServerProblem.text(self.lang),
+        )
+    }
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            ),
+            (HeaderName::from_static("x-robots-tag"), "noindex"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The language from `Accept-Language` (first supported tag), else English.
+fn accept_language(headers: &HeaderMap) -> Lang {
+    header_str(headers, header::ACCEPT_LANGUAGE)
+        .and_then(|v| {
+            v.split(',')
+                .filter_map(|part| Lang::from_tag(part.split(';').next().unwrap_or("")))
+                .next()
+        })
+        .unwrap_or_default()
+}
+
+fn client_ip(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if config.trust_forwarded_for {
+        if let Some(ip) = header_str(headers, "x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+/// A signup as received, before validation.
+#[derive(Debug, Default)]
+struct Input {
+    email: Option<String>,
+    email_wrong_type: bool,
+    newsletters: Option<Vec<String>>,
+    newsletters_wrong_type: bool,
+    locale: Option<String>,
+    page: String,
+    slot: String,
+    honeypot_filled: bool,
+    fill_ms: Option<f64>,
+}
+
+/// At most `max` characters of `text`, control characters dropped (PostgreSQL text cannot hold
+/// NUL, and nothing shown to an operator should carry terminal escapes).
+fn cut(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+fn parse_json(bytes: &[u8]) -> Option<Input> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let obj = value.as_object()?;
+    let mut input = Input::default();
+    match obj.get("email") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => input.email = Some(s.clone()),
+        Some(_) => input.email_wrong_type = true,
+    }
+    match obj.get("newsletters") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            let ids: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            match ids {
+                Some(ids) => input.newsletters = Some(ids),
+                None => input.newsletters_wrong_type = true,
+            }
+        }
+        Some(_) => input.newsletters_wrong_type = true,
+    }
+    input.locale = obj.get("locale").and_then(Value::as_str).map(str::to_owned);
+    if let Some(source) = obj.get("source").and_then(Value::as_object) {
+        input.page = cut(
+            source.get("page").and_then(Value::as_str).unwrap_or(""),
+            MAX_PAGE_CHARS,
+        );
+        input.slot = cut(
+            source.get("slot").and_then(Value::as_str).unwrap_or(""),
+            MAX_SLOT_CHARS,
+        );
+    }
+    input.honeypot_filled = match obj.get("honeypot") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    };
+    input.fill_ms = obj.get("fill_ms").and_then(Value::as_f64);
+    Some(input)
+}
+
+fn parse_form(bytes: &[u8]) -> Option<Input> {
+    std::str::from_utf8(bytes).ok()?;
+    let mut input = Input::default();
+    let mut newsletters = Vec::new();
+    for (k, v) in form_urlencoded::parse(bytes) {
+        match k.as_ref() {
+            "email" => input.email = Some(v.into_owned()),
+            "newsletters" | "newsletter" => newsletters.push(v.into_owned()),
+            "locale" | "lang" => input.locale = Some(v.into_owned()),
+            "page" => input.page = cut(&v, MAX_PAGE_CHARS),
+            "slot" => input.slot = cut(&v, MAX_SLOT_CHARS),
+            "honeypot" => input.honeypot_filled |= !v.is_empty(),
+            "fill_ms" => input.fill_ms = v.trim().parse().ok(),
+            _ => {}
+        }
+    }
+    input.newsletters = Some(newsletters);
+    Some(input)
+}
+
+/// `POST /api/subscribe`.
+async fn subscribe(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let config = &st.config;
+    let content_type = header_str(&headers, header::CONTENT_TYPE)
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let form = content_type == "application/x-www-form-urlencoded";
+    let mut answer = Answer {
+        html: form,
+        lang: accept_language(&headers),
+        referer: header_str(&headers, header::REFERER).map(str::to_owned),
+        site: config.site_name.clone(),
+    };
+
+    if let Some(origin) = header_str(&headers, header::ORIGIN) {
+        if !config.origin_allowed(origin) {
+            tracing::info!(origin, "signup refused: origin not allowed");
+            return answer.error(
+                StatusCode::FORBIDDEN,
+                None,
+                Msg::OriginRefused.text(answer.lang),
+            );
+        }
+    }
+    if !form && content_type != "application/json" {
+        return answer.unreadable(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let limit = config.max_body_bytes;
+    let declared = header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return answer.unreadable(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return answer.unreadable(StatusCode::PAYLOAD_TOO_LARGE);
+    };
+    let parsed = if form {
+        parse_form(&bytes)
+    } else {
+        parse_json(&bytes)
+    };
+    let Some(input) = parsed else {
+        return answer.unreadable(StatusCode::BAD_REQUEST);
+    };
+    if let Some(lang) = input.locale.as_deref().and_then(Lang::from_tag) {
+        answer.lang = lang;
+    }
+    let lang = answer.lang;
+
+    // A retried request is answered exactly as the first one, before any limit applies.
+    let idem_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.trim().is_empty() && k.len() <= MAX_KEY_LEN => Some(k.trim().to_owned()),
+            _ => return answer.unreadable(StatusCode::BAD_REQUEST),
+        },
+    };
+    let fingerprint = {
+        let mut ids = input.newsletters.clone().unwrap_or_default();
+        ids.sort();
+        ids.dedup();
+        format!(
+            "{}\n{}",
+            email_key(input.email.as_deref().unwrap_or("").trim()),
+            ids.join(",")
+        )
+    };
+    if let Some(key) = &idem_key {
+        match st.db.idempotent_answer(key).await {
+            Ok(Some(stored)) => return replay(&answer, &stored, &fingerprint),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "idempotency lookup failed");
+                return answer.server_error();
+            }
+        }
+    }
+
+    let ip = client_ip(config, &headers, peer);
+    let per_ip = if config.limits.shared_per_ip {
+        match st
+            .db
+            .take_token(&format!("ip:{ip}"), config.limits.per_ip_per_minute, 60_000)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared rate limit unavailable; using this process's");
+                st.per_ip.check(&ip.to_string())
+            }
+        }
+    } else {
+        st.per_ip.check(&ip.to_string())
+    };
+    if let Err(wait) = per_ip {
+        tracing::info!(%ip, wait, "signup rate limited (client IP)");
+        return answer.rate_limited(wait);
+    }
+
+    // Validation: the widget's own rule, then the validator crate as a second opinion.
+    if input.email_wrong_type {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("email"),
+            Msg::EmailFormat.text(lang),
+        );
+    }
+    let email = match parse_email(input.email.as_deref().unwrap_or(""), &Uts46) {
+        Ok(email) => email,
+        Err(e) => {
+            return answer.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("email"),
+                &core_text(lang, Key::for_email_error(e), &[]),
+            )
+        }
+    };
+    if !email.as_str().validate_email() {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("email"),
+            Msg::EmailFormat.text(lang),
+        );
+    }
+    if input.newsletters_wrong_type {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("newsletters"),
+            Msg::NewsletterUnknown.text(lang),
+        );
+    }
+    let chosen = input.newsletters.unwrap_or_default();
+    if chosen.is_empty() {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("newsletters"),
+            &core_text(lang, Key::NewslettersNone, &[]),
+        );
+    }
+    if chosen.len() > MAX_NEWSLETTERS || chosen.iter().any(|id| config.newsletter(id).is_none()) {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("newsletters"),
+            Msg::NewsletterUnknown.text(lang),
+        );
+    }
+    // In the site's order, each once.
+    let newsletters: Vec<String> = config
+        .newsletters
+        .iter()
+        .filter(|n| chosen.contains(&n.id))
+        .map(|n| n.id.clone())
+        .collect();
+
+    // Bot signals: answered like a signup so a bot learns nothing, but nothing is stored.
+    let too_fast = input
+        .fill_ms
+        .is_some_and(|ms| ms < config.min_fill_ms as f64);
+    if input.honeypot_filled || too_fast {
+        tracing::info!(%ip, honeypot = input.honeypot_filled, too_fast, "signup dropped as a bot");
+        return success(
+            &answer,
+            &Outcome::Pending,
+            email.as_str(),
+            &newsletters,
+            config,
+        );
+    }
+
+    let key = email_key(email.as_str());
+    if let Err(wait) = st.per_address.check(&key) {
+        tracing::info!(wait, "signup rate limited (address)");
+        return answer.rate_limited(wait);
+    }
+
+    let composer = Composer {
+        lang,
+        config: config.clone(),
+    };
+    let signup = NewSignup {
+        email: email.as_str(),
+        newsletters: &newsletters,
+        locale: lang.tag(),
+        page: &input.page,
+        slot: &input.slot,
+        idempotency: idem_key.as_deref().map(|k| (k, fingerprint.as_str())),
+        daily_cap: config.limits.confirmations_per_address_per_day,
+    };
+    let result = st
+        .db
+        .record_signup(&signup, config.base_url(), &composer, |r| {
+            let (status, body) = json_answer(&outcome(r));
+            (status.as_u16(), body.to_string())
+        })
+        .await;
+    match result {
+        Ok(SignupResult::Replay(stored)) => replay(&answer, &stored, &fingerprint),
+        Ok(r) => {
+            if let SignupResult::Pending { email: Some(mail) } = &r {
+                if config.mail.smtp_url.is_some() {
+                    st.mail_wake.notify_one();
+                } else {
+                    tracing::info!(to = %mail.to, link = %mail.link, "confirmation email written to the outbox (no SMTP_URL)");
+                }
+            } else if let SignupResult::Pending { email: None } = &r {
+                tracing::info!("daily confirmation cap reached for an address; no email sent");
+            }
+            success(&answer, &outcome(&r), email.as_str(), &newsletters, config)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storing a signup failed");
+            answer.server_error()
+        }
+    }
+}
+
+/// The two successful answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pending,
+    Already,
+}
+
+fn outcome(r: &SignupResult) -> Outcome {
+    match r {
+        SignupResult::AlreadySubscribed => Outcome::Already,
+        _ => Outcome::Pending,
+    }
+}
+
+fn json_answer(outcome: &Outcome) -> (StatusCode, Value) {
+    match outcome {
+        Outcome::Pending => (
+            StatusCode::ACCEPTED,
+            json!({"status": "pending_confirmation"}),
+        ),
+        Outcome::Already => (StatusCode::OK, json!({"status": "already_subscribed"})),
+    }
+}
+
+fn success(
+    answer: &Answer,
+    outcome: &Outcome,
+    email: &str,
+    newsletters: &[String],
+    config: &Config,
+) -> Response {
+    let (status, body) = json_answer(outcome);
+    if !answer.html {
+        return json_response(status, &body);
+    }
+    let names = Composer {
+        lang: answer.lang,
+        config: Arc::new(config.clone()),
+    }
+    .names(newsletters);
+    let args = [("email", email), ("newsletters", names.as_str())];
+    let (title, text) = match outcome {
+        Outcome::Pending => (Key::PendingTitle, Key::PendingBody),
+        Outcome::Already => (Key::AlreadyTitle, Key::AlreadyBody),
+    };
+    html(
+        status,
+        page(
+            answer.lang,
+            &answer.site,
+            &core_text(answer.lang, title, &[]),
+            &[core_text(answer.lang, text, &args)],
+            &back_link(answer.lang, answer.referer.as_deref()),
+        ),
+    )
+}
+
+fn replay(answer: &Answer, stored: &crate::db::StoredAnswer, fingerprint: &str) -> Response {
+    if stored.fingerprint != fingerprint {
+        return answer.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Msg::KeyReused.text(answer.lang),
+        );
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        stored.body.clone(),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
+/// `GET /api/newsletters`.
+async fn newsletters(State(st): St) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"newsletters": st.config.newsletters}),
+    )
+}
+
+/// `GET /healthz`.
+async fn healthz(State(st): St) -> Response {
+    let database = if st.db.is_sqlite() {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    match st.db.ping().await {
+        Ok(()) => json_response(
+            StatusCode::OK,
+            &json!({"status": "ok", "database": database}),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "unavailable", "database": database}),
+            )
+        }
+    }
+}
+
+/// `GET /api/outbox` (demo only).
+async fn outbox(State(st): St) -> Response {
+    if !st.config.demo {
+        return not_found().await;
+    }
+    match st.db.outbox(50).await {
+        Ok(emails) => json_response(StatusCode::OK, &json!({"emails": emails})),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the outbox failed");
+            json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": {"field": null, "message": "outbox unavailable"}}),
+            )
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({"error": {"field": null, "message": "Not found"}}),
+    )
+}
+
+fn token_ok(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn lang_of(tag: &str) -> Lang {
+    Lang::from_tag(tag).unwrap_or_default()
+}
+
+fn expired_page(config: &Config, lang: Lang, status: StatusCode) -> Response {
+    html(
+        status,
+        page(
+            lang,
+            &config.site_name,
+            Msg::LinkExpiredTitle.text(lang),
+            &[Msg::LinkExpiredBody.text(lang).to_owned()],
+            "",
+        ),
+    )
+}
+
+fn db_error_page(config: &Config, lang: Lang, e: &str) -> Response {
+    tracing::error!(error = %e, "database error on a link page");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            lang,
+            &config.site_name,
+            &core_text(lang, Key::ErrorSummaryTitle, &[]),
+            &[Msg::ServerProblem.text(lang).to_owned()],
+            "",
+        ),
+    )
+}
+
+/// `GET /api/confirm/{token}`: shows the Confirm button; changes nothing.
+async fn confirm_page(State(st): St, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    confirm_inner(&st, &token, &headers, false).await
+}
+
+/// `POST /api/confirm/{token}`: confirms.
+async fn confirm(State(st): St, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    confirm_inner(&st, &token, &headers, true).await
+}
+
+async fn confirm_inner(st: &AppState, token: &str, headers: &HeaderMap, act: bool) -> Response {
+    let config = &st.config;
+    let fallback = accept_language(headers);
+    if !token_ok(token) {
+        return expired_page(config, fallback, StatusCode::NOT_FOUND);
+    }
+    let c = match st.db.confirmation(token).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return expired_page(config, fallback, StatusCode::NOT_FOUND),
+        Err(e) => return db_error_page(config, fallback, &e),
+    };
+    let lang = lang_of(&c.locale);
+    if c.confirmed_at.is_none() && c.expires_at < now_ms() {
+        return expired_page(config, lang, StatusCode::GONE);
+    }
+    let names = Composer {
+        lang,
+        config: config.clone(),
+    }
+    .names(&c.newsletters);
+    let args = [("email", c.email.as_str()), ("newsletters", names.as_str())];
+    if !act && c.confirmed_at.is_none() {
+        return html(
+            StatusCode::OK,
+            page(
+                lang,
+                &config.site_name,
+                Msg::ConfirmTitle.text(lang),
+                &[Msg::ConfirmBody.format(lang, &args)],
+                &button_form(token, Msg::ConfirmButton.text(lang)),
+            ),
+        );
+    }
+    if act {
+        if let Err(e) = st.db.confirm(token, &c).await {
+            return db_error_page(config, lang, &e);
+        }
+        tracing::info!("subscription confirmed");
+    }
+    html(
+        StatusCode::OK,
+        page(
+            lang,
+            &config.site_name,
+            Msg::ConfirmedTitle.text(lang),
+            &[core_text(lang, Key::SubscribedBody, &args)],
+            "",
+        ),
+    )
+}
+
+/// `GET /api/unsubscribe/{token}`: shows the Unsubscribe button.
+async fn unsubscribe_page(
+    State(st): St,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    unsubscribe_inner(&st, &token, &headers, false).await
+}
+
+/// `POST /api/unsubscribe/{token}`: unsubscribes from everything (also RFC 8058 one-click).
+async fn unsubscribe(State(st): St, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    unsubscribe_inner(&st, &token, &headers, true).await
+}
+
+async fn unsubscribe_inner(st: &AppState, token: &str, headers: &HeaderMap, act: bool) -> Response {
+    let config = &st.config;
+    let fallback = accept_language(headers);
+    if !token_ok(token) {
+        return expired_page(config, fallback, StatusCode::NOT_FOUND);
+    }
+    let s = match st.db.subscriber(token).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return expired_page(config, fallback, StatusCode::NOT_FOUND),
+        Err(e) => return db_error_page(config, fallback, &e),
+    };
+    let lang = lang_of(&s.locale);
+    let email = s.email.as_str();
+    if !act && !s.active.is_empty() {
+        let names = Composer {
+            lang,
+            config: config.clone(),
+        }
+        .names(&s.active);
+        return html(
+            StatusCode::OK,
+            page(
+                lang,
+                &config.site_name,
+                Msg::UnsubscribeTitle.text(lang),
+                &[Msg::UnsubscribeBody.format(lang, &[("email", email), ("newsletters", &names)])],
+                &button_form(token, Msg::UnsubscribeButton.text(lang)),
+            ),
+        );
+    }
+    if act {
+        if let Err(e) = st.db.unsubscribe(&s.email_key).await {
+            return db_error_page(config, lang, &e);
+        }
+        tracing::info!("unsubscribed");
+    }
+    html(
+        StatusCode::OK,
+        page(
+            lang,
+            &config.site_name,
+            Msg::UnsubscribedTitle.text(lang),
+            &[Msg::UnsubscribedBody.format(lang, &[("email", email)])],
+            "",
+        ),
+    )
+}
