@@ -52,7 +52,8 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-/// Of `offered` newsletter ids at `endpoint`, those this browser remembers as subscribed.
+/// Of `offered` newsletter ids delivered to `endpoint` (a [`Config::delivery_key`]), those this
+/// browser remembers as subscribed.
 pub fn remembered(endpoint: &str, offered: &[String], days: u32) -> Vec<String> {
     let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
     Remembered::load(stored.as_deref()).covered(endpoint, offered, js_sys::Date::now(), days)
@@ -241,6 +242,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         .flatten()
         .and_then(|s| s.text_content());
     let endpoint = host.get_attribute("data-endpoint");
+    let provider = host.get_attribute("data-provider");
     let lang = host.get_attribute("data-lang");
     let nearest_lang = host
         .closest("[lang]")
@@ -251,6 +253,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         json: json.as_deref(),
         options: options.as_deref(),
         endpoint: endpoint.as_deref(),
+        provider: provider.as_deref(),
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
     });

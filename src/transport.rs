@@ -1,89 +1,265 @@
-//! Sends one attempt to the endpoint with `fetch` and hands the answer to
-//! [`letterbox_core::contract::interpret`]. It reads no response itself beyond status, the
-//! `Retry-After` header and the body text, and gives up after
-//! [`letterbox_core::contract::TIMEOUT_MS`].
+//! Executes what a delivery adapter asks for (a `fetch`, or a JSONP script for Mailchimp) and
+//! hands back what happened. It builds no URL and reads no meaning into a response: request
+//! building and response interpretation are [`letterbox_core::adapters`]. Every request gives up
+//! after [`letterbox_core::contract::TIMEOUT_MS`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use letterbox_core::contract::{interpret, Response, TIMEOUT_MS};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use letterbox_core::adapters::{Adapter, HttpReply, Intent, Next, Reply, Request, MAX_STEPS};
+use letterbox_core::contract::TIMEOUT_MS;
 use letterbox_core::submission::{Attempt, Outcome};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// POSTs `attempt` as JSON to `endpoint` and returns the normalised outcome. Never panics:
-/// every failure is an [`Outcome`].
-pub async fn send(endpoint: &str, attempt: &Attempt) -> Outcome {
-    let Some(window) = web_sys::window() else {
-        return Outcome::NetworkError;
-    };
-    let controller = web_sys::AbortController::new().ok();
-    let timed_out = Rc::new(Cell::new(false));
-    let on_timeout = {
-        let timed_out = timed_out.clone();
-        let controller = controller.clone();
-        Closure::once(move || {
-            timed_out.set(true);
-            if let Some(c) = controller {
-                c.abort();
-            }
-        })
-    };
-    let timer = window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            on_timeout.as_ref().unchecked_ref(),
-            TIMEOUT_MS as i32,
-        )
-        .ok();
+/// What the browser got back, owned; [`Owned::reply`] lends it to the adapter.
+enum Owned {
+    Http {
+        status: u16,
+        content_type: Option<String>,
+        retry_after: Option<String>,
+        body: String,
+    },
+    Jsonp(String),
+    NetworkError,
+    Timeout,
+}
 
-    let outcome = fetch(&window, endpoint, attempt, controller.as_ref()).await;
-
-    if let Some(id) = timer {
-        window.clear_timeout_with_handle(id);
+impl Owned {
+    fn reply(&self) -> Reply<'_> {
+        match self {
+            Owned::Http {
+                status,
+                content_type,
+                retry_after,
+                body,
+            } => Reply::Http(HttpReply {
+                status: *status,
+                content_type: content_type.as_deref(),
+                retry_after: retry_after.as_deref(),
+                body,
+            }),
+            Owned::Jsonp(text) => Reply::Jsonp(text),
+            Owned::NetworkError => Reply::NetworkError,
+            Owned::Timeout => Reply::Timeout,
+        }
     }
-    drop(on_timeout);
-    match outcome {
-        Some(outcome) => outcome,
-        None if timed_out.get() => Outcome::Timeout,
-        None => Outcome::NetworkError,
+}
+
+/// Delivers `attempt` through `adapter` and returns the normalised outcome. Never panics: every
+/// failure is an [`Outcome`].
+pub async fn deliver(adapter: &Adapter, attempt: &Attempt) -> Outcome {
+    let intent = Intent::from_attempt(attempt);
+    let mut next = adapter.start(&intent);
+    for _ in 0..MAX_STEPS {
+        match next {
+            Next::Done(outcome) => return outcome,
+            Next::Send(exchange) => {
+                let got = execute(&exchange.request).await;
+                next = adapter.next(&intent, exchange.step, &got.reply());
+            }
+        }
+    }
+    match next {
+        Next::Done(outcome) => outcome,
+        Next::Send(_) => Outcome::ConfigurationError {
+            message: "the delivery flow did not finish".into(),
+        },
+    }
+}
+
+/// Runs `f` with a [`TIMEOUT_MS`] timer; `on_timeout` runs if it fires first.
+struct Timer {
+    id: Option<i32>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    fn start(on_timeout: impl FnOnce() + 'static) -> Timer {
+        let mut on_timeout = Some(on_timeout);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = on_timeout.take() {
+                f();
+            }
+        });
+        let id = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                TIMEOUT_MS as i32,
+            )
+            .ok()
+        });
+        Timer {
+            id,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let (Some(w), Some(id)) = (web_sys::window(), self.id) {
+            w.clear_timeout_with_handle(id);
+        }
+    }
+}
+
+async fn execute(request: &Request) -> Owned {
+    match request {
+        Request::Fetch {
+            method,
+            url,
+            headers,
+            body,
+        } => {
+            let controller = web_sys::AbortController::new().ok();
+            let timed_out = Rc::new(Cell::new(false));
+            let _timer = {
+                let (timed_out, controller) = (timed_out.clone(), controller.clone());
+                Timer::start(move || {
+                    timed_out.set(true);
+                    if let Some(c) = controller {
+                        c.abort();
+                    }
+                })
+            };
+            match fetch(
+                method.as_str(),
+                url,
+                headers,
+                body.as_deref(),
+                controller.as_ref(),
+            )
+            .await
+            {
+                Some(owned) => owned,
+                None if timed_out.get() => Owned::Timeout,
+                None => Owned::NetworkError,
+            }
+        }
+        Request::Jsonp { .. } => jsonp(request).await,
     }
 }
 
 async fn fetch(
-    window: &web_sys::Window,
-    endpoint: &str,
-    attempt: &Attempt,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
     controller: Option<&web_sys::AbortController>,
-) -> Option<Outcome> {
-    let headers = web_sys::Headers::new().ok()?;
-    headers.set("Content-Type", "application/json").ok()?;
-    headers.set("Accept", "application/json").ok()?;
-    headers.set("Idempotency-Key", &attempt.key).ok()?;
+) -> Option<Owned> {
+    let window = web_sys::window()?;
+    let h = web_sys::Headers::new().ok()?;
+    for (name, value) in headers {
+        h.set(name, value).ok()?;
+    }
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&attempt.request.to_json()));
+    init.set_method(method);
+    init.set_headers(&h);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
     if let Some(c) = controller {
         init.set_signal(Some(&c.signal()));
     }
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(endpoint, &init))
-            .await
-            .ok()?
-            .dyn_into()
-            .ok()?;
-    let retry_after = response.headers().get("Retry-After").ok().flatten();
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let (content_type, retry_after) = (header("Content-Type"), header("Retry-After"));
     let body = JsFuture::from(response.text().ok()?)
         .await
         .ok()?
         .as_string()
         .unwrap_or_default();
-    Some(interpret(&Response {
+    Some(Owned::Http {
         status: response.status(),
-        retry_after: retry_after.as_deref(),
-        body: &body,
-    }))
+        content_type,
+        retry_after,
+        body,
+    })
+}
+
+static NEXT_CALLBACK: AtomicU32 = AtomicU32::new(1);
+
+/// A JSONP request: a `<script>` whose answer calls a one-off global callback. The script and
+/// the callback are removed on success, on error and on timeout (a late answer then calls a
+/// no-op). Under a Content-Security-Policy the service's origin must be in `script-src`.
+async fn jsonp(request: &Request) -> Owned {
+    let (Some(window), Some(document)) = (
+        web_sys::window(),
+        web_sys::window().and_then(|w| w.document()),
+    ) else {
+        return Owned::NetworkError;
+    };
+    let name = format!(
+        "__letterbox_jsonp_{}",
+        NEXT_CALLBACK.fetch_add(1, Ordering::Relaxed)
+    );
+    let Some(url) = request.jsonp_url(&name) else {
+        return Owned::NetworkError;
+    };
+    let Ok(script) = document.create_element("script") else {
+        return Owned::NetworkError;
+    };
+    let result: Rc<RefCell<Option<Owned>>> = Rc::default();
+    let wake: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
+    let finish = {
+        let (result, wake) = (result.clone(), wake.clone());
+        move |owned: Owned| {
+            if result.borrow().is_none() {
+                *result.borrow_mut() = Some(owned);
+                if let Some(resolve) = wake.borrow_mut().take() {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        }
+    };
+    let on_answer = {
+        let finish = finish.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |answer: JsValue| {
+            let text = js_sys::JSON::stringify(&answer)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            finish(Owned::Jsonp(text));
+        })
+    };
+    let on_error = {
+        let finish = finish.clone();
+        Closure::<dyn FnMut()>::new(move || finish(Owned::NetworkError))
+    };
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(&name), on_answer.as_ref());
+    let _ = script.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+    let _ = script.set_attribute("src", &url);
+    let timer = {
+        let finish = finish.clone();
+        Timer::start(move || finish(Owned::Timeout))
+    };
+    let appended = document
+        .head()
+        .map(|h| h.append_child(&script).is_ok())
+        .unwrap_or(false);
+    if !appended {
+        finish(Owned::NetworkError);
+    }
+    if result.borrow().is_none() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| *wake.borrow_mut() = Some(resolve));
+        let _ = JsFuture::from(promise).await;
+    }
+    drop(timer);
+    script.remove();
+    // A late answer must find a function: leave a no-op behind instead of the real callback.
+    let noop = js_sys::Function::new_no_args("");
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(&name), &noop);
+    drop((on_answer, on_error));
+    let owned = result.borrow_mut().take();
+    owned.unwrap_or(Owned::NetworkError)
 }
 
 /// A new random idempotency key (UUID v4 form) from `crypto.getRandomValues`, which, unlike

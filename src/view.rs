@@ -65,9 +65,10 @@ fn crate_lang_of(host: &HtmlElement) -> letterbox_core::messages::Lang {
 #[component]
 fn ConfigProblem(texts: Catalogue, error: ConfigError) -> impl IntoView {
     view! {
-        <div class="lb-root lb-config-error" part="letterbox-config-error">
+        <div class="lb-root lb-config-error" part="letterbox-config-error" lang=texts.lang().tag()>
             <p class="lb-result-title">{texts.text(Key::ConfigErrorTitle).to_owned()}</p>
-            <p class="lb-config-detail">{format!("Letterbox configuration: {error}")}</p>
+            // The detail is for the site's developers and always English.
+            <p class="lb-config-detail" lang="en">{format!("Letterbox configuration: {error}")}</p>
         </div>
     }
 }
@@ -118,15 +119,15 @@ impl Slot {
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let endpoint = self.config.with_value(|c| c.endpoint.clone());
+                    let adapter = self.config.with_value(|c| c.adapter.clone());
                     leptos::task::spawn_local(async move {
-                        let outcome = transport::send(&endpoint, &attempt).await;
+                        let outcome = transport::deliver(&adapter, &attempt).await;
                         self.dispatch(Event::Answered(outcome));
                     });
                 }
                 Effect::Remember(ids) => {
-                    let endpoint = self.config.with_value(|c| c.endpoint.clone());
-                    crate::host::remember(&endpoint, &ids);
+                    let key = self.config.with_value(|c| c.delivery_key());
+                    crate::host::remember(&key, &ids);
                 }
                 Effect::FocusErrorSummary => focus_later(self.summary),
                 Effect::FocusResult if succeeded => focus_later(self.success_heading),
@@ -157,8 +158,8 @@ impl Slot {
 fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> impl IntoView {
     // Start from what this browser remembers, so a slot never flashes a form it will not offer.
     let offered: Vec<String> = config.newsletters.iter().map(|n| n.id.clone()).collect();
-    let (endpoint, days) = (config.endpoint.clone(), config.remember_days);
-    let remembered_now = move || crate::host::remembered(&endpoint, &offered, days);
+    let (key, days) = (config.delivery_key(), config.remember_days);
+    let remembered_now = move || crate::host::remembered(&key, &offered, days);
     let initial = {
         let ctx = Context {
             config: &config,
@@ -175,6 +176,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     };
     let state = RwSignal::new(initial);
     let single = config.is_single();
+    let lang = config.texts.lang().tag();
     let config = StoredValue::new(config);
     let s = Slot {
         host: StoredValue::new_local(host),
@@ -204,8 +206,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     let news_error_id = format!("{id}-newsletters-error");
     let summary_title_id = format!("{id}-summary-title");
     let failure_title_id = format!("{id}-failure-title");
-    let (summary_labelledby, failure_labelledby) =
-        (summary_title_id.clone(), failure_title_id.clone());
+    let summary_labelledby = summary_title_id.clone();
 
     fn email_error(v: &Screen) -> Option<&str> {
         v.email_error.as_deref()
@@ -314,7 +315,8 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     });
 
     view! {
-        <div class=root_class part="letterbox-root">
+        // The slot's language, so screen readers use the right voice when it differs from the page's.
+        <div class=root_class part="letterbox-root" lang=lang>
             <div class="lb-remembered" part="letterbox-remembered" hidden=s.hides(remembered_all)>
                 <p class="lb-remembered-text">{s.shows(remembered_all)}</p>
             </div>
@@ -338,7 +340,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                         </li>
                     </ul>
                 </div>
-                <div class="lb-failure" part="letterbox-failure" aria-labelledby=failure_labelledby
+                <div class="lb-failure" part="letterbox-failure"
                     hidden=s.hides(failure)>
                     <h2 class="lb-result-title" id=failure_title_id tabindex="-1" node_ref=s.failure_heading>
                         {s.text(Key::FailureTitle)}

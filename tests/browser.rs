@@ -993,3 +993,107 @@ async fn subscribing_in_one_slot_updates_every_slot_offering_the_same_newsletter
     assert!(shown(&c, "input[value=daily]").is_some());
     assert_eq!(requests("remember").await.len(), 1);
 }
+
+fn provider_host(id: &str, provider: &str, json: &str) -> Slot {
+    let host = bare_host(id, json);
+    host.set_attribute("data-provider", provider).unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    slot(host)
+}
+
+#[wasm_bindgen_test]
+async fn the_form_provider_posts_urlencoded_fields_to_a_sites_own_endpoint() {
+    let action = format!("{}/t/form-provider/form-ok", base());
+    let host = provider_host(
+        "form-provider",
+        "form",
+        &format!(
+            r#"{{"form": {{"action": "{action}", "email_field": "EMAIL", "newsletter_field": "list",
+                "hidden": {{"source": "article"}}, "success_texts": ["1"], "confirms_by_email": true}},
+              "newsletters": [{{"id": "daily", "name": "Daily"}}, {{"id": "culture", "name": "Culture"}}]}}"#
+        ),
+    );
+    type_email(&host, "jane+news@example.com").await;
+    click(&host, "input[value=daily]");
+    click(&host, "input[value=culture]");
+    submit(&host).await;
+    let title = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
+    assert_eq!(
+        title.text_content().as_deref(),
+        Some("Check your inbox"),
+        "confirms_by_email"
+    );
+    let sent = requests("form-provider").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["content_type"], "application/x-www-form-urlencoded");
+    let body = sent[0]["body"].as_str().unwrap();
+    let fields: Vec<&str> = body.split('&').collect();
+    assert!(
+        fields.contains(&"EMAIL=jane%2Bnews%40example.com"),
+        "a + survives: {body}"
+    );
+    assert!(
+        fields.contains(&"list=daily") && fields.contains(&"list=culture"),
+        "{body}"
+    );
+    assert!(fields.contains(&"source=article"), "{body}");
+}
+
+#[wasm_bindgen_test]
+async fn the_mailchimp_provider_signs_up_through_jsonp_and_cleans_up() {
+    let mailchimp = |id: &str, account: &str| {
+        let action = format!("{}/t/{id}/subscribe/post?u={account}&amp;id=list1", base());
+        provider_host(
+            id,
+            "mailchimp",
+            &format!(
+                r#"{{"mailchimp": {{"action": "{action}", "groups": {{"daily": "group[7][1]"}}}},
+                  "newsletters": [{{"id": "daily", "name": "The Daily Briefing"}}]}}"#
+            ),
+        )
+    };
+    let host = mailchimp("mailchimp-pending", "pending");
+    type_email(&host, "jane+news@example.com").await;
+    submit(&host).await;
+    let panel = wait_for("a result", || {
+        shown(&host, ".lb-success").or_else(|| shown(&host, ".lb-failure"))
+    })
+    .await;
+    assert!(
+        shown(&host, ".lb-success").is_some(),
+        "failure instead: {}",
+        panel.text_content().unwrap_or_default()
+    );
+    let title = get(&host, ".lb-success h2");
+    assert_eq!(title.text_content().as_deref(), Some("Check your inbox"));
+    let sent = requests("mailchimp-pending").await;
+    assert_eq!(sent.len(), 1);
+    let query = sent[0]["body"].as_str().unwrap();
+    for expected in [
+        "u=pending",
+        "id=list1",
+        "EMAIL=jane%2Bnews%40example.com",
+        "group%5B7%5D%5B1%5D=1",
+        "b_pending_list1=",
+    ] {
+        assert!(query.contains(expected), "{expected} missing from {query}");
+    }
+    sleep(10).await;
+    assert!(
+        document()
+            .query_selector("script[src*='post-json']")
+            .unwrap()
+            .is_none(),
+        "the JSONP script is removed"
+    );
+
+    let host = mailchimp("mailchimp-already", "already");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let title = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
+    assert_eq!(
+        title.text_content().as_deref(),
+        Some("You were already subscribed")
+    );
+}

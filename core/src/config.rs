@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+use crate::adapters::Adapter;
 use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
 
@@ -44,6 +45,8 @@ pub struct HostInput<'a> {
     pub options: Option<&'a str>,
     /// `data-endpoint`.
     pub endpoint: Option<&'a str>,
+    /// `data-provider`.
+    pub provider: Option<&'a str>,
     /// `data-lang`.
     pub lang: Option<&'a str>,
     /// The `lang` of the element itself or its nearest ancestor that has one.
@@ -53,8 +56,8 @@ pub struct HostInput<'a> {
 /// The resolved configuration of one slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Where signups are posted (an absolute http(s) URL or a path on the page's origin).
-    pub endpoint: String,
+    /// Where and how signups are delivered (`data-provider`, default the JSON contract).
+    pub adapter: Adapter,
     /// The newsletters offered, in the site's order; at least one.
     pub newsletters: Vec<Newsletter>,
     /// The texts in the reader's language with the site's overrides.
@@ -76,6 +79,11 @@ pub const CONFIG_KEYS: &[&str] = &[
     "texts",
     "events_include_email",
     "remember_days",
+    "provider",
+    "form",
+    "mailchimp",
+    "listmonk",
+    "ghost",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -105,8 +113,17 @@ pub enum ConfigError {
     },
     /// Neither `data-endpoint` nor `"endpoint"` was given.
     MissingEndpoint,
-    /// The endpoint is not an http(s) URL or an absolute path.
-    BadEndpoint(String),
+    /// A URL setting is not an http(s) URL or an absolute path.
+    BadUrl {
+        /// Which setting (`endpoint`, `form.action`…).
+        at: String,
+        /// What was given, or why it is not usable.
+        url: String,
+    },
+    /// A provider setting that provider needs is missing (`listmonk.base`…).
+    MissingSetting(String),
+    /// `data-provider` names a provider the widget does not have.
+    UnknownProvider(String),
     /// `newsletters` is missing or empty.
     NoNewsletters,
     /// A newsletter lacks an id or a name, or it is empty.
@@ -144,10 +161,16 @@ impl fmt::Display for ConfigError {
             ConfigError::MissingEndpoint => f.write_str(
                 "no endpoint: add data-endpoint=\"https://…\" to the element or \"endpoint\" to its JSON",
             ),
-            ConfigError::BadEndpoint(e) => {
-                f.write_str("endpoint ")?;
-                quoted(f, e)?;
+            ConfigError::BadUrl { at, url } => {
+                write!(f, "{at} ")?;
+                quoted(f, url)?;
                 f.write_str(" must start with https://, http:// or / (a path on this site)")
+            }
+            ConfigError::MissingSetting(at) => write!(f, "{at} is missing: this provider needs it"),
+            ConfigError::UnknownProvider(p) => {
+                f.write_str("unknown provider ")?;
+                quoted(f, p)?;
+                write!(f, "; expected one of: {}", crate::provider::PROVIDERS.join(", "))
             }
             ConfigError::NoNewsletters => f.write_str(
                 "no newsletters: add \"newsletters\": [{\"id\": …, \"name\": …}] to the JSON",
@@ -261,16 +284,10 @@ impl Config {
         let root = Value::Object(merged);
 
         let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
-            Some(e) => e.to_owned(),
-            None => string_at(root.get("endpoint"), || "endpoint".into())?
-                .ok_or(ConfigError::MissingEndpoint)?,
+            Some(e) => Some(e.to_owned()),
+            None => string_at(root.get("endpoint"), || "endpoint".into())?,
         };
-        if !(endpoint.starts_with("https://")
-            || endpoint.starts_with("http://")
-            || (endpoint.starts_with('/') && !endpoint.starts_with("//")))
-        {
-            return Err(ConfigError::BadEndpoint(endpoint));
-        }
+        let adapter = crate::provider::adapter(&root, input.provider, endpoint)?;
 
         let newsletters: Vec<Newsletter> = match root.get("newsletters") {
             None | Some(Value::Null) => Vec::new(),
@@ -342,12 +359,18 @@ impl Config {
         };
 
         Ok(Config {
-            endpoint,
+            adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
             events_include_email,
             remember_days,
         })
+    }
+
+    /// What identifies where signups go (provider and target), e.g. `json /api/subscribe`; the
+    /// key under which this browser remembers signups.
+    pub fn delivery_key(&self) -> String {
+        self.adapter.identity()
     }
 
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.
@@ -385,6 +408,13 @@ mod tests {
         ]
     }"#;
 
+    fn endpoint_of(c: &Config) -> &str {
+        match &c.adapter {
+            Adapter::Json(j) => &j.endpoint,
+            other => panic!("not the JSON contract: {other:?}"),
+        }
+    }
+
     fn host(json: &str) -> HostInput<'_> {
         HostInput {
             json: Some(json),
@@ -413,7 +443,7 @@ mod tests {
             ..host(FIVE)
         };
         assert_eq!(
-            Config::from_host(&input).unwrap().endpoint,
+            endpoint_of(&Config::from_host(&input).unwrap()),
             "https://news.example/signup"
         );
     }
@@ -477,7 +507,10 @@ mod tests {
             };
             assert_eq!(
                 Config::from_host(&input).unwrap_err(),
-                ConfigError::BadEndpoint(bad.into())
+                ConfigError::BadUrl {
+                    at: "endpoint".into(),
+                    url: bad.into()
+                }
             );
         }
     }
@@ -543,7 +576,7 @@ mod tests {
             ..host(FIVE)
         };
         let c = Config::from_host(&input).unwrap();
-        assert_eq!(c.endpoint, "/from-js");
+        assert_eq!(endpoint_of(&c), "/from-js");
         assert_eq!(
             c.newsletters.len(),
             5,
@@ -555,7 +588,7 @@ mod tests {
             ..input
         };
         assert_eq!(
-            Config::from_host(&input).unwrap().endpoint,
+            endpoint_of(&Config::from_host(&input).unwrap()),
             "/from-attribute"
         );
         let bad = HostInput {

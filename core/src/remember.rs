@@ -58,7 +58,7 @@ impl Remembered {
                 let endpoint = item.get("endpoint")?.as_str()?.to_owned();
                 let id = item.get("id")?.as_str()?.to_owned();
                 let at = match item.get("at")? {
-                    Value::Number(n) => n.parse::<f64>().ok().filter(|t| t.is_finite())?,
+                    Value::Number(n) => n.parse::<u64>().ok().map(|t| t as f64)?,
                     _ => return None,
                 };
                 Some(Entry { endpoint, id, at })

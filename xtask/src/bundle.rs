@@ -10,17 +10,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::tools::Tools;
-use crate::util::{root, run, Result};
+use crate::util::{root, run, target_dir, Result};
 
-/// The size budget: wasm + JS + CSS, brotli-compressed, in bytes.
+/// The size budget: what a reader downloads (wasm, stylesheet inside, + module JS), brotli, in bytes.
 ///
-/// Issue 2 asked for 60 KB. Measured on this toolchain, that cannot hold a Leptos 0.8 widget
-/// with the required behaviour: a bare Leptos form is 40.7 KB of wasm, our config/JSON/messages
-/// and mounting bring a bare form to 50.5 KB, and the full form (error summary, inline errors,
-/// failure and success panels, suggestions, state machine, transport, email rule) to 83.9 KB,
-/// plus 6.3 KB of JS glue and 1.8 KB of CSS. This ceiling (≈4% above the measured 92.0 KB) stops
-/// creep until the team decides between a larger budget and a lighter renderer; see README.
-pub const BUDGET_BROTLI_BYTES: usize = 96 * 1024;
+/// Issue 2 asked for 60 KB; measured here that cannot hold a Leptos 0.8 widget with the required
+/// behaviour (a bare Leptos form is 40.7 KB of wasm). Measured on 2026-11-26: the full form with
+/// its state machine, email rule and suggestions 83.9 KB wasm; + shadow roots, stylesheet, API,
+/// observer, events and remembered signups 85.1 KB (after removing Unicode case tables, Debug
+/// escaping and float parsing, −21 KB in all); + the five delivery adapters and JSONP 104.9 KB;
+/// JS glue 7.5 KB; total 112.5 KB. This ceiling (≈3% above) stops creep until the team chooses
+/// between per-provider bundles, a lighter renderer, or a larger budget; see README.
+pub const BUDGET_BROTLI_BYTES: usize = 116 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
@@ -116,10 +117,10 @@ pub fn build(tools: &Tools) -> Result<Bundle> {
     ]))?;
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(&dist);
-    let work = root.join("target/letterbox-bindgen");
+    let work = target_dir().join("letterbox-bindgen");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&dist).map_err(|e| format!("cannot create dist/: {e}"))?;
-    let raw = root.join("target/wasm32-unknown-unknown/release/letterbox.wasm");
+    let raw = target_dir().join("wasm32-unknown-unknown/release/letterbox.wasm");
     for target in ["web", "no-modules"] {
         run(Command::new(&tools.wasm_bindgen)
             .args([

@@ -35,6 +35,16 @@ struct Recorded {
 
 type Log = Arc<Mutex<HashMap<String, Vec<Recorded>>>>;
 
+/// Static files the endpoint also serves (for the end-to-end pages): URL prefix → folder, and
+/// the Content-Security-Policy header sent with HTML pages.
+#[derive(Debug, Clone, Default)]
+pub struct Statics {
+    /// `("/letterbox/", dist)`, …
+    pub mounts: Vec<(String, std::path::PathBuf)>,
+    /// Sent as `Content-Security-Policy` on `.html` files.
+    pub csp: Option<String>,
+}
+
 /// A running endpoint; stops when dropped.
 pub struct Endpoint {
     /// Where it listens.
@@ -62,6 +72,11 @@ impl Drop for Endpoint {
 /// Starts the endpoint on 127.0.0.1:`port` (0 for any free port). With `verbose`, every signup
 /// is printed.
 pub fn start(port: u16, verbose: bool) -> Result<Endpoint> {
+    start_serving(port, verbose, Statics::default())
+}
+
+/// [`start`], also serving static files.
+pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpoint> {
     let server = Server::http(("127.0.0.1", port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let addr = server
@@ -70,13 +85,15 @@ pub fn start(port: u16, verbose: bool) -> Result<Endpoint> {
         .ok_or_else(|| "the endpoint is not listening on an IP address".to_owned())?;
     let server = Arc::new(server);
     let log: Log = Arc::default();
+    let statics = Arc::new(statics);
     let worker = {
         let server = server.clone();
         thread::spawn(move || {
             for request in server.incoming_requests() {
                 let log = log.clone();
+                let statics = statics.clone();
                 // One thread per request: a test's slow answer must not hold up the others.
-                thread::spawn(move || handle(request, &log, verbose));
+                thread::spawn(move || handle(request, &log, &statics, verbose));
             }
         })
     };
@@ -120,7 +137,73 @@ fn header_value(request: &Request, name: &'static str) -> Option<String> {
         .map(|h| h.value.as_str().to_owned())
 }
 
-fn handle(mut request: Request, log: &Log, verbose: bool) {
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+/// What a GET of a static path finds.
+enum StaticFile {
+    /// The file's bytes and headers.
+    Found(Vec<u8>, Vec<(&'static str, String)>),
+    /// Under a mount, but no such file (or a path that tries to leave the folder).
+    Missing(String),
+}
+
+/// The static file for `path`, or `None` if the path is under no mount.
+fn find_static(path: &str, statics: &Statics) -> Option<StaticFile> {
+    let (prefix, dir) = statics
+        .mounts
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix.as_str()))?;
+    let rest = &path[prefix.len()..];
+    if rest.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+        return Some(StaticFile::Missing(format!("no file {path}")));
+    }
+    Some(match std::fs::read(dir.join(rest)) {
+        Ok(bytes) => {
+            let mut headers = vec![("Content-Type", content_type(rest).to_owned())];
+            if let (true, Some(csp)) = (rest.ends_with(".html"), &statics.csp) {
+                headers.push(("Content-Security-Policy", csp.clone()));
+            }
+            StaticFile::Found(bytes, headers)
+        }
+        Err(_) => StaticFile::Missing(format!("no file {path}")),
+    })
+}
+
+fn handle(request: Request, log: &Log, statics: &Statics, verbose: bool) {
+    let path = request.url().split('?').next().unwrap_or("").to_owned();
+    let found = if *request.method() == Method::Get {
+        find_static(&path, statics)
+    } else {
+        None
+    };
+    match found {
+        Some(StaticFile::Found(bytes, headers)) => {
+            let mut response = Response::from_data(bytes).with_status_code(200);
+            for (name, value) in headers
+                .iter()
+                .map(|(n, v)| (*n, v.as_str()))
+                .chain([("Access-Control-Allow-Origin", "*")])
+            {
+                if let Some(h) = header(name, value) {
+                    response.add_header(h);
+                }
+            }
+            let _ = request.respond(response);
+        }
+        Some(StaticFile::Missing(message)) => respond(request, 404, "text/plain", message, &[]),
+        None => handle_api(request, log, verbose),
+    }
+}
+
+fn handle_api(mut request: Request, log: &Log, verbose: bool) {
     let url = request.url().to_owned();
     let path = url.split('?').next().unwrap_or("").to_owned();
     if *request.method() == Method::Options {
@@ -134,9 +217,26 @@ fn handle(mut request: Request, log: &Log, verbose: bool) {
         ];
         return respond(request, 204, "text/plain", String::new(), &allow);
     }
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = request.method().clone();
     match (method, segments.as_slice()) {
+        (Method::Get, ["t", test, "subscribe", "post-json"]) => {
+            // A Mailchimp-style JSONP endpoint: records the query, answers through `c`.
+            let recorded = Recorded {
+                behaviour: "mailchimp".into(),
+                idempotency_key: None,
+                content_type: None,
+                body: query.clone(),
+            };
+            if let Ok(mut l) = log.lock() {
+                l.entry((*test).to_owned()).or_default().push(recorded);
+            }
+            mailchimp_answer(request, &query);
+        }
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
                 .lock()
@@ -200,6 +300,48 @@ fn read_recorded(request: &mut Request, behaviour: &str) -> Recorded {
     }
 }
 
+/// The JSONP answer of the Mailchimp-style route: the account id `u` picks the answer (`ok`,
+/// `pending`, `already`), the answers being the recorded ones in core/tests/fixtures/mailchimp/.
+fn mailchimp_answer(request: Request, query: &str) {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    };
+    let callback = param("c").filter(|c| c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    let Some(callback) = callback else {
+        return respond(
+            request,
+            400,
+            "text/plain",
+            "missing or odd callback".into(),
+            &[],
+        );
+    };
+    let body = match param("u").as_deref() {
+        Some("pending") => {
+            r#"{"result":"success","msg":"Almost finished... We need to confirm your email address. To complete the subscription process, please click the link in the email we just sent you."}"#
+        }
+        Some("already") => {
+            r#"{"result":"error","msg":"jane@example.com is already subscribed to list The Daily Briefing. <a href=\"https://example.us21.list-manage.com/subscribe/send-email?e=x\">Click here to update your profile</a>"}"#
+        }
+        _ => r#"{"result":"success","msg":"Thank you for subscribing!"}"#,
+    };
+    // The browser-test runner's page is cross-origin isolated (COEP require-corp), so a no-cors
+    // script from another origin needs this header to load. (Mailchimp itself does not send it: a
+    // page with COEP require-corp cannot use Mailchimp's JSONP; see README.)
+    let corp = [("Cross-Origin-Resource-Policy", "cross-origin")];
+    respond(
+        request,
+        200,
+        "application/javascript",
+        format!("{callback}({body})"),
+        &corp,
+    );
+}
+
 /// Answers a test POST as its behaviour says. `earlier` is how many requests this test made
 /// before this one.
 ///
@@ -214,6 +356,7 @@ fn read_recorded(request: &mut Request, behaviour: &str) -> Recorded {
 /// | `email-error` | 422 with an email field error whose message contains HTML |
 /// | `rate-limited` | 429, `Retry-After: 30` |
 /// | `slow` | 200 subscribed after 1.5 s |
+/// | `form-ok` | 200 `text/plain` body `1` (Sendy's success answer) |
 fn answer(request: Request, behaviour: &str, earlier: usize) {
     let json = "application/json";
     match behaviour {
@@ -257,6 +400,7 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
             &[],
         ),
         "rate-limited" => respond(request, 429, json, "{}".into(), &[("Retry-After", "30")]),
+        "form-ok" => respond(request, 200, "text/plain", "1".into(), &[]),
         "slow" => {
             thread::sleep(Duration::from_millis(1500));
             respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[])

@@ -3,13 +3,19 @@
 //! - `setup`: install what is missing (wasm32 target, wasm-bindgen CLI, wasm-opt, Chromium, trunk).
 //! - `test`: everything CI checks: rustfmt, clippy (native and wasm32), native tests, browser tests
 //!   in headless Chromium, the release bundle and its size budget.
-//! - `demo`: serve the playground with `trunk serve` on http://127.0.0.1:8080, with a local
-//!   endpoint on 127.0.0.1:8787 that prints each signup.
-//! - `dist`: build the release bundle into `dist/` and print its size report.
+//! - `demo`: serve the playground with `trunk serve` on http://127.0.0.1:8080, with the reference
+//!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`).
+//! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
+//! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
+//! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
+//! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
 //! - `endpoint [PORT]`: run only the local endpoint.
 
+mod a11y;
 mod bundle;
+mod e2e;
 mod endpoint;
+mod receiver;
 mod tools;
 mod util;
 
@@ -28,12 +34,19 @@ fn main() -> ExitCode {
         Some("setup") => tools::ensure(args.iter().any(|a| a == "--trunk")).map(|_| ()),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("bench") => receiver::bench(),
         Some("dist") => tools::ensure(false)
             .and_then(|t| bundle::build(&t))
             .and_then(|b| {
                 bundle::print_integrity(&b);
                 bundle::report(&b.shipped)
             }),
+        Some("e2e") => {
+            tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
+        }
+        Some("a11y") => {
+            tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|_| a11y::run(&t)))
+        }
         Some("endpoint") => serve_endpoint(
             args.get(1)
                 .and_then(|p| p.parse().ok())
@@ -41,7 +54,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | endpoint [PORT]>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | dist | a11y | bench | endpoint [PORT]>"
             );
             return ExitCode::from(2);
         }
@@ -87,8 +100,18 @@ fn test() -> Result<()> {
             .args(["--", "-D", "warnings"]))
     });
     step(&mut steps, "native tests", || {
-        run(&mut cargo(&["test", "--workspace"]))
+        run(&mut cargo(&[
+            "test",
+            "--workspace",
+            "--exclude",
+            "letterbox-receiver",
+        ]))
     });
+    step(
+        &mut steps,
+        "receiver tests (SQLite + PostgreSQL)",
+        receiver::test,
+    );
     step(&mut steps, "browser tests (headless Chromium)", || {
         let ep =
             endpoint::start(TEST_ENDPOINT_PORT, false).or_else(|_| endpoint::start(0, false))?;
@@ -105,8 +128,24 @@ fn test() -> Result<()> {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
         .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
     });
+    let mut bundle = None;
     step(&mut steps, "release bundle and size budget", || {
-        bundle::build(&tools).and_then(|b| bundle::report(&b.shipped))
+        let built = bundle::build(&tools)?;
+        let report = bundle::report(&built.shipped);
+        bundle = Some(built);
+        report
+    });
+    step(
+        &mut steps,
+        "end-to-end (WebDriver, strict CSP)",
+        || match &bundle {
+            Some(b) => e2e::run(&tools, b),
+            None => Err("no release bundle to test".into()),
+        },
+    );
+    step(&mut steps, "accessibility (axe-core)", || match &bundle {
+        Some(_) => a11y::run(&tools),
+        None => Err("no release bundle to test".into()),
     });
 
     println!("\nxtask test summary");
@@ -129,10 +168,10 @@ fn test() -> Result<()> {
 fn demo() -> Result<()> {
     let tools = tools::ensure(true)?;
     let trunk = tools.trunk.clone().ok_or("trunk is missing")?;
-    let ep = endpoint::start(DEMO_ENDPOINT_PORT, true)?;
+    let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     println!(
-        "demo endpoint on {} (prints every signup it receives)",
-        ep.url()
+        "receiver on {} (data/receiver-demo.db; confirmation emails at /api/outbox)",
+        receiver.url
     );
     println!("playground on http://127.0.0.1:8080");
     run(Command::new(trunk)

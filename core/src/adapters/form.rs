@@ -141,12 +141,12 @@ impl FormAdapter {
         let body = reply.body.trim();
         let ok = (200..=299).contains(&reply.status);
         if ok && !self.success_texts.is_empty() {
-            let lower = body.to_lowercase();
+            let lower = body.to_ascii_lowercase();
             // A page (a proxy's, a captive portal's) or a JSON document may contain any word:
             // only plain text is searched.
             let page = looks_like_markup(body) || body.starts_with(['{', '[']);
             let matches = self.success_texts.iter().any(|t| {
-                let t = t.trim().to_lowercase();
+                let t = t.trim().to_ascii_lowercase();
                 lower == t || (!page && t.chars().count() >= 4 && lower.contains(&t))
             });
             if matches {
@@ -165,7 +165,7 @@ impl FormAdapter {
             Outcome::Rejected {
                 status,
                 message: None,
-            } if says_already_subscribed(&body.to_lowercase()) && status < 500 => {
+            } if says_already_subscribed(&body.to_ascii_lowercase()) && status < 500 => {
                 Outcome::AlreadySubscribed
             }
             Outcome::Rejected {

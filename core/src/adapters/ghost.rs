@@ -212,7 +212,7 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
 
 /// Ghost's messages (`RouterController.js`) for the cases the reader or the site must act on.
 fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
-    let lower = message.to_lowercase();
+    let lower = message.to_ascii_lowercase();
     if lower.starts_with("email is not valid") || lower.starts_with("email is required") {
         return Outcome::FieldError {
             field: FieldName::Email,

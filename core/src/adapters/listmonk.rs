@@ -139,7 +139,7 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
 
 /// listmonk's English messages (`i18n/en.json`) for the cases the reader or the site must act on.
 fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
-    let lower = message.to_lowercase();
+    let lower = message.to_ascii_lowercase();
     if lower.contains("captcha") {
         return Outcome::RejectedAsSpam;
     }

@@ -98,10 +98,10 @@ impl MailchimpAdapter {
     pub fn from_form_action(action: &str) -> Result<MailchimpAdapter, String> {
         let action = action.trim().replace("&amp;", "&");
         let (host, query) = action.split_once("/subscribe/post").ok_or_else(|| {
-            format!("{action:?} is not a Mailchimp form action (…/subscribe/post?u=…&id=…)")
+            format!("\"{action}\" is not a Mailchimp form action (…/subscribe/post?u=…&id=…)")
         })?;
         if !(host.starts_with("https://") || host.starts_with("http://")) {
-            return Err(format!("{action:?} must start with https://"));
+            return Err(format!("\"{action}\" must start with https://"));
         }
         let query = query.split_once('?').map_or("", |(_, q)| q);
         let param = |name: &str| {
@@ -112,8 +112,8 @@ impl MailchimpAdapter {
                 .map(|(_, v)| percent_decode(v))
                 .filter(|v| !v.is_empty())
         };
-        let u = param("u").ok_or_else(|| format!("{action:?} has no u= (account id)"))?;
-        let id = param("id").ok_or_else(|| format!("{action:?} has no id= (audience id)"))?;
+        let u = param("u").ok_or_else(|| format!("\"{action}\" has no u= (account id)"))?;
+        let id = param("id").ok_or_else(|| format!("\"{action}\" has no id= (audience id)"))?;
         let mut adapter = MailchimpAdapter::new(host, &u, &id);
         adapter.f_id = param("f_id");
         Ok(adapter)
@@ -144,7 +144,7 @@ impl MailchimpAdapter {
                     .find(|g| g.newsletter == *id)
                     .ok_or_else(|| Outcome::ConfigurationError {
                         message: format!(
-                            "newsletter {id:?} has no Mailchimp group; add it to the Mailchimp groups"
+                            "newsletter \"{id}\" has no Mailchimp group; add it to the Mailchimp groups"
                         ),
                     })?;
                 pairs.push((&group.field, &group.value));
@@ -194,9 +194,10 @@ impl MailchimpAdapter {
         let msg = html_to_text(field("msg").unwrap_or(""));
         match field("result") {
             Some("success") => {
-                let confirms = self
-                    .confirms_by_email
-                    .unwrap_or_else(|| !msg.to_lowercase().contains("thank you for subscribing"));
+                let confirms = self.confirms_by_email.unwrap_or_else(|| {
+                    !msg.to_ascii_lowercase()
+                        .contains("thank you for subscribing")
+                });
                 if confirms {
                     Outcome::PendingConfirmation
                 } else {
@@ -214,7 +215,7 @@ impl MailchimpAdapter {
 }
 
 fn error_outcome(intent: &Intent, msg: &str) -> Outcome {
-    let lower = msg.to_lowercase();
+    let lower = msg.to_ascii_lowercase();
     if lower.trim() == "captcha" {
         return Outcome::ConfigurationError {
             message: "Mailchimp asks for a reCAPTCHA, which a JSONP signup cannot show: turn off \
@@ -269,7 +270,7 @@ fn numbered(msg: &str) -> Option<(u32, &str)> {
 /// Mailchimp's fixed English phrases for address problems, in the reader's language; other
 /// messages as plain text.
 fn email_text(intent: &Intent, text: &str) -> String {
-    let lower = text.to_lowercase();
+    let lower = text.to_ascii_lowercase();
     let key = if lower.contains("single @") {
         Some(Key::EmailMissingAt)
     } else if lower.contains("domain portion") {

@@ -1,0 +1,373 @@
+//! Which service a slot delivers to (`data-provider` / `"provider"`) and that service's settings,
+//! read from the configuration into an [`Adapter`].
+//!
+//! | provider | settings object | required |
+//! |---|---|---|
+//! | `json` (default) | – | `endpoint` |
+//! | `form` | `"form": {"action", "email_field", "newsletter_field", "hidden", "success_texts", "confirms_by_email", "key_field", "key_header"}` | `form.action` (or `endpoint`) |
+//! | `mailchimp` | `"mailchimp": {"action", "groups": {id: "group[N][M]"}, "hidden"}` | `mailchimp.action` |
+//! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}}` | `listmonk.base` |
+//! | `ghost` | `"ghost": {"site", "newsletters": {id: name}, "labels"}` | `ghost.site` |
+
+use crate::adapters::{
+    Adapter, FormAdapter, GhostAdapter, JsonAdapter, ListmonkAdapter, MailchimpAdapter,
+    MailchimpGroup,
+};
+use crate::config::ConfigError;
+use crate::json::Value;
+
+/// The providers, as written in `data-provider`.
+pub const PROVIDERS: &[&str] = &["json", "form", "mailchimp", "listmonk", "ghost"];
+
+const FORM_KEYS: &[&str] = &[
+    "action",
+    "email_field",
+    "newsletter_field",
+    "hidden",
+    "success_texts",
+    "confirms_by_email",
+    "key_field",
+    "key_header",
+];
+const MAILCHIMP_KEYS: &[&str] = &["action", "groups", "hidden"];
+const LISTMONK_KEYS: &[&str] = &["base", "lists"];
+const GHOST_KEYS: &[&str] = &["site", "newsletters", "labels"];
+
+fn wrong(at: &str, expected: &'static str, found: &Value) -> ConfigError {
+    ConfigError::WrongType {
+        at: at.to_owned(),
+        expected,
+        found: found.kind(),
+    }
+}
+
+/// The settings object `name`, checked against its keys; empty when absent.
+fn settings<'v>(
+    root: &'v Value,
+    name: &str,
+    known: &'static [&'static str],
+) -> Result<Vec<&'v (String, Value)>, ConfigError> {
+    match root.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(members)) => {
+            if let Some((key, _)) = members.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+                return Err(ConfigError::UnknownKey {
+                    at: name.to_owned(),
+                    key: key.clone(),
+                    known,
+                });
+            }
+            Ok(members.iter().collect())
+        }
+        Some(other) => Err(wrong(name, "an object", other)),
+    }
+}
+
+fn get<'v>(members: &[&'v (String, Value)], key: &str) -> Option<&'v Value> {
+    members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn text(members: &[&(String, Value)], at: &str, key: &str) -> Result<Option<String>, ConfigError> {
+    match get(members, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+        Some(other) => Err(wrong(&format!("{at}.{key}"), "a string", other)),
+    }
+}
+
+fn flag(members: &[&(String, Value)], at: &str, key: &str) -> Result<bool, ConfigError> {
+    match get(members, key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(wrong(&format!("{at}.{key}"), "true or false", other)),
+    }
+}
+
+/// A `{"key": "value"}` object as pairs, in order.
+fn pairs(
+    members: &[&(String, Value)],
+    at: &str,
+    key: &str,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    match get(members, key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => Err(wrong(&format!("{at}.{key}.{k}"), "a string", other)),
+            })
+            .collect(),
+        Some(other) => Err(wrong(&format!("{at}.{key}"), "an object of strings", other)),
+    }
+}
+
+fn strings(members: &[&(String, Value)], at: &str, key: &str) -> Result<Vec<String>, ConfigError> {
+    match get(members, key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| wrong(&format!("{at}.{key}[]"), "a string", v))
+            })
+            .collect(),
+        Some(other) => Err(wrong(&format!("{at}.{key}"), "an array of strings", other)),
+    }
+}
+
+fn required(value: Option<String>, at: &str, key: &str) -> Result<String, ConfigError> {
+    value.ok_or_else(|| ConfigError::MissingSetting(format!("{at}.{key}")))
+}
+
+fn url(value: String, at: &str) -> Result<String, ConfigError> {
+    if value.starts_with("https://")
+        || value.starts_with("http://")
+        || (value.starts_with('/') && !value.starts_with("//"))
+    {
+        Ok(value)
+    } else {
+        Err(ConfigError::BadUrl {
+            at: at.to_owned(),
+            url: value,
+        })
+    }
+}
+
+/// `group[21][1]` → `("21", "1")`.
+fn group_field(field: &str) -> Option<(&str, &str)> {
+    let inner = field.strip_prefix("group[")?.strip_suffix(']')?;
+    let (group, bit) = inner.split_once("][")?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(group) && digits(bit)).then_some((group, bit))
+}
+
+/// The slot's adapter. `provider` is `data-provider` (which wins over the JSON's `"provider"`),
+/// `endpoint` the resolved `endpoint` (attribute or JSON), `root` the merged configuration.
+pub fn adapter(
+    root: &Value,
+    provider: Option<&str>,
+    endpoint: Option<String>,
+) -> Result<Adapter, ConfigError> {
+    let provider = match provider.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => p.to_owned(),
+        None => match root.get("provider") {
+            None | Some(Value::Null) => "json".to_owned(),
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(other) => return Err(wrong("provider", "a string", other)),
+        },
+    };
+    let endpoint = endpoint.map(|e| url(e, "endpoint")).transpose()?;
+    match provider.as_str() {
+        "json" => Ok(Adapter::Json(JsonAdapter {
+            endpoint: endpoint.ok_or(ConfigError::MissingEndpoint)?,
+        })),
+        "form" => {
+            let s = settings(root, "form", FORM_KEYS)?;
+            let action = match text(&s, "form", "action")? {
+                Some(a) => url(a, "form.action")?,
+                None => {
+                    endpoint.ok_or_else(|| ConfigError::MissingSetting("form.action".into()))?
+                }
+            };
+            let mut form = FormAdapter::new(&action);
+            if let Some(field) = text(&s, "form", "email_field")? {
+                form.email_field = field;
+            }
+            form.newsletter_field = text(&s, "form", "newsletter_field")?;
+            form.hidden = pairs(&s, "form", "hidden")?;
+            form.success_texts = strings(&s, "form", "success_texts")?;
+            form.confirms_by_email = flag(&s, "form", "confirms_by_email")?;
+            form.key_field = text(&s, "form", "key_field")?;
+            form.key_header = flag(&s, "form", "key_header")?;
+            Ok(Adapter::Form(form))
+        }
+        "mailchimp" => {
+            let s = settings(root, "mailchimp", MAILCHIMP_KEYS)?;
+            let action = required(text(&s, "mailchimp", "action")?, "mailchimp", "action")?;
+            let mut mc = MailchimpAdapter::from_form_action(&action).map_err(|reason| {
+                ConfigError::BadUrl {
+                    at: "mailchimp.action".into(),
+                    url: reason,
+                }
+            })?;
+            for (newsletter, field) in pairs(&s, "mailchimp", "groups")? {
+                let (group, bit) = group_field(&field).ok_or_else(|| ConfigError::WrongType {
+                    at: format!("mailchimp.groups.{newsletter}"),
+                    expected: "a field name like \"group[21][1]\"",
+                    found: "another string",
+                })?;
+                mc.groups
+                    .push(MailchimpGroup::checkbox(&newsletter, group, bit));
+            }
+            mc.hidden = pairs(&s, "mailchimp", "hidden")?;
+            Ok(Adapter::Mailchimp(mc))
+        }
+        "listmonk" => {
+            let s = settings(root, "listmonk", LISTMONK_KEYS)?;
+            let base = url(
+                required(text(&s, "listmonk", "base")?, "listmonk", "base")?,
+                "listmonk.base",
+            )?;
+            let mut lm = ListmonkAdapter::new(&base);
+            lm.lists = pairs(&s, "listmonk", "lists")?;
+            Ok(Adapter::Listmonk(lm))
+        }
+        "ghost" => {
+            let s = settings(root, "ghost", GHOST_KEYS)?;
+            let site = url(
+                required(text(&s, "ghost", "site")?, "ghost", "site")?,
+                "ghost.site",
+            )?;
+            let mut ghost = GhostAdapter::new(&site);
+            ghost.newsletters = pairs(&s, "ghost", "newsletters")?;
+            ghost.labels = strings(&s, "ghost", "labels")?;
+            Ok(Adapter::Ghost(ghost))
+        }
+        other => Err(ConfigError::UnknownProvider(other.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn adapter_of(
+        json: &str,
+        provider: Option<&str>,
+        endpoint: Option<&str>,
+    ) -> Result<Adapter, ConfigError> {
+        adapter(&parse(json).unwrap(), provider, endpoint.map(str::to_owned))
+    }
+
+    #[test]
+    fn json_is_the_default_and_needs_an_endpoint() {
+        assert_eq!(
+            adapter_of("{}", None, Some("/api/subscribe")),
+            Ok(Adapter::Json(JsonAdapter {
+                endpoint: "/api/subscribe".into()
+            }))
+        );
+        assert_eq!(
+            adapter_of("{}", None, None),
+            Err(ConfigError::MissingEndpoint)
+        );
+    }
+
+    #[test]
+    fn the_attribute_wins_over_the_json_provider() {
+        let a = adapter_of(
+            r#"{"provider": "json", "form": {"action": "https://x.example/s"}}"#,
+            Some("form"),
+            None,
+        )
+        .unwrap();
+        assert!(matches!(a, Adapter::Form(f) if f.action == "https://x.example/s"));
+    }
+
+    #[test]
+    fn form_settings_are_read_with_defaults() {
+        let json = r#"{"provider": "form", "form": {"action": "https://sendy.example/subscribe", "email_field": "email",
+            "newsletter_field": "list", "hidden": {"boolean": "true"}, "success_texts": ["1", "true"], "confirms_by_email": true}}"#;
+        let Adapter::Form(f) = adapter_of(json, None, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(f.newsletter_field.as_deref(), Some("list"));
+        assert_eq!(f.hidden, [("boolean".to_owned(), "true".to_owned())]);
+        assert_eq!(f.success_texts, ["1", "true"]);
+        assert!(f.confirms_by_email && !f.key_header);
+        let Adapter::Form(f) =
+            adapter_of(r#"{"provider": "form"}"#, None, Some("/signup")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (f.action.as_str(), f.email_field.as_str()),
+            ("/signup", "email"),
+            "the endpoint is the action"
+        );
+    }
+
+    #[test]
+    fn mailchimp_reads_the_action_and_one_group_per_newsletter() {
+        let json = r#"{"provider": "mailchimp", "mailchimp": {
+            "action": "https://news.us21.list-manage.com/subscribe/post?u=8d6e2f1c0b&amp;id=3b1f9e7d5c",
+            "groups": {"daily": "group[21][1]", "culture": "group[21][2]"}, "hidden": {"tags": "123"}}}"#;
+        let Adapter::Mailchimp(mc) = adapter_of(json, None, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (mc.u.as_str(), mc.id.as_str()),
+            ("8d6e2f1c0b", "3b1f9e7d5c")
+        );
+        assert_eq!(
+            mc.groups,
+            [
+                MailchimpGroup::checkbox("daily", "21", "1"),
+                MailchimpGroup::checkbox("culture", "21", "2")
+            ]
+        );
+        assert_eq!(mc.hidden, [("tags".to_owned(), "123".to_owned())]);
+        let bad = r#"{"provider": "mailchimp", "mailchimp": {"action": "https://a.us1.list-manage.com/subscribe/post?u=1&id=2", "groups": {"daily": "interest 1"}}}"#;
+        assert!(adapter_of(bad, None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("mailchimp.groups.daily"));
+        let not_mc =
+            r#"{"provider": "mailchimp", "mailchimp": {"action": "https://news.example/signup"}}"#;
+        assert!(adapter_of(not_mc, None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("mailchimp.action"));
+    }
+
+    #[test]
+    fn listmonk_and_ghost_read_their_maps() {
+        let Adapter::Listmonk(lm) = adapter_of(
+            r#"{"provider": "listmonk", "listmonk": {"base": "https://lists.example/", "lists": {"daily": "e6b6a7d2"}}}"#,
+            None,
+            None,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (lm.base.as_str(), lm.lists.len()),
+            ("https://lists.example", 1)
+        );
+        let Adapter::Ghost(g) = adapter_of(
+            r#"{"provider": "ghost", "ghost": {"site": "https://news.example", "newsletters": {"daily": "The Daily Briefing"}, "labels": ["letterbox"]}}"#,
+            None,
+            None,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            g.newsletters,
+            [("daily".to_owned(), "The Daily Briefing".to_owned())]
+        );
+        assert_eq!(g.labels, ["letterbox"]);
+    }
+
+    #[test]
+    fn mistakes_name_the_setting_and_what_to_do() {
+        let e = |json: &str, p: Option<&str>| adapter_of(json, p, None).unwrap_err().to_string();
+        assert!(e("{}", Some("mailchump")).contains("mailchump"));
+        assert!(e(r#"{"provider": "listmonk"}"#, None).contains("listmonk.base"));
+        assert!(e(
+            r#"{"provider": "ghost", "ghost": {"site": "news.example"}}"#,
+            None
+        )
+        .contains("ghost.site"));
+        assert!(e(r#"{"provider": "form", "form": {"acton": "/x"}}"#, None)
+            .contains("\"acton\" in form"));
+        assert!(e(
+            r#"{"provider": "form", "form": {"action": "/x", "hidden": {"a": 1}}}"#,
+            None
+        )
+        .contains("form.hidden.a"));
+    }
+}

@@ -1,0 +1,1522 @@
+//! Upgrading a site's existing `<form>` into a Letterbox slot (progressive enhancement).
+//!
+//! A site can leave its plain signup form (its no-JS fallback, or Mailchimp's classic embed code)
+//! inside the `data-letterbox` element. The widget reads that form from the DOM into a
+//! [`FormMarkup`] (plain data: this module never sees the DOM) and [`config_json`] turns it into
+//! configuration JSON text, which goes through the normal configuration parser like any inline
+//! `<script type="application/json">`. The plain form keeps working until the widget is ready.
+//!
+//! The rule throughout: the upgraded widget sends what the browser would have sent if the reader had
+//! only typed an address (and ticked newsletters). Fixed values (hidden inputs, pre-filled fields,
+//! checked radios, a named submit button) are kept; anything the reader would have to fill in that
+//! the widget does not ask for is an [`UpgradeError`] rather than a signup the service refuses.
+//!
+//! Two shapes are recognised ([`Upgrade`]):
+//!
+//! - **Mailchimp's classic embed** (`…list-manage.com/subscribe/post?u=…&id=…`) becomes
+//!   `"provider": "mailchimp"`: one newsletter per `group[N][M]` checkbox, other fixed fields (e.g.
+//!   `tags`) as `hidden`. The `b_<u>_<id>` honeypot is dropped: the adapter sends its own, empty.
+//! - **Any other form** becomes `"provider": "form"`: the email field's name, one newsletter per
+//!   checkbox (sent as `newsletter_field`, so they must share one name), fixed fields as `hidden`.
+//!   A text field hidden from people (a honeypot) is sent empty.
+//!
+//! ```
+//! use letterbox_core::upgrade::{config_json, FieldKind, FormField, FormMarkup};
+//! let markup = FormMarkup {
+//!     action: "https://news.example/subscribe".into(),
+//!     method: "post".into(),
+//!     fields: vec![FormField::new(FieldKind::Email, "email")],
+//!     legend: Some("The Daily Briefing".into()),
+//! };
+//! assert_eq!(
+//!     config_json(&markup).unwrap(),
+//!     r#"{"provider":"form","newsletters":[{"id":"default","name":"The Daily Briefing"}],"form":{"action":"https://news.example/subscribe","email_field":"email"}}"#
+//! );
+//! ```
+
+use std::fmt;
+
+use crate::adapters::encode::percent_decode;
+use crate::json::write_string;
+
+/// A form as the widget found it in the page, as plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormMarkup {
+    /// The form's action as an absolute URL, as `form.action` gives it (`&amp;` is also accepted).
+    pub action: String,
+    /// The form's method, as `form.method` gives it (`get`, `post`, `dialog`); any case. Empty
+    /// means GET, the HTML default.
+    pub method: String,
+    /// The form's controls in document order (`form.elements`), including hidden inputs and submit
+    /// buttons.
+    pub fields: Vec<FormField>,
+    /// The form's own title: its `<legend>` or first heading, whitespace-folded. Used to name the
+    /// newsletter of a form without checkboxes. Mailchimp's "* indicates required" line is ignored
+    /// if it is passed here.
+    pub legend: Option<String>,
+}
+
+/// What kind of control a [`FormField`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `<input type=email>`.
+    Email,
+    /// `<input type=text>` (or no type).
+    Text,
+    /// `<input type=hidden>`.
+    Hidden,
+    /// `<input type=checkbox>`.
+    Checkbox,
+    /// `<input type=radio>`.
+    Radio,
+    /// A submit button (`<input type=submit>`, `<button>` without a type or `type=submit`).
+    Submit,
+    /// Anything else that submits a value: other input types, `<select>`, `<textarea>`.
+    Other,
+}
+
+/// One control of the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormField {
+    /// The kind of control.
+    pub kind: FieldKind,
+    /// The `name` (a control without one is never submitted, and is ignored).
+    pub name: String,
+    /// The value the browser would submit if the reader left the control alone: the `value`
+    /// attribute (`defaultValue`); for a `<select>` its selected option's value; for a checkbox
+    /// without a value attribute `on`, as `.value` gives it.
+    pub value: String,
+    /// The `id` (informational).
+    pub id: String,
+    /// The text of the control's label (`control.labels[0]`), whitespace-folded.
+    pub label: String,
+    /// Checked by default (checkboxes and radios).
+    pub checked: bool,
+    /// Must be filled in: the `required` attribute, or Mailchimp's `required` class (the embed
+    /// code has `novalidate` and marks required fields by class only).
+    pub required: bool,
+    /// Inside an element positioned off-screen or `aria-hidden`, as Mailchimp's honeypot wrapper
+    /// is (`<div style="position: absolute; left: -5000px;" aria-hidden="true">`).
+    pub hidden_from_people: bool,
+}
+
+impl FormField {
+    /// A control of `kind` named `name`, with everything else empty or off.
+    pub fn new(kind: FieldKind, name: &str) -> FormField {
+        FormField {
+            kind,
+            name: name.to_owned(),
+            value: String::new(),
+            id: String::new(),
+            label: String::new(),
+            checked: false,
+            required: false,
+            hidden_from_people: false,
+        }
+    }
+}
+
+/// Which kind of upgrade a form gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upgrade {
+    /// Mailchimp's classic embed form: `"provider": "mailchimp"`.
+    Mailchimp,
+    /// Any other form: `"provider": "form"`.
+    Plain,
+}
+
+impl Upgrade {
+    /// Mailchimp when `action` posts to `https://<something>.list-manage.com/subscribe/post`
+    /// (whether or not it has its `u` and `id`); Plain otherwise. Lets the widget find the
+    /// Mailchimp forms on a page (`data-letterbox-upgrade="mailchimp"`) before reading them.
+    ///
+    /// ```
+    /// use letterbox_core::upgrade::Upgrade;
+    /// let mc = "https://news.us9.list-manage.com/subscribe/post?u=5e0c&amp;id=7a2c";
+    /// assert_eq!(Upgrade::of_action(mc), Upgrade::Mailchimp);
+    /// assert_eq!(Upgrade::of_action("https://list-manage.com.evil.example/subscribe/post"), Upgrade::Plain);
+    /// ```
+    pub fn of_action(action: &str) -> Upgrade {
+        match split_url(action) {
+            Some(url)
+                if url.host.ends_with(".list-manage.com") && url.path == "/subscribe/post" =>
+            {
+                Upgrade::Mailchimp
+            }
+            _ => Upgrade::Plain,
+        }
+    }
+
+    /// The `"provider"` this upgrade produces.
+    pub fn provider(self) -> &'static str {
+        match self {
+            Upgrade::Mailchimp => "mailchimp",
+            Upgrade::Plain => "form",
+        }
+    }
+}
+
+/// Why a form cannot be upgraded. The message says what to change; in every case the plain form
+/// keeps working as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpgradeError {
+    /// The form has no `action`.
+    NoAction,
+    /// The action is not an http(s) URL (e.g. `javascript:` or `mailto:`).
+    ActionNotHttp(String),
+    /// The method is neither GET nor POST (e.g. `dialog`).
+    UnsupportedMethod(String),
+    /// A `list-manage.com/subscribe/post` action without its `u` or `id`.
+    IncompleteMailchimpAction(String),
+    /// No email field: no visible `type=email` input, and no text input named `email`, `mail` or
+    /// `e-mail`.
+    NoEmailField,
+    /// The form requires fields the widget does not ask for (a name, a required merge field, a
+    /// consent box). Each entry is the field's name, with its label when it has one.
+    RequiredFields {
+        /// Which upgrade it was (the message names the service that would refuse the signup).
+        upgrade: Upgrade,
+        /// `FNAME ("First Name")`, …
+        fields: Vec<String>,
+    },
+    /// Mailchimp marketing-permission checkboxes (`gdpr[…]`), which the upgraded widget cannot send
+    /// yet: readers would be subscribed without the permission the form records.
+    MarketingPermissions(Vec<String>),
+    /// Newsletter checkboxes with different names: the widget sends the chosen newsletters as one
+    /// repeated field, so the other names would silently stop being sent.
+    CheckboxNamesDiffer(Vec<String>),
+    /// A newsletter checkbox with an empty value (there is no id to send).
+    CheckboxWithoutValue(String),
+    /// Two newsletter checkboxes with the same value.
+    DuplicateNewsletter(String),
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    write_string(&mut out, s);
+    out
+}
+
+impl fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cannot upgrade this form (the plain form still works): ")?;
+        match self {
+            UpgradeError::NoAction => f.write_str(
+                "it has no action; set action=\"…\" to the URL that receives the signups",
+            ),
+            UpgradeError::ActionNotHttp(action) => write!(
+                f,
+                "its action {} is not an http(s) URL; point it at the URL that receives the signups",
+                quoted(action)
+            ),
+            UpgradeError::UnsupportedMethod(method) => write!(
+                f,
+                "its method is {}; only method=\"post\" and method=\"get\" forms can be upgraded",
+                quoted(method)
+            ),
+            UpgradeError::IncompleteMailchimpAction(action) => write!(
+                f,
+                "its Mailchimp action {} lacks u= or id=; copy the form action again from \
+                 Mailchimp's embedded form code",
+                quoted(action)
+            ),
+            UpgradeError::NoEmailField => f.write_str(
+                "it has no email field; give the address input type=\"email\" (or name=\"email\")",
+            ),
+            UpgradeError::RequiredFields { upgrade, fields } => {
+                write!(
+                    f,
+                    "it requires {} that the widget does not ask for (it asks only for the email \
+                     address), so ",
+                    fields.join(", ")
+                )?;
+                match upgrade {
+                    Upgrade::Mailchimp => f.write_str(
+                        "Mailchimp would refuse the signup; make these fields optional in \
+                         Mailchimp (Audience → Signup forms → Form builder) and remove \
+                         class=\"required\" from them in the embed code",
+                    ),
+                    Upgrade::Plain => f.write_str(
+                        "the endpoint would likely refuse the signup; make these fields optional \
+                         (remove required) or leave this form without data-letterbox",
+                    ),
+                }
+            }
+            UpgradeError::MarketingPermissions(fields) => write!(
+                f,
+                "it collects Mailchimp marketing permissions ({}), which the upgraded widget \
+                 cannot send yet; readers would be subscribed without them. Keep this form plain, \
+                 or turn off marketing permissions for the audience",
+                fields.join(", ")
+            ),
+            UpgradeError::CheckboxNamesDiffer(names) => write!(
+                f,
+                "its newsletter checkboxes have different names ({}); the widget sends the chosen \
+                 newsletters as one repeated field, so give them one name (e.g. name=\"list\") \
+                 with the newsletter id as each value",
+                names.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(", ")
+            ),
+            UpgradeError::CheckboxWithoutValue(name) => write!(
+                f,
+                "the newsletter checkbox {} has an empty value; set value=\"…\" to the \
+                 newsletter's id",
+                quoted(name)
+            ),
+            UpgradeError::DuplicateNewsletter(value) => write!(
+                f,
+                "two newsletter checkboxes have the value {}; give each newsletter its own value",
+                quoted(value)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UpgradeError {}
+
+/// The configuration JSON for `markup`, ready for the configuration parser; or why the form cannot
+/// be upgraded.
+///
+/// The JSON has `"provider"`, `"newsletters"` (each `id`, `name`, and `"checked": true` for a box
+/// checked by default), and the provider's object:
+///
+/// - `"form": {"action", "email_field", "newsletter_field"?, "hidden"?}`
+/// - `"mailchimp": {"action", "groups"?, "hidden"?}`
+///
+/// where `?` marks a key left out when there is nothing to put in it. `hidden` keeps the form's
+/// order; a name that occurs twice (as a browser would send it) occurs twice.
+pub fn config_json(markup: &FormMarkup) -> Result<String, UpgradeError> {
+    let plan = plan(markup)?;
+    Ok(plan.to_json())
+}
+
+/// One newsletter of the produced configuration.
+struct NewsletterOut {
+    id: String,
+    name: String,
+    checked: bool,
+}
+
+/// What [`config_json`] writes.
+struct Plan {
+    upgrade: Upgrade,
+    action: String,
+    newsletters: Vec<NewsletterOut>,
+    /// Plain forms: the email field's name.
+    email_field: String,
+    /// Plain forms: the checkboxes' shared name.
+    newsletter_field: Option<String>,
+    /// Mailchimp: newsletter id → `group[N][M]`.
+    groups: Vec<(String, String)>,
+    hidden: Vec<(String, String)>,
+}
+
+impl Plan {
+    fn to_json(&self) -> String {
+        let mut out = String::from("{\"provider\":");
+        write_string(&mut out, self.upgrade.provider());
+        out.push_str(",\"newsletters\":[");
+        for (i, n) in self.newsletters.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"id\":");
+            write_string(&mut out, &n.id);
+            out.push_str(",\"name\":");
+            write_string(&mut out, &n.name);
+            if n.checked {
+                out.push_str(",\"checked\":true");
+            }
+            out.push('}');
+        }
+        out.push_str("],");
+        write_string(&mut out, self.upgrade.provider());
+        out.push_str(":{\"action\":");
+        write_string(&mut out, &self.action);
+        match self.upgrade {
+            Upgrade::Plain => {
+                out.push_str(",\"email_field\":");
+                write_string(&mut out, &self.email_field);
+                if let Some(field) = &self.newsletter_field {
+                    out.push_str(",\"newsletter_field\":");
+                    write_string(&mut out, field);
+                }
+            }
+            Upgrade::Mailchimp => write_pairs(&mut out, "groups", &self.groups),
+        }
+        write_pairs(&mut out, "hidden", &self.hidden);
+        out.push_str("}}");
+        out
+    }
+}
+
+/// `,"key":{"k":"v",…}`, or nothing when `pairs` is empty.
+fn write_pairs(out: &mut String, key: &str, pairs: &[(String, String)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    out.push(',');
+    write_string(out, key);
+    out.push_str(":{");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, k);
+        out.push(':');
+        write_string(out, v);
+    }
+    out.push('}');
+}
+
+/// The parts of an absolute URL this module needs.
+struct Url<'a> {
+    host: String,
+    path: &'a str,
+    query: &'a str,
+}
+
+/// `scheme://[user@]host[:port]/path?query#fragment`, for http(s) URLs only.
+fn split_url(url: &str) -> Option<Url<'_>> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(end);
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let rest = rest.split('#').next().unwrap_or("");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    Some(Url { host, path, query })
+}
+
+/// The decoded value of the query parameter `name` (`&amp;` separators accepted), if not empty.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .map(|pair| pair.strip_prefix("amp;").unwrap_or(pair))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| percent_decode(k) == name)
+        .map(|(_, v)| percent_decode(v))
+        .filter(|v| !v.is_empty())
+}
+
+/// Collapses runs of whitespace to one space and trims.
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The form's title, unless it is missing or Mailchimp's "* indicates required" line.
+fn title(legend: Option<&str>) -> Option<String> {
+    let text = fold(legend?);
+    let ignored = text.is_empty() || text.to_lowercase().contains("indicates required");
+    (!ignored).then_some(text)
+}
+
+/// A label for error messages: `FNAME ("First Name")`. A trailing required-asterisk is dropped.
+fn describe(field: &FormField) -> String {
+    let label = fold(field.label.trim_end_matches([' ', '*']));
+    if label.is_empty() {
+        field.name.clone()
+    } else {
+        format!("{} ({})", field.name, quoted(&label))
+    }
+}
+
+/// `group[21][1]` → `("21", "1")`.
+fn group_field(name: &str) -> Option<(&str, &str)> {
+    let inner = name.strip_prefix("group[")?.strip_suffix(']')?;
+    let (group, bit) = inner.split_once("][")?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(group) && digits(bit)).then_some((group, bit))
+}
+
+/// Lower-case ASCII letters and digits, runs of anything else as one `-`, at most 48 characters.
+fn slug(label: &str) -> String {
+    let mut out = String::new();
+    for word in label
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 48 && !out.is_empty() {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    out.truncate(48);
+    out
+}
+
+/// Names a plain form's only newsletter may be identified by, when it is a hidden field.
+const LIST_FIELDS: &[&str] = &[
+    "list",
+    "list_id",
+    "listid",
+    "list-id",
+    "list_uuid",
+    "newsletter",
+    "newsletter_id",
+    "audience",
+    "audience_id",
+];
+
+fn is_email_name(name: &str) -> bool {
+    ["email", "mail", "e-mail"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// The address field: the first visible `type=email` input, else the first visible text input
+/// named like one.
+fn email_field(fields: &[FormField]) -> Option<usize> {
+    let visible = |f: &&FormField| !f.hidden_from_people && !f.name.is_empty();
+    let position =
+        |pred: &dyn Fn(&FormField) -> bool| fields.iter().position(|f| visible(&f) && pred(f));
+    position(&|f| f.kind == FieldKind::Email)
+        .or_else(|| position(&|f| f.kind == FieldKind::Text && is_email_name(&f.name)))
+}
+
+fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
+    let action = markup.action.trim();
+    if action.is_empty() {
+        return Err(UpgradeError::NoAction);
+    }
+    let url = split_url(action).ok_or_else(|| UpgradeError::ActionNotHttp(action.to_owned()))?;
+    // The configuration parser wants a lower-case scheme, as `form.action` gives it.
+    let action = match action.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+        None => action.to_owned(),
+    };
+    let method = markup.method.trim();
+    if !(method.is_empty()
+        || method.eq_ignore_ascii_case("post")
+        || method.eq_ignore_ascii_case("get"))
+    {
+        return Err(UpgradeError::UnsupportedMethod(method.to_owned()));
+    }
+    let upgrade = Upgrade::of_action(&action);
+    // Mailchimp: the account and audience ids, which name the honeypot.
+    let mailchimp = match upgrade {
+        Upgrade::Mailchimp => match (query_param(url.query, "u"), query_param(url.query, "id")) {
+            (Some(u), Some(id)) => Some((u, id)),
+            _ => return Err(UpgradeError::IncompleteMailchimpAction(action)),
+        },
+        Upgrade::Plain => None,
+    };
+    let email = email_field(&markup.fields).ok_or(UpgradeError::NoEmailField)?;
+
+    let mut hidden: Vec<(String, String)> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut permissions: Vec<String> = Vec::new();
+    let mut boxes: Vec<&FormField> = Vec::new();
+    let mut submit_seen = false;
+    // Radio groups: name, whether one is checked, whether required, the first radio (for messages).
+    let mut radios: Vec<(&str, bool, bool, &FormField)> = Vec::new();
+
+    for (i, f) in markup.fields.iter().enumerate() {
+        if f.kind == FieldKind::Submit {
+            // Only the button that submits is sent: on Enter, the form's first submit button.
+            if !submit_seen && upgrade == Upgrade::Plain && !f.name.is_empty() {
+                hidden.push((f.name.clone(), f.value.clone()));
+            }
+            submit_seen = true;
+            continue;
+        }
+        if i == email || f.name.is_empty() {
+            continue;
+        }
+        let name = f.name.as_str();
+        if let Some((u, id)) = &mailchimp {
+            // The adapter sends these itself (its own honeypot is always empty).
+            if name == format!("b_{u}_{id}") || ["u", "id", "f_id"].contains(&name) {
+                continue;
+            }
+        }
+        let keep = (f.name.clone(), f.value.clone());
+        match f.kind {
+            FieldKind::Hidden => hidden.push(keep),
+            FieldKind::Submit => {}
+            FieldKind::Checkbox if f.hidden_from_people => {
+                if f.checked {
+                    hidden.push(keep);
+                }
+            }
+            FieldKind::Checkbox if mailchimp.is_some() => {
+                if name.starts_with("gdpr[") {
+                    permissions.push(name.to_owned());
+                } else if group_field(name).is_some() {
+                    boxes.push(f);
+                } else if f.checked {
+                    hidden.push(keep);
+                } else if f.required {
+                    missing.push(describe(f));
+                }
+            }
+            FieldKind::Checkbox => {
+                // A required box (terms, consent) is not a newsletter choice.
+                if f.required {
+                    if f.checked {
+                        hidden.push(keep);
+                    } else {
+                        missing.push(describe(f));
+                    }
+                } else {
+                    boxes.push(f);
+                }
+            }
+            FieldKind::Radio => {
+                if f.checked {
+                    hidden.push(keep);
+                }
+                match radios.iter_mut().find(|(n, ..)| *n == name) {
+                    Some(group) => {
+                        group.1 |= f.checked;
+                        group.2 |= f.required;
+                    }
+                    None => radios.push((name, f.checked, f.required, f)),
+                }
+            }
+            FieldKind::Email | FieldKind::Text | FieldKind::Other => {
+                if f.hidden_from_people {
+                    // A honeypot: a person leaves it empty. Mailchimp's is sent by the adapter.
+                    if mailchimp.is_none() {
+                        hidden.push((f.name.clone(), String::new()));
+                    }
+                } else if !f.value.trim().is_empty() {
+                    hidden.push(keep);
+                } else if f.required {
+                    missing.push(describe(f));
+                }
+            }
+        }
+    }
+    missing.extend(
+        radios
+            .iter()
+            .filter(|(_, checked, required, _)| *required && !checked)
+            .map(|(.., first)| describe(first)),
+    );
+    if !permissions.is_empty() {
+        return Err(UpgradeError::MarketingPermissions(permissions));
+    }
+    if !missing.is_empty() {
+        return Err(UpgradeError::RequiredFields {
+            upgrade,
+            fields: missing,
+        });
+    }
+
+    let legend = title(markup.legend.as_deref());
+    let mut plan = Plan {
+        upgrade,
+        action,
+        newsletters: Vec::new(),
+        email_field: markup.fields[email].name.clone(),
+        newsletter_field: None,
+        groups: Vec::new(),
+        hidden,
+    };
+    match upgrade {
+        Upgrade::Mailchimp => mailchimp_newsletters(&mut plan, &boxes, legend),
+        Upgrade::Plain => plain_newsletters(&mut plan, &boxes, legend)?,
+    }
+    Ok(plan)
+}
+
+fn mailchimp_newsletters(plan: &mut Plan, boxes: &[&FormField], legend: Option<String>) {
+    for f in boxes {
+        let Some((group, bit)) = group_field(&f.name) else {
+            continue;
+        };
+        if plan.groups.iter().any(|(_, field)| *field == f.name) {
+            continue;
+        }
+        let fallback = format!("group-{group}-{bit}");
+        let label = fold(&f.label);
+        let mut id = slug(&label);
+        if id.is_empty() || plan.newsletters.iter().any(|n| n.id == id) {
+            id = fallback;
+        }
+        let name = if label.is_empty() {
+            format!("Group {group}-{bit}")
+        } else {
+            label
+        };
+        plan.groups.push((id.clone(), f.name.clone()));
+        plan.newsletters.push(NewsletterOut {
+            id,
+            name,
+            checked: f.checked,
+        });
+    }
+    if plan.newsletters.is_empty() {
+        plan.newsletters.push(NewsletterOut {
+            id: "list".into(),
+            name: legend.unwrap_or_else(|| "Newsletter".into()),
+            checked: false,
+        });
+    }
+}
+
+fn plain_newsletters(
+    plan: &mut Plan,
+    boxes: &[&FormField],
+    legend: Option<String>,
+) -> Result<(), UpgradeError> {
+    let Some(first) = boxes.first() else {
+        let mut lists = plan.hidden.iter().filter(|(name, value)| {
+            let name = name.trim_end_matches("[]").to_ascii_lowercase();
+            LIST_FIELDS.contains(&name.as_str()) && !value.trim().is_empty()
+        });
+        let id = match (lists.next(), lists.next()) {
+            (Some((_, value)), None) => value.trim().to_owned(),
+            _ => "default".to_owned(),
+        };
+        plan.newsletters.push(NewsletterOut {
+            id,
+            name: legend.unwrap_or_else(|| "Newsletter".into()),
+            checked: false,
+        });
+        return Ok(());
+    };
+    let mut names: Vec<String> = Vec::new();
+    for f in boxes {
+        if !names.contains(&f.name) {
+            names.push(f.name.clone());
+        }
+    }
+    if names.len() > 1 {
+        return Err(UpgradeError::CheckboxNamesDiffer(names));
+    }
+    for f in boxes {
+        if f.value.trim().is_empty() {
+            return Err(UpgradeError::CheckboxWithoutValue(f.name.clone()));
+        }
+        if plan.newsletters.iter().any(|n| n.id == f.value) {
+            return Err(UpgradeError::DuplicateNewsletter(f.value.clone()));
+        }
+        let label = fold(&f.label);
+        plan.newsletters.push(NewsletterOut {
+            id: f.value.clone(),
+            name: if label.is_empty() {
+                f.value.clone()
+            } else {
+                label
+            },
+            checked: f.checked,
+        });
+    }
+    plan.newsletter_field = Some(first.name.clone());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::Adapter;
+    use crate::json::{parse, Value};
+
+    // ---- A test-only stand-in for the widget's DOM extraction ------------------------------
+
+    fn fixture(name: &str) -> String {
+        let full = format!(
+            "{}/tests/fixtures/upgrade/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    fn decode_entities(s: &str) -> String {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    /// `name="v" name='v' name=v name` → pairs, names lower-cased, values entity-decoded.
+    fn attributes(tag: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut rest = tag.trim_end_matches('/').trim();
+        while !rest.is_empty() {
+            let end = rest
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            let name = rest[..end].to_ascii_lowercase();
+            rest = rest[end..].trim_start();
+            let mut value = String::new();
+            if let Some(after) = rest.strip_prefix('=') {
+                let after = after.trim_start();
+                let (v, tail) = match after.chars().next() {
+                    Some(q @ ('"' | '\'')) => {
+                        let close = after[1..].find(q).map_or(after.len(), |i| i + 1);
+                        (&after[1..close], after.get(close + 1..).unwrap_or(""))
+                    }
+                    _ => {
+                        let e = after.find(char::is_whitespace).unwrap_or(after.len());
+                        (&after[..e], &after[e..])
+                    }
+                };
+                value = decode_entities(v);
+                rest = tail.trim_start();
+            }
+            if !name.is_empty() {
+                out.push((name, value));
+            }
+        }
+        out
+    }
+
+    fn text_of(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        fold(&decode_entities(&out))
+    }
+
+    /// Reads the first `<form>` of `html` as the widget would: enough HTML for the fixtures, not a
+    /// parser. Off-screen (`left: -5000px` / `-9999px`), `aria-hidden="true"` or `hidden` wrappers
+    /// make their controls hidden from people; `display:none` does not (as in the brief).
+    fn scan(html: &str) -> FormMarkup {
+        let mut html = html.to_owned();
+        while let Some(start) = html.find("<!--") {
+            let end = html[start..]
+                .find("-->")
+                .map_or(html.len(), |e| start + e + 3);
+            html.replace_range(start..end, "");
+        }
+        let mut markup = FormMarkup::default();
+        let mut labels: Vec<(String, String)> = Vec::new();
+        let mut stack: Vec<(String, bool)> = Vec::new();
+        let mut in_form = false;
+        let mut pos = 0;
+        while let Some(open) = html[pos..].find('<') {
+            let start = pos + open;
+            let end = start + html[start..].find('>').expect("closed tag");
+            let tag = &html[start + 1..end];
+            pos = end + 1;
+            let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+            let name = name.to_ascii_lowercase();
+            let attrs = attributes(attrs);
+            let attr = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+            if let Some(closing) = name.strip_prefix('/') {
+                if let Some(i) = stack.iter().rposition(|(n, _)| n == closing) {
+                    stack.truncate(i);
+                }
+                if closing == "form" {
+                    in_form = false;
+                }
+                continue;
+            }
+            let hidden_here = attr("aria-hidden") == Some("true")
+                || attr("hidden").is_some()
+                || attr("style").is_some_and(|s| {
+                    let s = s.replace(' ', "");
+                    s.contains("left:-5000px") || s.contains("left:-9999px")
+                });
+            let hidden = hidden_here || stack.iter().any(|(_, h)| *h);
+            let inner_text = |close: &str| {
+                let until = html[pos..].find(close).map_or(html.len(), |i| pos + i);
+                text_of(&html[pos..until])
+            };
+            match name.as_str() {
+                "form" => {
+                    in_form = true;
+                    let action = attr("action").unwrap_or("");
+                    markup.action = match action.strip_prefix("//") {
+                        Some(rest) => format!("https://{rest}"),
+                        None => action.to_owned(),
+                    };
+                    markup.method = attr("method").unwrap_or("get").to_ascii_lowercase();
+                }
+                "label" => {
+                    if let Some(for_id) = attr("for") {
+                        labels.push((for_id.to_owned(), inner_text("</label>")));
+                    }
+                }
+                "legend" | "h1" | "h2" | "h3" | "h4" if in_form && markup.legend.is_none() => {
+                    markup.legend = Some(inner_text(&format!("</{name}>")));
+                }
+                "input" | "button" if in_form => {
+                    let kind = match (name.as_str(), attr("type").unwrap_or("")) {
+                        ("button", "" | "submit") => FieldKind::Submit,
+                        ("button", _) => continue,
+                        (_, "email") => FieldKind::Email,
+                        (_, "" | "text") => FieldKind::Text,
+                        (_, "hidden") => FieldKind::Hidden,
+                        (_, "checkbox") => FieldKind::Checkbox,
+                        (_, "radio") => FieldKind::Radio,
+                        (_, "submit") => FieldKind::Submit,
+                        _ => FieldKind::Other,
+                    };
+                    let value = attr("value").unwrap_or(if kind == FieldKind::Checkbox {
+                        "on"
+                    } else {
+                        ""
+                    });
+                    markup.fields.push(FormField {
+                        kind,
+                        name: attr("name").unwrap_or("").to_owned(),
+                        value: value.to_owned(),
+                        id: attr("id").unwrap_or("").to_owned(),
+                        label: String::new(),
+                        checked: attr("checked").is_some(),
+                        required: attr("required").is_some()
+                            || attr("class")
+                                .is_some_and(|c| c.split_whitespace().any(|w| w == "required")),
+                        hidden_from_people: hidden,
+                    });
+                }
+                _ => {}
+            }
+            if !matches!(
+                name.as_str(),
+                "input" | "br" | "img" | "meta" | "link" | "hr"
+            ) {
+                stack.push((name, hidden_here));
+            }
+        }
+        for field in &mut markup.fields {
+            if let Some((_, text)) = labels
+                .iter()
+                .find(|(id, _)| *id == field.id && !id.is_empty())
+            {
+                field.label = text.clone();
+            }
+        }
+        markup
+    }
+
+    // ---- Helpers ------------------------------------------------------------------------
+
+    fn upgrade(markup: &FormMarkup) -> Value {
+        let text = config_json(markup).unwrap_or_else(|e| panic!("{e}"));
+        parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        match v {
+            Value::Object(members) => members.iter().map(|(k, _)| k.as_str()).collect(),
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    fn pairs(v: Option<&Value>) -> Vec<(&str, &str)> {
+        match v {
+            None => Vec::new(),
+            Some(Value::Object(members)) => members
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().expect("a string")))
+                .collect(),
+            Some(other) => panic!("not an object: {other:?}"),
+        }
+    }
+
+    /// (id, name, checked) of each newsletter, checking each has only the allowed keys.
+    fn newsletters(v: &Value) -> Vec<(&str, &str, bool)> {
+        let Some(Value::Array(items)) = v.get("newsletters") else {
+            panic!("no newsletters array")
+        };
+        items
+            .iter()
+            .map(|n| {
+                for k in keys(n) {
+                    assert!(["id", "name", "checked"].contains(&k), "unexpected key {k}");
+                }
+                (
+                    n.get("id").and_then(Value::as_str).unwrap(),
+                    n.get("name").and_then(Value::as_str).unwrap(),
+                    n.get("checked") == Some(&Value::Bool(true)),
+                )
+            })
+            .collect()
+    }
+
+    fn s(v: &Value, key: &str) -> Option<String> {
+        v.get(key).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// The adapter the lead's provider parser builds from the produced JSON.
+    fn adapter_from(markup: &FormMarkup) -> Adapter {
+        let root = parse(&config_json(markup).unwrap()).unwrap();
+        crate::provider::adapter(&root, None, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn field(kind: FieldKind, name: &str, value: &str) -> FormField {
+        FormField {
+            value: value.into(),
+            ..FormField::new(kind, name)
+        }
+    }
+
+    fn form(action: &str, fields: Vec<FormField>) -> FormMarkup {
+        FormMarkup {
+            action: action.into(),
+            method: "post".into(),
+            fields,
+            legend: None,
+        }
+    }
+
+    fn error(markup: &FormMarkup) -> UpgradeError {
+        config_json(markup).unwrap_err()
+    }
+
+    // ---- Mailchimp ----------------------------------------------------------------------
+
+    #[test]
+    fn mailchimp_embed_with_groups_honeypot_and_tags_becomes_a_mailchimp_config() {
+        let markup = scan(&fixture("mailchimp-groups.html"));
+        assert_eq!(Upgrade::of_action(&markup.action), Upgrade::Mailchimp);
+        let v = upgrade(&markup);
+        assert_eq!(keys(&v), ["provider", "newsletters", "mailchimp"]);
+        assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
+        assert_eq!(
+            newsletters(&v),
+            [
+                ("daily-digest", "Daily digest", false),
+                ("weekly-wrapup", "Weekly wrapup", false),
+                ("breaking-news-alerts", "Breaking news alerts", true),
+            ],
+            "the commented-out group is not offered"
+        );
+        let mc = v.get("mailchimp").unwrap();
+        assert_eq!(keys(mc), ["action", "groups", "hidden"]);
+        assert_eq!(
+            s(mc, "action").as_deref(),
+            Some("https://news.us9.list-manage.com/subscribe/post?u=5e0c1a9b7d3f2e4a6c8b0d1f3&id=7a2c4e6f80&f_id=00b1c2d3e4")
+        );
+        assert_eq!(
+            pairs(mc.get("groups")),
+            [
+                ("daily-digest", "group[13145][1]"),
+                ("weekly-wrapup", "group[13145][2]"),
+                ("breaking-news-alerts", "group[13145][4]"),
+            ]
+        );
+        assert_eq!(
+            pairs(mc.get("hidden")),
+            [("MERGE3", "homepage"), ("tags", "2948")],
+            "neither the honeypot nor the submit button is a hidden field"
+        );
+
+        let Adapter::Mailchimp(a) = adapter_from(&markup) else {
+            panic!("a mailchimp adapter")
+        };
+        assert_eq!(
+            (a.u.as_str(), a.id.as_str(), a.f_id.as_deref()),
+            (
+                "5e0c1a9b7d3f2e4a6c8b0d1f3",
+                "7a2c4e6f80",
+                Some("00b1c2d3e4")
+            )
+        );
+        assert_eq!(a.groups.len(), 3);
+        assert_eq!(a.groups[2].field, "group[13145][4]");
+    }
+
+    #[test]
+    fn mailchimp_embed_without_groups_is_one_newsletter_named_by_its_heading() {
+        let markup = scan(&fixture("mailchimp-single.html"));
+        let v = upgrade(&markup);
+        assert_eq!(
+            newsletters(&v),
+            [("list", "Subscribe to our mailing list", false)]
+        );
+        let mc = v.get("mailchimp").unwrap();
+        assert_eq!(
+            keys(mc),
+            ["action"],
+            "optional FNAME/LNAME are dropped; no groups, no hidden fields"
+        );
+        assert!(
+            matches!(adapter_from(&markup), Adapter::Mailchimp(a) if a.groups.is_empty() && a.hidden.is_empty())
+        );
+
+        let mut unnamed = markup.clone();
+        unnamed.legend = Some("  *  indicates\n required ".into());
+        assert_eq!(
+            newsletters(&upgrade(&unnamed)),
+            [("list", "Newsletter", false)]
+        );
+    }
+
+    #[test]
+    fn mailchimp_embed_with_required_merge_fields_is_refused_naming_them() {
+        let markup = scan(&fixture("mailchimp-required-name.html"));
+        let e = error(&markup);
+        assert_eq!(
+            e,
+            UpgradeError::RequiredFields {
+                upgrade: Upgrade::Mailchimp,
+                fields: vec![
+                    "FNAME (\"First Name\")".into(),
+                    "LNAME (\"Last Name\")".into()
+                ]
+            },
+            "the optional MMERGE5 is not named"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("Mailchimp would refuse the signup"),
+            "{message}"
+        );
+        assert!(
+            message.contains("make these fields optional in Mailchimp"),
+            "{message}"
+        );
+        assert!(message.contains("the plain form still works"), "{message}");
+    }
+
+    #[test]
+    fn a_prefilled_required_merge_field_is_sent_rather_than_refused() {
+        let mut markup = scan(&fixture("mailchimp-required-name.html"));
+        for f in &mut markup.fields {
+            if f.name == "FNAME" || f.name == "LNAME" {
+                f.value = "Reader".into();
+            }
+        }
+        let v = upgrade(&markup);
+        assert_eq!(
+            pairs(v.get("mailchimp").unwrap().get("hidden")),
+            [("FNAME", "Reader"), ("LNAME", "Reader")]
+        );
+    }
+
+    #[test]
+    fn group_ids_are_stable_slugs_falling_back_to_the_group_field() {
+        let action = "https://x.us1.list-manage.com/subscribe/post?u=abc&id=def";
+        let boxes = [
+            ("group[7][1]", "Économie & Marchés!"),
+            ("group[7][2]", "Économie & Marchés!"),
+            ("group[7][4]", "日本語"),
+            ("group[7][8]", ""),
+        ];
+        let mut fields = vec![field(FieldKind::Email, "EMAIL", "")];
+        fields.extend(boxes.iter().map(|(name, label)| FormField {
+            label: (*label).into(),
+            ..field(FieldKind::Checkbox, name, "1")
+        }));
+        let v = upgrade(&form(action, fields));
+        assert_eq!(
+            newsletters(&v),
+            [
+                ("conomie-march-s", "Économie & Marchés!", false),
+                ("group-7-2", "Économie & Marchés!", false),
+                ("group-7-4", "日本語", false),
+                ("group-7-8", "Group 7-8", false),
+            ]
+        );
+        assert_eq!(
+            slug("  The   Daily  Briefing (weekday mornings) "),
+            "the-daily-briefing-weekday-mornings"
+        );
+        assert!(slug(&"word ".repeat(40)).len() <= 48);
+    }
+
+    #[test]
+    fn mailchimp_ids_in_hidden_inputs_and_unchecked_extra_boxes_are_not_sent() {
+        let action = "https://x.us1.list-manage.com/subscribe/post?u=abc&amp;id=def";
+        let fields = vec![
+            field(FieldKind::Hidden, "u", "abc"),
+            field(FieldKind::Hidden, "id", "def"),
+            field(FieldKind::Email, "EMAIL", ""),
+            field(FieldKind::Checkbox, "MMERGE9", "yes"),
+            FormField {
+                checked: true,
+                hidden_from_people: true,
+                ..field(FieldKind::Checkbox, "group[3][16]", "16")
+            },
+            FormField {
+                hidden_from_people: true,
+                ..field(FieldKind::Text, "b_abc_def", "filled by autofill")
+            },
+        ];
+        let v = upgrade(&form(action, fields));
+        let mc = v.get("mailchimp").unwrap();
+        assert_eq!(
+            pairs(mc.get("hidden")),
+            [("group[3][16]", "16")],
+            "a checked group box hidden from people is always sent, as the browser would"
+        );
+        assert_eq!(mc.get("groups"), None);
+        assert_eq!(
+            s(mc, "action").as_deref(),
+            Some(action),
+            "the action is kept as given"
+        );
+    }
+
+    // ---- Plain forms --------------------------------------------------------------------
+
+    #[test]
+    fn plain_form_with_checkboxes_sharing_a_name_sends_them_as_the_newsletter_field() {
+        let markup = scan(&fixture("plain-checkboxes.html"));
+        assert_eq!(Upgrade::of_action(&markup.action), Upgrade::Plain);
+        let v = upgrade(&markup);
+        assert_eq!(keys(&v), ["provider", "newsletters", "form"]);
+        assert_eq!(s(&v, "provider").as_deref(), Some("form"));
+        assert_eq!(
+            newsletters(&v),
+            [
+                ("daily", "The Daily Briefing", true),
+                ("culture", "Arts & Culture <weekly>", false),
+                ("climate", "\"Climate\" Friday", false),
+            ]
+        );
+        let f = v.get("form").unwrap();
+        assert_eq!(
+            keys(f),
+            ["action", "email_field", "newsletter_field", "hidden"]
+        );
+        assert_eq!(
+            s(f, "action").as_deref(),
+            Some("https://news.example/newsletters/subscribe")
+        );
+        assert_eq!(s(f, "email_field").as_deref(), Some("address"));
+        assert_eq!(s(f, "newsletter_field").as_deref(), Some("newsletters[]"));
+        assert_eq!(
+            pairs(f.get("hidden")),
+            [("source", "article-footer"), ("csrf", "not-a-real-token")],
+            "an unnamed button sends nothing"
+        );
+        let Adapter::Form(a) = adapter_from(&markup) else {
+            panic!("a form adapter")
+        };
+        assert_eq!(a.newsletter_field.as_deref(), Some("newsletters[]"));
+        assert_eq!(a.email_field, "address");
+    }
+
+    #[test]
+    fn plain_form_without_checkboxes_takes_its_newsletter_id_from_the_hidden_list_field() {
+        let markup = scan(&fixture("plain-sendy.html"));
+        let v = upgrade(&markup);
+        assert_eq!(
+            newsletters(&v),
+            [("kT892Gv763V2mBYJ9UFSeg", "The Morning Briefing", false)]
+        );
+        let f = v.get("form").unwrap();
+        assert_eq!(keys(f), ["action", "email_field", "hidden"]);
+        assert_eq!(s(f, "email_field").as_deref(), Some("email"));
+        assert_eq!(
+            pairs(f.get("hidden")),
+            [
+                ("website", ""),
+                ("list", "kT892Gv763V2mBYJ9UFSeg"),
+                ("subform", "yes"),
+                ("submit", "Subscribe"),
+            ],
+            "the off-screen honeypot is sent empty; the optional name is dropped"
+        );
+        let Adapter::Form(a) = adapter_from(&markup) else {
+            panic!("a form adapter")
+        };
+        assert_eq!(a.action, "https://sendy.news.example/subscribe");
+        assert_eq!(a.newsletter_field, None);
+    }
+
+    #[test]
+    fn plain_form_without_checkboxes_or_list_field_is_one_default_newsletter() {
+        let mut markup = form(
+            "https://news.example/join",
+            vec![
+                field(FieldKind::Text, "E-Mail", ""),
+                field(FieldKind::Hidden, "list", "a"),
+                field(FieldKind::Hidden, "list_id", "b"),
+            ],
+        );
+        markup.method = "GET".into();
+        let v = upgrade(&markup);
+        assert_eq!(
+            newsletters(&v),
+            [("default", "Newsletter", false)],
+            "two list-like fields: neither is obvious"
+        );
+        assert_eq!(
+            s(v.get("form").unwrap(), "email_field").as_deref(),
+            Some("E-Mail")
+        );
+    }
+
+    #[test]
+    fn the_email_field_is_the_visible_type_email_input_before_any_text_named_email() {
+        let honeypot = FormField {
+            hidden_from_people: true,
+            ..field(FieldKind::Email, "email_confirm", "")
+        };
+        let markup = form(
+            "https://news.example/join",
+            vec![
+                honeypot,
+                field(FieldKind::Text, "email", ""),
+                field(FieldKind::Email, "addr", ""),
+            ],
+        );
+        let v = upgrade(&markup);
+        let f = v.get("form").unwrap();
+        assert_eq!(s(f, "email_field").as_deref(), Some("addr"));
+        assert_eq!(
+            pairs(f.get("hidden")),
+            [("email_confirm", "")],
+            "the hidden email-type honeypot is sent empty; the unused empty text field dropped"
+        );
+    }
+
+    #[test]
+    fn fixed_values_are_kept_as_the_browser_would_send_them() {
+        let markup = form(
+            "HTTPS://news.example/join",
+            vec![
+                field(FieldKind::Email, "email", ""),
+                FormField {
+                    checked: true,
+                    required: true,
+                    ..field(FieldKind::Radio, "format", "html")
+                },
+                FormField {
+                    required: true,
+                    ..field(FieldKind::Radio, "format", "text")
+                },
+                field(FieldKind::Other, "country", "GB"),
+                field(FieldKind::Submit, "", ""),
+                field(FieldKind::Submit, "later", "Second button"),
+                field(FieldKind::Hidden, "utm", "a"),
+                field(FieldKind::Hidden, "utm", "b"),
+            ],
+        );
+        let v = upgrade(&markup);
+        let f = v.get("form").unwrap();
+        assert_eq!(s(f, "action").as_deref(), Some("https://news.example/join"));
+        assert_eq!(
+            pairs(f.get("hidden")),
+            [
+                ("format", "html"),
+                ("country", "GB"),
+                ("utm", "a"),
+                ("utm", "b")
+            ],
+            "only the first submit button submits; repeated names stay repeated"
+        );
+    }
+
+    #[test]
+    fn labels_with_markup_characters_are_escaped_correctly() {
+        let nasty = "Tom & \"Jerry\" <b>bold</b> \\ back\u{1}slash </script>";
+        let markup = FormMarkup {
+            legend: Some(nasty.into()),
+            ..form(
+                "https://news.example/join?a=1&b=\"2\"",
+                vec![
+                    field(FieldKind::Email, "e\"mail", ""),
+                    field(FieldKind::Hidden, "k\\ey", "v\nalue"),
+                ],
+            )
+        };
+        let text = config_json(&markup).unwrap();
+        assert!(
+            text.contains(r#"Tom & \"Jerry\" <b>bold</b> \\ back\u0001slash"#),
+            "{text}"
+        );
+        let v = parse(&text).unwrap();
+        assert_eq!(newsletters(&v)[0].1, nasty);
+        let f = v.get("form").unwrap();
+        assert_eq!(
+            s(f, "action").as_deref(),
+            Some("https://news.example/join?a=1&b=\"2\"")
+        );
+        assert_eq!(s(f, "email_field").as_deref(), Some("e\"mail"));
+        assert_eq!(pairs(f.get("hidden")), [("k\\ey", "v\nalue")]);
+
+        let mut checkbox = field(FieldKind::Checkbox, "nl", "a\"b");
+        checkbox.label = "  Arts\n &  <Culture>  ".into();
+        let v = upgrade(&form(
+            "https://news.example/join",
+            vec![field(FieldKind::Email, "email", ""), checkbox],
+        ));
+        assert_eq!(newsletters(&v), [("a\"b", "Arts & <Culture>", false)]);
+    }
+
+    // ---- Errors -------------------------------------------------------------------------
+
+    #[test]
+    fn every_upgrade_error_says_what_to_change() {
+        let email = || field(FieldKind::Email, "email", "");
+        let ok = || form("https://news.example/join", vec![email()]);
+        let cases: Vec<(FormMarkup, UpgradeError, &str)> = vec![
+            (
+                form("  ", vec![email()]),
+                UpgradeError::NoAction,
+                "set action=",
+            ),
+            (
+                form("javascript:void(0)", vec![email()]),
+                UpgradeError::ActionNotHttp("javascript:void(0)".into()),
+                "not an http(s) URL",
+            ),
+            (
+                FormMarkup {
+                    method: "dialog".into(),
+                    ..ok()
+                },
+                UpgradeError::UnsupportedMethod("dialog".into()),
+                "only method=\"post\" and method=\"get\"",
+            ),
+            (
+                form(
+                    "https://x.us1.list-manage.com/subscribe/post?u=abc",
+                    vec![email()],
+                ),
+                UpgradeError::IncompleteMailchimpAction(
+                    "https://x.us1.list-manage.com/subscribe/post?u=abc".into(),
+                ),
+                "copy the form action again",
+            ),
+            (
+                form(
+                    "https://news.example/join",
+                    vec![
+                        field(FieldKind::Text, "name", ""),
+                        FormField {
+                            hidden_from_people: true,
+                            ..email()
+                        },
+                    ],
+                ),
+                UpgradeError::NoEmailField,
+                "type=\"email\"",
+            ),
+            (
+                form(
+                    "https://news.example/join",
+                    vec![
+                        email(),
+                        FormField {
+                            required: true,
+                            label: "I accept the terms".into(),
+                            ..field(FieldKind::Checkbox, "terms", "on")
+                        },
+                        FormField {
+                            required: true,
+                            ..field(FieldKind::Radio, "format", "html")
+                        },
+                    ],
+                ),
+                UpgradeError::RequiredFields {
+                    upgrade: Upgrade::Plain,
+                    fields: vec!["terms (\"I accept the terms\")".into(), "format".into()],
+                },
+                "make these fields optional (remove required)",
+            ),
+            (
+                form(
+                    "https://x.us1.list-manage.com/subscribe/post?u=abc&id=def",
+                    vec![email(), field(FieldKind::Checkbox, "gdpr[27]", "Y")],
+                ),
+                UpgradeError::MarketingPermissions(vec!["gdpr[27]".into()]),
+                "marketing permissions (gdpr[27])",
+            ),
+            (
+                form(
+                    "https://news.example/join",
+                    vec![
+                        email(),
+                        field(FieldKind::Checkbox, "daily", "1"),
+                        field(FieldKind::Checkbox, "weekly", "1"),
+                    ],
+                ),
+                UpgradeError::CheckboxNamesDiffer(vec!["daily".into(), "weekly".into()]),
+                "give them one name",
+            ),
+            (
+                form(
+                    "https://news.example/join",
+                    vec![email(), field(FieldKind::Checkbox, "list", " ")],
+                ),
+                UpgradeError::CheckboxWithoutValue("list".into()),
+                "set value=",
+            ),
+            (
+                form(
+                    "https://news.example/join",
+                    vec![
+                        email(),
+                        field(FieldKind::Checkbox, "list", "a"),
+                        field(FieldKind::Checkbox, "list", "a"),
+                    ],
+                ),
+                UpgradeError::DuplicateNewsletter("a".into()),
+                "its own value",
+            ),
+        ];
+        for (markup, expected, advice) in cases {
+            let e = error(&markup);
+            assert_eq!(e, expected);
+            let message = e.to_string();
+            assert!(message.contains(advice), "{message:?} lacks {advice:?}");
+            assert!(message.starts_with("cannot upgrade this form"), "{message}");
+        }
+        assert!(config_json(&ok()).is_ok());
+    }
+
+    #[test]
+    fn post_and_get_in_any_case_and_a_missing_method_are_accepted() {
+        for method in ["post", "POST", "Get", "", " get "] {
+            let markup = FormMarkup {
+                method: method.into(),
+                ..form(
+                    "https://news.example/join",
+                    vec![field(FieldKind::Email, "email", "")],
+                )
+            };
+            assert!(config_json(&markup).is_ok(), "{method:?}");
+        }
+    }
+
+    #[test]
+    fn only_list_manage_subscribe_post_actions_are_mailchimp() {
+        for (action, expected) in [
+            (
+                "https://a.us1.list-manage.com/subscribe/post?u=1&id=2",
+                Upgrade::Mailchimp,
+            ),
+            (
+                "https://user@A.US1.LIST-MANAGE.COM:443/subscribe/post",
+                Upgrade::Mailchimp,
+            ),
+            (
+                "https://a.us1.list-manage.com/subscribe/post-json?u=1&id=2",
+                Upgrade::Plain,
+            ),
+            (
+                "https://list-manage.com/subscribe/post?u=1&id=2",
+                Upgrade::Plain,
+            ),
+            (
+                "https://list-manage.com.evil.example/subscribe/post",
+                Upgrade::Plain,
+            ),
+            (
+                "https://news.example/subscribe/post?x=a.list-manage.com",
+                Upgrade::Plain,
+            ),
+            ("ftp://a.us1.list-manage.com/subscribe/post", Upgrade::Plain),
+            ("", Upgrade::Plain),
+        ] {
+            assert_eq!(Upgrade::of_action(action), expected, "{action}");
+        }
+        assert_eq!(query_param("u=a%2Bb&amp;id=c", "id").as_deref(), Some("c"));
+        assert_eq!(query_param("u=a%2Bb&amp;id=c", "u").as_deref(), Some("a+b"));
+        assert_eq!(query_param("u=&id=c", "u"), None);
+    }
+}
