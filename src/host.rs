@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::events::HostEvent;
 use letterbox_core::remember::{Remembered, STORAGE_KEY};
+use letterbox_core::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
@@ -150,8 +151,12 @@ pub fn mount_all() {
     }
 }
 
-/// Mounts `[data-letterbox]` elements at or below `node`.
+/// Mounts `[data-letterbox]` elements at or below `node`, after turning Mailchimp embed forms
+/// into slots when the page asks for it.
 fn mount_within(node: &Element) {
+    if upgrade_mailchimp_requested() {
+        mark_mailchimp_forms(node);
+    }
     if node.matches(HOST_SELECTOR).unwrap_or(false) {
         if let Ok(host) = node.clone().dyn_into::<HtmlElement>() {
             mount(&host);
@@ -165,6 +170,125 @@ fn mount_within(node: &Element) {
             mount(&host);
         }
     }
+}
+
+/// True when the page's script tag carries `data-letterbox-upgrade="mailchimp"`.
+fn upgrade_mailchimp_requested() -> bool {
+    document()
+        .and_then(|d| {
+            d.query_selector("script[data-letterbox-upgrade~='mailchimp']")
+                .ok()
+                .flatten()
+        })
+        .is_some()
+}
+
+/// Marks the container of every Mailchimp embed form at or below `node` (not already in a slot)
+/// as a slot, so it is upgraded like `<div data-letterbox>` around the embed code.
+fn mark_mailchimp_forms(node: &Element) {
+    let Ok(forms) = node.query_selector_all("form[action]") else {
+        return;
+    };
+    for i in 0..forms.length() {
+        let Some(form) = forms
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            continue;
+        };
+        if Upgrade::of_action(&form.action()) != Upgrade::Mailchimp
+            || form.closest(HOST_SELECTOR).ok().flatten().is_some()
+        {
+            continue;
+        }
+        let container = form
+            .closest("#mc_embed_signup")
+            .ok()
+            .flatten()
+            .or_else(|| form.parent_element());
+        if let Some(container) = container {
+            let _ = container.set_attribute("data-letterbox", "");
+        }
+    }
+}
+
+/// Folds whitespace in an element's text, as a label reads.
+fn text_of(el: &Element) -> String {
+    el.text_content()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The host's existing `<form>` (a site's no-JS fallback or a Mailchimp embed) as plain data for
+/// [`upgrade::config_json`]. Read before the shadow root is attached, while the form is laid
+/// out, so fields moved off-screen for bots can be recognised.
+fn form_markup(host: &Element) -> Option<FormMarkup> {
+    let form = host
+        .query_selector("form")
+        .ok()
+        .flatten()?
+        .dyn_into::<web_sys::HtmlFormElement>()
+        .ok()?;
+    let controls = form
+        .query_selector_all("input, select, textarea, button")
+        .ok()?;
+    let mut fields = Vec::new();
+    for i in 0..controls.length() {
+        let Some(el) = controls.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        let tag = el.tag_name().to_ascii_lowercase();
+        let ty = el
+            .get_attribute("type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let kind = match (tag.as_str(), ty.as_str()) {
+            ("input", "email") => FieldKind::Email,
+            ("input", "hidden") => FieldKind::Hidden,
+            ("input", "checkbox") => FieldKind::Checkbox,
+            ("input", "radio") => FieldKind::Radio,
+            ("input", "submit") | ("button", "submit" | "") => FieldKind::Submit,
+            ("input", "" | "text" | "tel" | "url" | "search") | ("textarea", _) => FieldKind::Text,
+            _ => FieldKind::Other,
+        };
+        let mut field = FormField::new(kind, &el.get_attribute("name").unwrap_or_default());
+        // The default value, not what autofill may have put there since.
+        field.value = el.get_attribute("value").unwrap_or_default();
+        field.id = el.id();
+        let escaped = field.id.replace('\\', "\\\\").replace('"', "\\\"");
+        let label = (!field.id.is_empty())
+            .then(|| {
+                form.query_selector(&format!("label[for=\"{escaped}\"]"))
+                    .ok()
+                    .flatten()
+            })
+            .flatten()
+            .or_else(|| el.closest("label").ok().flatten());
+        field.label = label.map(|l| text_of(&l)).unwrap_or_default();
+        field.checked = el.has_attribute("checked");
+        field.required = el.has_attribute("required") || el.class_list().contains("required");
+        field.hidden_from_people = el
+            .closest("[aria-hidden='true'], [hidden]")
+            .ok()
+            .flatten()
+            .is_some()
+            || (kind != FieldKind::Hidden && el.get_bounding_client_rect().right() < 0.0);
+        fields.push(field);
+    }
+    let legend = form
+        .query_selector("legend, h2, h3")
+        .ok()
+        .flatten()
+        .map(|e| text_of(&e))
+        .filter(|t| !t.is_empty());
+    Some(FormMarkup {
+        action: form.action(),
+        method: form.method(),
+        fields,
+        legend,
+    })
 }
 
 /// Watches the whole document for host elements added or removed after load.
@@ -223,6 +347,9 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     if host.has_attribute(MOUNTED_ATTR) {
         return false;
     }
+    // The site's own form, read while it is still laid out; it stays in the page (hidden by the
+    // shadow root) and keeps working if the widget never starts.
+    let derived = form_markup(host).map(|markup| upgrade::config_json(&markup));
     let Some(root) = shadow_root(host) else {
         web_sys::console::error_1(
             &format!(
@@ -249,7 +376,13 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         .ok()
         .flatten()
         .and_then(|e| e.get_attribute("lang"));
+    let (derived, upgrade_error) = match derived {
+        Some(Ok(json)) => (Some(json), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    };
     let config = Config::from_host(&HostInput {
+        derived: derived.as_deref(),
         json: json.as_deref(),
         options: options.as_deref(),
         endpoint: endpoint.as_deref(),
@@ -257,6 +390,17 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
     });
+    let config = match (config, upgrade_error) {
+        // A form that cannot be upgraded matters only when nothing else configures the slot.
+        (Err(_), Some(reason)) => Err(letterbox_core::config::ConfigError::Upgrade(reason)),
+        (config, Some(reason)) => {
+            web_sys::console::warn_1(
+                &format!("Letterbox: slot \"{slot}\": its form was not read: {reason}").into(),
+            );
+            config
+        }
+        (config, None) => config,
+    };
     if let Err(e) = &config {
         web_sys::console::error_1(&format!("Letterbox: slot \"{slot}\": {e}").into());
     }

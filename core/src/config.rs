@@ -39,6 +39,9 @@ pub struct Newsletter {
 /// What the widget read from a host element, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInput<'a> {
+    /// Configuration derived from a `<form>` inside the element (a site's no-JS fallback or a
+    /// Mailchimp embed, see [`crate::upgrade`]); the lowest precedence of all.
+    pub derived: Option<&'a str>,
     /// The text of the element's `<script type="application/json">` child, if any.
     pub json: Option<&'a str>,
     /// The options object given to `Letterbox.mount`, as JSON.
@@ -137,6 +140,8 @@ pub enum ConfigError {
     DuplicateNewsletter(String),
     /// `texts` names an entry the catalogue does not have.
     UnknownText(String),
+    /// The element holds a `<form>` that cannot be upgraded, and no configuration replaces it.
+    Upgrade(String),
 }
 
 fn quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
@@ -166,6 +171,7 @@ impl fmt::Display for ConfigError {
                 quoted(f, url)?;
                 f.write_str(" must start with https://, http:// or / (a path on this site)")
             }
+            ConfigError::Upgrade(reason) => write!(f, "the form inside the element cannot be upgraded: {reason}"),
             ConfigError::MissingSetting(at) => write!(f, "{at} is missing: this provider needs it"),
             ConfigError::UnknownProvider(p) => {
                 f.write_str("unknown provider ")?;
@@ -276,8 +282,11 @@ impl Config {
                 _ => Ok(Vec::new()),
             }
         };
-        let mut merged = parse(input.json, "the configuration")?;
-        for (key, value) in parse(input.options, "the mount options")? {
+        let mut merged = parse(input.derived, "the configuration read from the form")?;
+        for (key, value) in parse(input.json, "the configuration")?
+            .into_iter()
+            .chain(parse(input.options, "the mount options")?)
+        {
             merged.retain(|(k, _)| *k != key);
             merged.push((key, value));
         }
@@ -622,6 +631,25 @@ mod tests {
         for bad in ["-1", "1.5", "99999", "\"7\"", "true"] {
             assert!(with(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_form_derived_configuration_is_overridden_by_the_inline_json() {
+        let derived = r#"{"provider": "form", "form": {"action": "https://news.example/signup"},
+            "newsletters": [{"id": "default", "name": "Newsletter"}]}"#;
+        let input = HostInput {
+            derived: Some(derived),
+            json: Some(r#"{"newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#),
+            ..HostInput::default()
+        };
+        let c = Config::from_host(&input).unwrap();
+        assert_eq!(
+            c.newsletters[0].name, "The Daily Briefing",
+            "the inline JSON wins"
+        );
+        assert!(
+            matches!(&c.adapter, Adapter::Form(f) if f.action == "https://news.example/signup")
+        );
     }
 
     #[test]

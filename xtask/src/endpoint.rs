@@ -237,6 +237,27 @@ fn handle_api(mut request: Request, log: &Log, verbose: bool) {
             }
             mailchimp_answer(request, &query);
         }
+        (Method::Get, ["subscribe", "post-json"]) => {
+            // The same at Mailchimp's own path, for pages whose embed code names a
+            // `*.list-manage.com` host that the browser tests map to 127.0.0.1: the audience id
+            // (`id`) names the test.
+            let test = query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| *k == "id")
+                .map(|(_, v)| v.to_owned())
+                .unwrap_or_default();
+            let recorded = Recorded {
+                behaviour: "mailchimp".into(),
+                idempotency_key: None,
+                content_type: None,
+                body: query.clone(),
+            };
+            if let Ok(mut l) = log.lock() {
+                l.entry(test).or_default().push(recorded);
+            }
+            mailchimp_answer(request, &query);
+        }
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
                 .lock()
