@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::adapters::{Adapter, HttpReply, Intent, Next, Reply, Request, MAX_STEPS};
 use letterbox_core::contract::TIMEOUT_MS;
+use letterbox_core::retry::{Decision, RetryPolicy};
 use letterbox_core::submission::{Attempt, Outcome};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -49,7 +50,44 @@ impl Owned {
     }
 }
 
-/// Delivers `attempt` through `adapter` and returns the normalised outcome. Never panics: every
+/// Delivers `attempt` through `adapter`, retrying passing failures (no answer, timeout, 429, 5xx)
+/// as [`RetryPolicy::decide`] says, with the same idempotency key, up to `max_attempts` in all.
+pub async fn deliver_with_retries(
+    adapter: &Adapter,
+    attempt: &Attempt,
+    max_attempts: u32,
+) -> Outcome {
+    let policy = RetryPolicy {
+        max_attempts,
+        ..RetryPolicy::default()
+    };
+    let mut made = 0;
+    loop {
+        let outcome = deliver(adapter, attempt).await;
+        made += 1;
+        let online = web_sys::window()
+            .map(|w| w.navigator().on_line())
+            .unwrap_or(true);
+        match policy.decide(&outcome, made, online, js_sys::Math::random()) {
+            Decision::Retry { delay_ms } => sleep(delay_ms).await,
+            Decision::Queue | Decision::Finish => return outcome,
+        }
+    }
+}
+
+async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                ms.min(i32::MAX as u32) as i32,
+            );
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Delivers `attempt` through `adapter` once and returns the normalised outcome. Never panics: every
 /// failure is an [`Outcome`].
 pub async fn deliver(adapter: &Adapter, attempt: &Attempt) -> Outcome {
     let intent = Intent::from_attempt(attempt);

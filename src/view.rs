@@ -119,9 +119,11 @@ impl Slot {
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let adapter = self.config.with_value(|c| c.adapter.clone());
+                    let (adapter, attempts) =
+                        self.config.with_value(|c| (c.adapter.clone(), c.attempts));
                     leptos::task::spawn_local(async move {
-                        let outcome = transport::deliver(&adapter, &attempt).await;
+                        let outcome =
+                            transport::deliver_with_retries(&adapter, &attempt, attempts).await;
                         self.dispatch(Event::Answered(outcome));
                     });
                 }

@@ -80,8 +80,9 @@ fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) ->
     let script = document().create_element("script").unwrap();
     script.set_attribute("type", "application/json").unwrap();
     let endpoint = format!("{}/t/{name}/{behaviour}", base());
+    // One attempt: these tests check what one answer does; retries have their own tests.
     script.set_text_content(Some(&format!(
-        r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}}}"#
+        r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}, "attempts": 1}}"#
     )));
     host.append_child(&script).unwrap();
     parent.append_child(&host).unwrap();
@@ -103,9 +104,9 @@ async fn sleep(ms: i32) {
     JsFuture::from(promise).await.unwrap();
 }
 
-/// Waits until `f` finds something, up to 10 s.
+/// Waits until `f` finds something, up to 20 s (a ceiling for slow machines, not a timing check).
 async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..500 {
+    for _ in 0..1000 {
         if let Some(v) = f() {
             return v;
         }
@@ -542,7 +543,7 @@ async fn an_unreachable_endpoint_shows_the_network_failure() {
     host.set_attribute("data-endpoint", "http://127.0.0.1:9/subscribe")
         .unwrap();
     host.set_inner_html(&format!(
-        r#"<script type="application/json">{{"newsletters": {ONE}}}</script>"#
+        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 2}}</script>"#
     ));
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
@@ -1235,4 +1236,54 @@ async fn the_script_tag_can_upgrade_every_mailchimp_embed_on_the_page() {
     let slot = slot(container);
     assert_eq!(all(&slot, "input[type=checkbox]").len(), 2);
     marker.remove();
+}
+
+fn retrying_host(test: &str, behaviour: &str) -> Slot {
+    let endpoint = format!("{}/t/{test}/{behaviour}", base());
+    let host = bare_host(
+        test,
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    slot(host)
+}
+
+#[wasm_bindgen_test]
+async fn a_passing_server_error_is_retried_with_the_same_key_without_the_reader() {
+    let host = retrying_host("retry-500", "fail-once");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    assert!(shown(&host, ".lb-failure").is_none());
+    let sent = requests("retry-500").await;
+    assert_eq!(sent.len(), 2, "one retry");
+    assert_eq!(sent[0]["idempotency_key"], sent[1]["idempotency_key"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_short_retry_after_is_waited_out_and_the_signup_goes_through() {
+    let host = retrying_host("retry-429", "rate-once");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    sleep(200).await;
+    assert_eq!(
+        text(&host, "[role=status]"),
+        "Sending your signup…",
+        "still sending while it waits"
+    );
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let sent = requests("retry-429").await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["idempotency_key"], sent[1]["idempotency_key"]);
+}
+
+#[wasm_bindgen_test]
+async fn an_answer_that_says_the_input_is_wrong_is_never_retried() {
+    let host = retrying_host("no-retry-422", "email-error");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("an inline error", || shown(&host, ".lb-error")).await;
+    sleep(1500).await;
+    assert_eq!(requests("no-retry-422").await.len(), 1);
 }

@@ -69,7 +69,13 @@ pub struct Config {
     pub events_include_email: bool,
     /// For how many days this browser remembers a signup so no slot asks again (0: never).
     pub remember_days: u32,
+    /// Attempts per submission, the first included: network errors, timeouts, 429 and 5xx are
+    /// retried with back-off (see [`crate::retry`]) up to this many times in all.
+    pub attempts: u32,
 }
+
+/// The default of [`Config::attempts`].
+pub const DEFAULT_ATTEMPTS: u32 = 4;
 
 /// The default of [`Config::remember_days`].
 pub const DEFAULT_REMEMBER_DAYS: u32 = 30;
@@ -87,6 +93,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "mailchimp",
     "listmonk",
     "ghost",
+    "attempts",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -367,12 +374,33 @@ impl Config {
             }
         };
 
+        let attempts = match root.get("attempts") {
+            None | Some(Value::Null) => DEFAULT_ATTEMPTS,
+            Some(Value::Number(n)) => n
+                .parse::<u32>()
+                .ok()
+                .filter(|a| (1..=10).contains(a))
+                .ok_or_else(|| ConfigError::WrongType {
+                    at: "attempts".into(),
+                    expected: "a whole number from 1 to 10",
+                    found: "another number",
+                })?,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "attempts".into(),
+                    expected: "a whole number from 1 to 10",
+                    found: other.kind(),
+                })
+            }
+        };
+
         Ok(Config {
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
             events_include_email,
             remember_days,
+            attempts,
         })
     }
 
@@ -650,6 +678,28 @@ mod tests {
         assert!(
             matches!(&c.adapter, Adapter::Form(f) if f.action == "https://news.example/signup")
         );
+    }
+
+    #[test]
+    fn attempts_default_to_four_and_stay_between_one_and_ten() {
+        assert_eq!(
+            Config::from_host(&host(FIVE)).unwrap().attempts,
+            DEFAULT_ATTEMPTS
+        );
+        let with = |v: &str| {
+            let json = format!(
+                r#"{{"endpoint": "/s", "newsletters": [{{"id": "a", "name": "A"}}], "attempts": {v}}}"#
+            );
+            Config::from_host(&HostInput {
+                json: Some(&json),
+                ..HostInput::default()
+            })
+            .map(|c| c.attempts)
+        };
+        assert_eq!(with("1"), Ok(1));
+        for bad in ["0", "11", "2.5", "\"3\""] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

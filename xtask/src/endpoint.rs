@@ -378,6 +378,7 @@ fn mailchimp_answer(request: Request, query: &str) {
 /// | `rate-limited` | 429, `Retry-After: 30` |
 /// | `slow` | 200 subscribed after 1.5 s |
 /// | `form-ok` | 200 `text/plain` body `1` (Sendy's success answer) |
+/// | `rate-once` | 429 with `Retry-After: 1` the first time, then 200 subscribed |
 fn answer(request: Request, behaviour: &str, earlier: usize) {
     let json = "application/json";
     match behaviour {
@@ -422,6 +423,10 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
         ),
         "rate-limited" => respond(request, 429, json, "{}".into(), &[("Retry-After", "30")]),
         "form-ok" => respond(request, 200, "text/plain", "1".into(), &[]),
+        "rate-once" if earlier == 0 => {
+            respond(request, 429, json, "{}".into(), &[("Retry-After", "1")])
+        }
+        "rate-once" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
         "slow" => {
             thread::sleep(Duration::from_millis(1500));
             respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[])
