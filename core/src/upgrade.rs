@@ -410,7 +410,7 @@ fn fold(text: &str) -> String {
 /// The form's title, unless it is missing or Mailchimp's "* indicates required" line.
 fn title(legend: Option<&str>) -> Option<String> {
     let text = fold(legend?);
-    let ignored = text.is_empty() || text.to_lowercase().contains("indicates required");
+    let ignored = text.is_empty() || text.to_ascii_lowercase().contains("indicates required");
     (!ignored).then_some(text)
 }
 

@@ -18,10 +18,11 @@ use crate::util::{root, run, target_dir, Result};
 /// behaviour (a bare Leptos form is 40.7 KB of wasm). Measured on 2026-11-26: the full form with
 /// its state machine, email rule and suggestions 83.9 KB wasm; + shadow roots, stylesheet, API,
 /// observer, events and remembered signups 85.1 KB (after removing Unicode case tables, Debug
-/// escaping and float parsing, −21 KB in all); + the five delivery adapters and JSONP 104.9 KB;
-/// JS glue 7.5 KB; total 112.5 KB. This ceiling (≈3% above) stops creep until the team chooses
-/// between per-provider bundles, a lighter renderer, or a larger budget; see README.
-pub const BUDGET_BROTLI_BYTES: usize = 116 * 1024;
+/// escaping and float parsing, −28 KB in all); + the five delivery adapters and JSONP 104.9 KB;
+/// + retries and upgrading existing forms 112.7 KB; JS glue 7.8 KB; total 120.5 KB. This ceiling
+/// (≈5% above) stops creep until the team chooses between per-provider bundles, a lighter
+/// renderer, or a larger budget; see README.
+pub const BUDGET_BROTLI_BYTES: usize = 124 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
