@@ -43,6 +43,63 @@ thread_local! {
     static SHEET: OnceCell<Option<CssStyleSheet>> = const { OnceCell::new() };
     static REFRESH: RefCell<Vec<(HtmlElement, Refresh)>> = const { RefCell::new(Vec::new()) };
     static CHANNEL: OnceCell<Option<web_sys::BroadcastChannel>> = const { OnceCell::new() };
+    static NEAR: OnceCell<Option<web_sys::IntersectionObserver>> = const { OnceCell::new() };
+}
+
+/// How far ahead of the viewport a slot is mounted: two viewport heights, so a reader who
+/// scrolls finds the form ready, while slots far down a long article cost nothing until then.
+const AHEAD: &str = "200% 0px 200% 0px";
+
+/// The observer that mounts deferred slots as they come near the viewport.
+fn near_observer() -> Option<web_sys::IntersectionObserver> {
+    NEAR.with(|n| {
+        n.get_or_init(|| {
+            let on_near = Closure::<dyn FnMut(js_sys::Array, web_sys::IntersectionObserver)>::new(
+                |entries: js_sys::Array, observer: web_sys::IntersectionObserver| {
+                    for entry in entries.iter() {
+                        let Ok(entry) = entry.dyn_into::<web_sys::IntersectionObserverEntry>()
+                        else {
+                            continue;
+                        };
+                        if entry.is_intersecting() {
+                            let target = entry.target();
+                            observer.unobserve(&target);
+                            if let Ok(host) = target.dyn_into::<HtmlElement>() {
+                                mount(&host);
+                            }
+                        }
+                    }
+                },
+            );
+            let options = web_sys::IntersectionObserverInit::new();
+            options.set_root_margin(AHEAD);
+            let observer = web_sys::IntersectionObserver::new_with_options(
+                on_near.as_ref().unchecked_ref(),
+                &options,
+            )
+            .ok()?;
+            on_near.forget();
+            Some(observer)
+        })
+        .clone()
+    })
+}
+
+/// Mounts `host` now, or, when it starts more than two viewport heights below the window,
+/// when it comes near. Without IntersectionObserver, now.
+fn mount_or_defer(host: &HtmlElement) {
+    if host.has_attribute(MOUNTED_ATTR) {
+        return;
+    }
+    let viewport = web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    let far = viewport > 0.0 && host.get_bounding_client_rect().top() > 3.0 * viewport;
+    match (far, far.then(near_observer).flatten()) {
+        (true, Some(observer)) => observer.observe(host),
+        _ => mount(host),
+    }
 }
 
 /// The name of the BroadcastChannel that tells other tabs the remembered signups changed.
@@ -159,7 +216,7 @@ fn mount_within(node: &Element) {
     }
     if node.matches(HOST_SELECTOR).unwrap_or(false) {
         if let Ok(host) = node.clone().dyn_into::<HtmlElement>() {
-            mount(&host);
+            mount_or_defer(&host);
         }
     }
     let Ok(hosts) = node.query_selector_all(HOST_SELECTOR) else {
@@ -167,7 +224,7 @@ fn mount_within(node: &Element) {
     };
     for i in 0..hosts.length() {
         if let Some(host) = hosts.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
-            mount(&host);
+            mount_or_defer(&host);
         }
     }
 }

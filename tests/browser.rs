@@ -820,7 +820,10 @@ async fn slots_added_later_are_mounted_and_removed_ones_released() {
             base()
         ),
     );
-    document().body().unwrap().append_child(&host).unwrap();
+    // At the top of the page, near the viewport: mounted as soon as it is added.
+    let body = document().body().unwrap();
+    body.insert_before(&host, body.first_child().as_ref())
+        .unwrap();
     let ui = wait_for("the late slot to mount", || {
         host.shadow_root().and_then(|r| r.first_element_child())
     })
@@ -831,7 +834,8 @@ async fn slots_added_later_are_mounted_and_removed_ones_released() {
     article.set_inner_html(&format!(
         r#"<p>More news</p><div data-letterbox id="nested"><script type="application/json">{{"endpoint": "/x", "newsletters": {ONE}}}</script></div>"#
     ));
-    document().body().unwrap().append_child(&article).unwrap();
+    body.insert_before(&article, body.first_child().as_ref())
+        .unwrap();
     let nested: HtmlElement = article
         .query_selector("#nested")
         .unwrap()
@@ -1286,4 +1290,42 @@ async fn an_answer_that_says_the_input_is_wrong_is_never_retried() {
     wait_for("an inline error", || shown(&host, ".lb-error")).await;
     sleep(1500).await;
     assert_eq!(requests("no-retry-422").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_slot_far_below_the_fold_mounts_when_the_reader_scrolls_near() {
+    started();
+    let window = web_sys::window().unwrap();
+    let viewport = window.inner_height().unwrap().as_f64().unwrap();
+    let spacer: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    spacer.set_inner_html(&format!(
+        r#"<div style="height: {}px"></div>"#,
+        (viewport * 6.0) as u32
+    ));
+    let host = bare_host(
+        "far-below",
+        &format!(r#"{{"endpoint": "/x", "newsletters": {ONE}}}"#),
+    );
+    let body = document().body().unwrap();
+    body.insert_before(&host, body.first_child().as_ref())
+        .unwrap();
+    body.insert_before(&spacer, Some(&host)).unwrap();
+    window.scroll_to_with_x_and_y(0.0, 0.0);
+    sleep(300).await;
+    assert!(
+        !host.has_attribute("data-letterbox-mounted"),
+        "a slot six viewports down waits"
+    );
+    host.scroll_into_view();
+    wait_for("the slot to mount near the viewport", || {
+        host.shadow_root().and_then(|r| r.first_element_child())
+    })
+    .await;
+    window.scroll_to_with_x_and_y(0.0, 0.0);
+    spacer.remove();
+    host.remove();
 }
