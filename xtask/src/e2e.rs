@@ -486,7 +486,46 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     })();
     c.check("the classic variant delivers one signup", classic);
 
-    // 4. Versioned copies pinned with integrity=: the right hash loads, a wrong one is refused.
+    // 4. The widget never starts (blocked bundle): the site's own form still posts.
+    let fallback = (|| -> Result<bool> {
+        browser.open(&format!("{base}/e2e/fallback.html"))?;
+        thread::sleep(Duration::from_millis(500));
+        let untouched = browser.script(
+            "return typeof window.Letterbox === 'undefined' && !document.querySelector('#fallback').shadowRoot",
+        )?;
+        let email = browser.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": "#fallback-email"})),
+        )?;
+        let email = email[ELEMENT]
+            .as_str()
+            .ok_or("no fallback email field")?
+            .to_owned();
+        browser.type_into(&email, "reader@example.com")?;
+        let button = browser.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": "#fallback button"})),
+        )?;
+        browser.click(button[ELEMENT].as_str().ok_or("no fallback button")?)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut sent = requests(port, "e2e-fallback")?;
+        while sent.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(100));
+            sent = requests(port, "e2e-fallback")?;
+        }
+        Ok(untouched == json!(true)
+            && sent.len() == 1
+            && sent[0]["content_type"] == "application/x-www-form-urlencoded"
+            && sent[0]["body"] == "email=reader%40example.com&list=daily")
+    })();
+    c.check(
+        "with the bundle blocked, the site's own form still posts",
+        fallback,
+    );
+
+    // 5. Versioned copies pinned with integrity=: the right hash loads, a wrong one is refused.
     browser.open(&format!("{base}/gen/pinned.html"))?;
     c.check(
         "a content-hashed copy loads with its SRI hash",
