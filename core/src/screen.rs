@@ -96,12 +96,6 @@ fn success_text(state: &State, config: &Config, success: Success) -> SuccessText
     let (email, ids): (&str, &[String]) = state.attempt.as_ref().map_or(("", &[]), |a| {
         (a.request.email.as_str(), a.request.newsletters.as_slice())
     });
-    let names: Vec<&str> = config
-        .newsletters
-        .iter()
-        .filter(|n| ids.contains(&n.id))
-        .map(|n| n.name.as_str())
-        .collect();
     let (outcome, title, body) = match success {
         Success::PendingConfirmation => ("pending", Key::PendingTitle, Key::PendingBody),
         Success::Subscribed => ("subscribed", Key::SubscribedTitle, Key::SubscribedBody),
@@ -112,7 +106,7 @@ fn success_text(state: &State, config: &Config, success: Success) -> SuccessText
         title: texts.text(title).to_owned(),
         body: texts.format(
             body,
-            &[("email", email), ("newsletters", &texts.join_list(&names))],
+            &[("email", email), ("newsletters", &names(config, ids))],
         ),
     }
 }

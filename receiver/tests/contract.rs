@@ -2,39 +2,11 @@
 //! no-JS form, CORS, abuse controls and bad input. Every test runs against a fresh SQLite file,
 //! and again against PostgreSQL when `LETTERBOX_TEST_POSTGRES_URL` is set.
 
+#[macro_use]
 mod common;
 
 use common::{body, unique, Backend, Http, Server};
 use serde_json::json;
-
-/// Runs each named test against SQLite and against PostgreSQL (or prints the skip).
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::common::Backend::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    match super::common::Backend::postgres() {
-                        Some(b) => super::$name(b).await,
-                        None => super::common::say(&format!(
-                            "skipped: {} not set ({})",
-                            super::common::PG_VAR,
-                            stringify!($name)
-                        )),
-                    }
-                }
-            )*
-        }
-    };
-}
 
 suite!(
     a_new_signup_is_pending_confirmation_and_stored_once_per_newsletter,

@@ -4,6 +4,7 @@
 //! binary reports and writes JSON logs. Database tests run against a fresh SQLite file, and again
 //! against PostgreSQL when `LETTERBOX_TEST_POSTGRES_URL` is set.
 
+#[macro_use]
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -14,35 +15,6 @@ use common::{body, unique, Backend, Http, Server};
 use sqlx::Row;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Runs each named test against SQLite and against PostgreSQL (or prints the skip).
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::common::Backend::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    match super::common::Backend::postgres() {
-                        Some(b) => super::$name(b).await,
-                        None => super::common::say(&format!(
-                            "skipped: {} not set ({})",
-                            super::common::PG_VAR,
-                            stringify!($name)
-                        )),
-                    }
-                }
-            )*
-        }
-    };
-}
 
 suite!(
     old_rows_are_deleted_by_the_periodic_cleanup_and_recent_ones_kept,

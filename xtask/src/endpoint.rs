@@ -225,38 +225,13 @@ fn handle_api(mut request: Request, log: &Log, verbose: bool) {
     let method = request.method().clone();
     match (method, segments.as_slice()) {
         (Method::Get, ["t", test, "subscribe", "post-json"]) => {
-            // A Mailchimp-style JSONP endpoint: records the query, answers through `c`.
-            let recorded = Recorded {
-                behaviour: "mailchimp".into(),
-                idempotency_key: None,
-                content_type: None,
-                body: query.clone(),
-            };
-            if let Ok(mut l) = log.lock() {
-                l.entry((*test).to_owned()).or_default().push(recorded);
-            }
-            mailchimp_answer(request, &query);
+            mailchimp_jsonp(request, log, test, &query)
         }
+        // The same at Mailchimp's own path, for pages whose embed code names a `*.list-manage.com`
+        // host that the browser tests map to 127.0.0.1: the audience id (`id`) names the test.
         (Method::Get, ["subscribe", "post-json"]) => {
-            // The same at Mailchimp's own path, for pages whose embed code names a
-            // `*.list-manage.com` host that the browser tests map to 127.0.0.1: the audience id
-            // (`id`) names the test.
-            let test = query
-                .split('&')
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| *k == "id")
-                .map(|(_, v)| v.to_owned())
-                .unwrap_or_default();
-            let recorded = Recorded {
-                behaviour: "mailchimp".into(),
-                idempotency_key: None,
-                content_type: None,
-                body: query.clone(),
-            };
-            if let Ok(mut l) = log.lock() {
-                l.entry(test).or_default().push(recorded);
-            }
-            mailchimp_answer(request, &query);
+            let test = query_param(&query, "id").unwrap_or_default();
+            mailchimp_jsonp(request, log, &test, &query)
         }
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
@@ -321,16 +296,33 @@ fn read_recorded(request: &mut Request, behaviour: &str) -> Recorded {
     }
 }
 
+/// The value of `name` in a query string, as written.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A Mailchimp-style JSONP request: records its query under `test`, answers through `c`.
+fn mailchimp_jsonp(request: Request, log: &Log, test: &str, query: &str) {
+    let recorded = Recorded {
+        behaviour: "mailchimp".into(),
+        idempotency_key: None,
+        content_type: None,
+        body: query.to_owned(),
+    };
+    if let Ok(mut l) = log.lock() {
+        l.entry(test.to_owned()).or_default().push(recorded);
+    }
+    mailchimp_answer(request, query);
+}
+
 /// The JSONP answer of the Mailchimp-style route: the account id `u` picks the answer (`ok`,
 /// `pending`, `already`), the answers being the recorded ones in core/tests/fixtures/mailchimp/.
 fn mailchimp_answer(request: Request, query: &str) {
-    let param = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    };
+    let param = |name: &str| query_param(query, name);
     let callback = param("c").filter(|c| c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
     let Some(callback) = callback else {
         return respond(

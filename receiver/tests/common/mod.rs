@@ -230,3 +230,34 @@ pub fn say(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
+
+/// Runs each named test (an `async fn(Backend)` in the invoking file) twice: on SQLite, and on
+/// PostgreSQL when `LETTERBOX_TEST_POSTGRES_URL` is set (otherwise it says it skipped).
+#[allow(unused_macros)]
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::Backend::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match super::common::Backend::postgres() {
+                        Some(b) => super::$name(b).await,
+                        None => super::common::say(&format!(
+                            "skipped: {} not set ({})",
+                            super::common::PG_VAR,
+                            stringify!($name)
+                        )),
+                    }
+                }
+            )*
+        }
+    };
+}
