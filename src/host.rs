@@ -10,9 +10,13 @@ use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use letterbox_core::adapters::{Adapter, Intent};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::events::HostEvent;
+use letterbox_core::pending::{self, Pending, PendingQueue};
 use letterbox_core::remember::{Remembered, STORAGE_KEY};
+use letterbox_core::retry::{is_queueable, is_retryable};
+use letterbox_core::submission::Outcome;
 use letterbox_core::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -37,6 +41,8 @@ struct Mounted {
 
 /// A slot's way to re-read the remembered signups.
 type Refresh = Rc<dyn Fn()>;
+/// What a slot does with the answer to its queued submission.
+type Delivered = Rc<dyn Fn(Outcome)>;
 
 thread_local! {
     static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
@@ -44,6 +50,141 @@ thread_local! {
     static REFRESH: RefCell<Vec<(HtmlElement, Refresh)>> = const { RefCell::new(Vec::new()) };
     static CHANNEL: OnceCell<Option<web_sys::BroadcastChannel>> = const { OnceCell::new() };
     static NEAR: OnceCell<Option<web_sys::IntersectionObserver>> = const { OnceCell::new() };
+    static ADAPTERS: RefCell<Vec<(String, Adapter)>> = const { RefCell::new(Vec::new()) };
+    static WAITING: RefCell<Vec<(String, Delivered)>> = const { RefCell::new(Vec::new()) };
+    static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// How long one page holds its claim on a queued submission while it sends it.
+const LEASE_MS: u64 = 30_000;
+
+fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+fn load_queue() -> PendingQueue {
+    let stored = storage().and_then(|s| s.get_item(pending::STORAGE_KEY).ok().flatten());
+    PendingQueue::load(
+        stored.as_deref(),
+        now_ms(),
+        PendingQueue::DEFAULT_MAX_AGE_MS,
+    )
+}
+
+fn save_queue(queue: &PendingQueue) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(pending::STORAGE_KEY, &queue.to_storage());
+    }
+}
+
+/// Keeps a submission that could not be sent, to send when the browser is back online or on the
+/// reader's next page view. False when the browser cannot store it (then it is not queued).
+pub fn enqueue(target: &str, intent: &Intent) -> bool {
+    if storage().is_none() {
+        return false;
+    }
+    let mut queue = load_queue();
+    queue.add(Pending::from_intent(intent, target, now_ms()));
+    save_queue(&queue);
+    load_queue().entries().iter().any(|p| p.key == intent.key)
+}
+
+/// Drops the queued submission with idempotency key `key` (the reader withdrew it).
+pub fn withdraw(key: &str) {
+    let mut queue = load_queue();
+    if queue.remove(key) {
+        save_queue(&queue);
+    }
+    WAITING.with(|w| w.borrow_mut().retain(|(k, _)| k != key));
+}
+
+/// Registers how this page delivers to `target`, so queued submissions for it can be sent here.
+pub fn register_adapter(target: String, adapter: Adapter) {
+    let added = ADAPTERS.with(|a| {
+        let mut a = a.borrow_mut();
+        let new = !a.iter().any(|(t, _)| *t == target);
+        if new {
+            a.push((target, adapter));
+        }
+        new
+    });
+    // A slot mounted after the page view's first flush may be the only one that can send what
+    // waits for its target.
+    if added
+        && storage()
+            .and_then(|s| s.get_item(pending::STORAGE_KEY).ok().flatten())
+            .is_some()
+    {
+        flush();
+    }
+}
+
+/// Calls `done` with the answer when the queued submission `key` is finally delivered.
+pub fn wait_for_delivery(key: String, done: Delivered) {
+    WAITING.with(|w| w.borrow_mut().push((key, done)));
+}
+
+/// Sends the queued submissions this page can deliver, each exactly once: a page claims an entry
+/// (a lease in storage, so another tab does not send it too), sends it with its original
+/// idempotency key, and removes it on any final answer; a passing failure leaves it queued.
+pub fn flush() {
+    if FLUSHING.with(|f| f.replace(true)) {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        // An integer id (formatting an f64 would pull float printing into the wasm).
+        let owner = format!(
+            "page-{}",
+            (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64
+        );
+        let targets: Vec<(String, Adapter)> = ADAPTERS.with(|a| a.borrow().clone());
+        for (target, adapter) in targets {
+            let mut queue = load_queue();
+            let claimed = queue.claim(&target, &owner, now_ms(), LEASE_MS);
+            if claimed.is_empty() {
+                continue;
+            }
+            save_queue(&queue);
+            for entry in claimed {
+                let outcome =
+                    crate::transport::deliver_intent(&adapter, &entry.to_intent(None)).await;
+                let mut queue = load_queue();
+                if is_retryable(&outcome) || is_queueable(&outcome) {
+                    queue.release(&entry.key);
+                    save_queue(&queue);
+                    continue;
+                }
+                queue.remove(&entry.key);
+                save_queue(&queue);
+                if matches!(
+                    outcome,
+                    Outcome::Subscribed | Outcome::PendingConfirmation | Outcome::AlreadySubscribed
+                ) {
+                    remember(&target, &entry.newsletters);
+                }
+                let waiting: Vec<Delivered> = WAITING.with(|w| {
+                    let mut w = w.borrow_mut();
+                    let (found, rest) = w.drain(..).partition(|(k, _)| *k == entry.key);
+                    *w = rest;
+                    found.into_iter().map(|(_, f)| f).collect()
+                });
+                for done in waiting {
+                    done(outcome.clone());
+                }
+            }
+        }
+        FLUSHING.with(|f| f.set(false));
+    });
+}
+
+/// Sends the queue when the browser comes back online.
+fn flush_when_online() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_online = Closure::<dyn FnMut()>::new(flush);
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    on_online.forget();
 }
 
 /// How far ahead of the viewport a slot is mounted: two viewport heights, so a reader who
@@ -191,6 +332,9 @@ pub fn mount_all_when_ready(done: impl FnOnce() + 'static) {
         mount_all();
         observe();
         listen_to_other_tabs();
+        flush_when_online();
+        // The reader's next page view sends what an earlier one could not.
+        flush();
         done();
     };
     if document.ready_state() == "loading" {

@@ -21,7 +21,7 @@ pub mod view;
 pub mod api;
 
 #[cfg(target_arch = "wasm32")]
-pub use host::{mount, mount_all, mount_with, unmount};
+pub use host::{flush, mount, mount_all, mount_with, unmount};
 
 /// The wasm entry point: installs `window.Letterbox` and mounts every `[data-letterbox]` element
 /// once the document is parsed. If another copy of Letterbox already initialised this page (the

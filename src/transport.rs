@@ -52,24 +52,38 @@ impl Owned {
 
 /// Delivers `attempt` through `adapter`, retrying passing failures (no answer, timeout, 429, 5xx)
 /// as [`RetryPolicy::decide`] says, with the same idempotency key, up to `max_attempts` in all.
+///
+/// When the browser is offline, or the attempts are spent without reaching the service (no
+/// answer, timeout), the submission is queued in the browser under `target` (the slot's delivery
+/// key) and [`Outcome::Queued`] is returned; see [`crate::host::flush`].
 pub async fn deliver_with_retries(
     adapter: &Adapter,
     attempt: &Attempt,
     max_attempts: u32,
+    target: &str,
 ) -> Outcome {
     let policy = RetryPolicy {
         max_attempts,
         ..RetryPolicy::default()
     };
+    let intent = Intent::from_attempt(attempt);
     let mut made = 0;
     loop {
-        let outcome = deliver(adapter, attempt).await;
+        let outcome = deliver_intent(adapter, &intent).await;
         made += 1;
         let online = web_sys::window()
             .map(|w| w.navigator().on_line())
             .unwrap_or(true);
         match policy.decide(&outcome, made, online, js_sys::Math::random()) {
             Decision::Retry { delay_ms } => sleep(delay_ms).await,
+            // Only what never reached the service waits in the browser; a rate limit keeps its
+            // own honest message ("Try again in N seconds") and the reader's Try again.
+            Decision::Queue
+                if matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
+                    && crate::host::enqueue(target, &intent) =>
+            {
+                return Outcome::Queued
+            }
             Decision::Queue | Decision::Finish => return outcome,
         }
     }
@@ -87,17 +101,16 @@ async fn sleep(ms: u32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Delivers `attempt` through `adapter` once and returns the normalised outcome. Never panics: every
-/// failure is an [`Outcome`].
-pub async fn deliver(adapter: &Adapter, attempt: &Attempt) -> Outcome {
-    let intent = Intent::from_attempt(attempt);
-    let mut next = adapter.start(&intent);
+/// Delivers `intent` through `adapter` once and returns the normalised outcome. Never panics:
+/// every failure is an [`Outcome`].
+pub async fn deliver_intent(adapter: &Adapter, intent: &Intent) -> Outcome {
+    let mut next = adapter.start(intent);
     for _ in 0..MAX_STEPS {
         match next {
             Next::Done(outcome) => return outcome,
             Next::Send(exchange) => {
                 let got = execute(&exchange.request).await;
-                next = adapter.next(&intent, exchange.step, &got.reply());
+                next = adapter.next(intent, exchange.step, &got.reply());
             }
         }
     }

@@ -84,6 +84,7 @@ struct Slot {
     summary: NodeRef<html::Div>,
     failure_heading: NodeRef<html::H2>,
     success_heading: NodeRef<html::H2>,
+    queued_heading: NodeRef<html::H2>,
     email_input: NodeRef<html::Input>,
     fieldset: NodeRef<html::Fieldset>,
 }
@@ -108,6 +109,9 @@ impl Slot {
             })
         });
         let succeeded = matches!(next.status, Status::Succeeded(_));
+        let queued = next.status == Status::Queued;
+        let newly_queued = queued && current_copy.status != Status::Queued;
+        let queued_key = next.attempt.as_ref().map(|a| a.key.clone());
         let raised = self.config.with_value(|c| {
             events::between(&current_copy, &event_copy, &next, c.events_include_email)
         });
@@ -116,14 +120,23 @@ impl Slot {
             self.slot
                 .with_value(|slot| raised.iter().for_each(|e| emit(host, e, slot)))
         });
+        if let (true, Some(key)) = (newly_queued, queued_key) {
+            // The queued signup's answer, when a later flush delivers it, completes this slot.
+            crate::host::wait_for_delivery(
+                key,
+                std::rc::Rc::new(move |outcome| self.dispatch(Event::Answered(outcome))),
+            );
+        }
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let (adapter, attempts) =
-                        self.config.with_value(|c| (c.adapter.clone(), c.attempts));
+                    let (adapter, attempts, target) = self
+                        .config
+                        .with_value(|c| (c.adapter.clone(), c.attempts, c.delivery_key()));
                     leptos::task::spawn_local(async move {
                         let outcome =
-                            transport::deliver_with_retries(&adapter, &attempt, attempts).await;
+                            transport::deliver_with_retries(&adapter, &attempt, attempts, &target)
+                                .await;
                         self.dispatch(Event::Answered(outcome));
                     });
                 }
@@ -131,8 +144,14 @@ impl Slot {
                     let key = self.config.with_value(|c| c.delivery_key());
                     crate::host::remember(&key, &ids);
                 }
+                Effect::Withdraw(key) => crate::host::withdraw(&key),
+                Effect::FocusEmail => {
+                    let email = self.email_input;
+                    focus_later(email);
+                }
                 Effect::FocusErrorSummary => focus_later(self.summary),
                 Effect::FocusResult if succeeded => focus_later(self.success_heading),
+                Effect::FocusResult if queued => focus_later(self.queued_heading),
                 Effect::FocusResult => focus_later(self.failure_heading),
             }
         }
@@ -189,9 +208,11 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         summary: NodeRef::new(),
         failure_heading: NodeRef::new(),
         success_heading: NodeRef::new(),
+        queued_heading: NodeRef::new(),
         email_input: NodeRef::new(),
         fieldset: NodeRef::new(),
     };
+    config.with_value(|c| crate::host::register_adapter(c.delivery_key(), c.adapter.clone()));
     crate::host::watch_remembered(
         &s.host.get_value(),
         std::rc::Rc::new(move || s.dispatch(Event::Remembered(remembered_now()))),
@@ -239,6 +260,9 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     }
     fn remembered_some(v: &Screen) -> Option<&str> {
         v.remembered_some.as_deref()
+    }
+    fn queued(v: &Screen) -> Option<&str> {
+        v.queued.as_deref()
     }
 
     let email_hint = config.with_value(|c| {
@@ -323,7 +347,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 <p class="lb-remembered-text">{s.shows(remembered_all)}</p>
             </div>
             <form class="lb-form" part="letterbox-form" novalidate=true
-                hidden=move || !s.hides(success_title)() || !s.hides(remembered_all)()
+                hidden=move || !s.hides(success_title)() || !s.hides(remembered_all)() || !s.hides(queued)()
                 on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <div class="lb-summary" part="letterbox-error-summary" role="alert" tabindex="-1"
                     aria-labelledby=summary_labelledby node_ref=s.summary
@@ -385,6 +409,14 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 </div>
                 <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(status)}</div>
             </form>
+            <div class="lb-queued" part="letterbox-queued" hidden=s.hides(queued)>
+                <h2 class="lb-result-title" tabindex="-1" node_ref=s.queued_heading>{s.text(Key::QueuedTitle)}</h2>
+                <p class="lb-queued-body">{s.shows(queued)}</p>
+                <button type="button" class="lb-button lb-button--secondary" part="letterbox-withdraw"
+                    on:click=move |_| s.dispatch(Event::Withdrawn)>
+                    {s.text(Key::Withdraw)}
+                </button>
+            </div>
             <div class="lb-success" part="letterbox-success" hidden=s.hides(success_title)
                 data-outcome=move || s.screen.with(|v| v.success.as_ref().map_or("", |t| t.outcome))>
                 <h2 class="lb-result-title" tabindex="-1" node_ref=s.success_heading>{s.shows(success_title)}</h2>

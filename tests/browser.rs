@@ -532,7 +532,7 @@ async fn rate_limiting_tells_the_reader_how_long_to_wait() {
 }
 
 #[wasm_bindgen_test]
-async fn an_unreachable_endpoint_shows_the_network_failure() {
+async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_it() {
     let host: HtmlElement = document()
         .create_element("div")
         .unwrap()
@@ -550,12 +550,31 @@ async fn an_unreachable_endpoint_shows_the_network_failure() {
     let host = slot(host);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
-    let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
-    assert!(panel
-        .text_content()
+    let panel = wait_for("the queued panel", || shown(&host, ".lb-queued")).await;
+    let said = panel.text_content().unwrap_or_default();
+    assert!(said.contains("Your signup will be sent later"), "{said}");
+    assert!(said.contains("jane@example.com"), "{said}");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let queued = storage
+        .get_item("letterbox:pending")
         .unwrap()
-        .contains("Check your internet connection"));
-    assert!(find(&panel, "button").is_some());
+        .unwrap_or_default();
+    assert!(
+        queued.contains("jane@example.com"),
+        "kept in the browser: {queued}"
+    );
+    // The reader changes their mind: nothing will be sent, and what they typed is still there.
+    click(&host, ".lb-queued button");
+    wait_for("the form again", || shown(&host, "form")).await;
+    assert_eq!(
+        input(&host, "input[type=email]").value(),
+        "jane@example.com"
+    );
+    let left = storage
+        .get_item("letterbox:pending")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(!left.contains("jane@example.com"), "withdrawn: {left}");
 }
 
 #[wasm_bindgen_test]
@@ -1328,4 +1347,75 @@ async fn a_slot_far_below_the_fold_mounts_when_the_reader_scrolls_near() {
     window.scroll_to_with_x_and_y(0.0, 0.0);
     spacer.remove();
     host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
+    use letterbox_core::adapters::{Intent, Source};
+    use letterbox_core::pending::{Pending, PendingQueue, STORAGE_KEY};
+    let endpoint = format!("{}/t/queued-next-view/subscribed", base());
+    let target = format!("json {endpoint}");
+    // What an earlier page view left behind when it could not send.
+    let intent = Intent {
+        email: "jane@example.com".into(),
+        newsletters: vec!["daily".into()],
+        locale: "en".into(),
+        consent: None,
+        source: Source {
+            page: "https://news.example/earlier".into(),
+            slot: "footer".into(),
+        },
+        key: "7d1f6a2c-0000-4000-8000-000000000001".into(),
+        challenge: None,
+    };
+    let mut queue = PendingQueue::load(
+        None,
+        js_sys::Date::now() as u64,
+        PendingQueue::DEFAULT_MAX_AGE_MS,
+    );
+    queue.add(Pending::from_intent(
+        &intent,
+        &target,
+        js_sys::Date::now() as u64,
+    ));
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(STORAGE_KEY, &queue.to_storage()).unwrap();
+
+    // This page view has a slot that delivers to the same place: mounting it sends the signup.
+    let host = bare_host(
+        "queued-next-view",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        sent = requests("queued-next-view").await;
+        if !sent.is_empty() {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0]["idempotency_key"], "7d1f6a2c-0000-4000-8000-000000000001",
+        "the original key"
+    );
+    assert_eq!(
+        body_of(&sent[0])["source"]["page"],
+        "https://news.example/earlier"
+    );
+    sleep(100).await;
+    let left = storage.get_item(STORAGE_KEY).unwrap().unwrap_or_default();
+    assert!(
+        !left.contains("7d1f6a2c"),
+        "sent entries leave the queue: {left}"
+    );
+    letterbox::flush();
+    sleep(300).await;
+    assert_eq!(requests("queued-next-view").await.len(), 1, "never twice");
+    assert!(
+        shown(&slot(host), ".lb-remembered").is_some(),
+        "the slot now knows the reader signed up"
+    );
 }

@@ -44,7 +44,8 @@ pub struct HostEvent {
     /// The newsletter ids concerned.
     pub newsletters: Vec<String>,
     /// What happened: `pending`, `subscribed`, `already` (success); `invalid`, `network`,
-    /// `timeout`, `server`, `rate_limited`, `rejected` (error); `shown`, `accepted` (suggestion).
+    /// `timeout`, `server`, `rate_limited`, `rejected`, `spam`, `configuration`, `queued` (error: not
+    /// delivered yet, kept in the browser); `shown`, `accepted` (suggestion).
     pub outcome: Option<&'static str>,
     /// The fields in error, for `invalid`.
     pub fields: Vec<&'static str>,
@@ -165,6 +166,12 @@ pub fn between(prev: &State, event: &Event, next: &State, include_email: bool) -
             events.push(HostEvent {
                 email: email(),
                 ..HostEvent::new(EventKind::Success, sent.clone(), success_name(*s))
+            });
+        }
+        Status::Queued if changed => {
+            events.push(HostEvent {
+                email: email(),
+                ..HostEvent::new(EventKind::Error, sent.clone(), "queued")
             });
         }
         Status::Failed(f) if changed || prev.attempt != next.attempt => {

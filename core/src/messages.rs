@@ -237,6 +237,18 @@ keys! {
     ConfigErrorTitle = "config_error_title",
         en: "This signup form is not available",
         uk: "Ця форма підписки недоступна";
+    /// Heading when the submission waits in the browser to be sent.
+    QueuedTitle = "queued_title",
+        en: "Your signup will be sent later",
+        uk: "Вашу підписку буде надіслано пізніше";
+    /// Text when the submission waits; `{email}`, `{newsletters}`.
+    QueuedBody = "queued_body",
+        en: "We could not reach the newsletter service just now. We’ll send your signup for {newsletters} with {email} automatically: on this page when your connection is back, or the next time you visit this site.",
+        uk: "Зараз не вдалося зв’язатися із сервісом розсилок. Ми автоматично надішлемо вашу підписку на {newsletters} для {email}: на цій сторінці, коли відновиться зв’язок, або під час наступного відвідування сайту.";
+    /// The button that withdraws a waiting submission.
+    Withdraw = "withdraw",
+        en: "Do not send it",
+        uk: "Не надсилати";
     /// Shown instead of the form when every newsletter of the slot is already subscribed in this
     /// browser; `{newsletters}`.
     RememberedAll = "remembered_all",

@@ -68,7 +68,8 @@ pub fn is_retryable(outcome: &Outcome) -> bool {
         | Outcome::FieldError { .. }
         | Outcome::Rejected { .. }
         | Outcome::RejectedAsSpam
-        | Outcome::ConfigurationError { .. } => false,
+        | Outcome::ConfigurationError { .. }
+        | Outcome::Queued => false,
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Screen {
     pub remembered_all: Option<String>,
     /// Some are: this note stands above the form, whose checkboxes offer only the others.
     pub remembered_some: Option<String>,
+    /// The submission waits in the browser: the queued panel's text (it replaces the form).
+    pub queued: Option<String>,
 }
 
 impl Screen {
@@ -151,6 +153,15 @@ pub fn screen(state: &State, config: &Config) -> Screen {
         } else {
             String::new()
         },
+        queued: (state.status == Status::Queued).then(|| {
+            let (email, ids): (&str, &[String]) = state.attempt.as_ref().map_or(("", &[]), |a| {
+                (a.request.email.as_str(), a.request.newsletters.as_slice())
+            });
+            texts.format(
+                Key::QueuedBody,
+                &[("email", email), ("newsletters", &names(config, ids))],
+            )
+        }),
         remembered_all: (!state.remembered.is_empty()
             && state.remembered.len() == config.newsletters.len()
             && !matches!(state.status, Status::Succeeded(_)))
@@ -319,6 +330,30 @@ mod tests {
             s.remembered_all.as_deref(),
             Some("You’re signed up to The Daily Briefing, Culture and Alerts.")
         );
+    }
+
+    #[test]
+    fn a_queued_submission_says_what_will_be_sent_and_when() {
+        let c = config(THREE);
+        let s = after(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                Event::NewsletterToggled {
+                    id: "culture".into(),
+                    checked: true,
+                },
+                Event::Submitted {
+                    fresh_key: "k".into(),
+                },
+                Event::Answered(Outcome::Queued),
+            ],
+        );
+        assert_eq!(
+            s.queued.as_deref(),
+            Some("We could not reach the newsletter service just now. We’ll send your signup for Culture with jane@example.com automatically: on this page when your connection is back, or the next time you visit this site.")
+        );
+        assert_eq!(s.failure, None);
     }
 
     #[test]

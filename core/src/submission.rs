@@ -70,6 +70,9 @@ pub enum Outcome {
     NetworkError,
     /// No answer within [`crate::contract::TIMEOUT_MS`].
     Timeout,
+    /// Offline, or every attempt spent on a passing failure: the widget kept the submission in
+    /// the browser and will send it when the browser is back online or on the next page view.
+    Queued,
     /// The service turned the signup away as likely spam (a failed challenge, an address that
     /// signed up to too many lists). Not retried.
     RejectedAsSpam,
@@ -157,6 +160,9 @@ pub enum Status {
     Succeeded(Success),
     /// The form is shown with a failure panel and "Try again".
     Failed(Failure),
+    /// The submission waits in the browser to be sent ("We'll send this when you're back
+    /// online"); its answer, when it comes, moves the slot on as any answer would.
+    Queued,
 }
 
 /// One submission as sent: the request and its idempotency key.
@@ -215,6 +221,8 @@ pub enum Event {
     /// The browser's record of past signups changed (or was read on mount): these of the slot's
     /// newsletters are already subscribed.
     Remembered(Vec<String>),
+    /// The reader chose not to send a queued submission after all.
+    Withdrawn,
 }
 
 /// Work the widget must do after a transition.
@@ -224,8 +232,12 @@ pub enum Effect {
     Send(Attempt),
     /// Remember that these newsletters are subscribed, and tell the other slots and tabs.
     Remember(Vec<String>),
+    /// Drop the queued submission with this idempotency key.
+    Withdraw(String),
     /// Move focus to the error summary.
     FocusErrorSummary,
+    /// Move focus to the email field.
+    FocusEmail,
     /// Move focus to the heading of the success or failure panel.
     FocusResult,
 }
@@ -362,8 +374,17 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     .collect();
             }
         }
+        Event::Withdrawn => {
+            if state.status == Status::Queued {
+                state.status = Status::Editing;
+                if let Some(attempt) = &state.attempt {
+                    effects.push(Effect::Withdraw(attempt.key.clone()));
+                }
+                effects.push(Effect::FocusEmail);
+            }
+        }
         Event::Answered(outcome) => {
-            if state.status != Status::Submitting {
+            if !matches!(state.status, Status::Submitting | Status::Queued) {
                 return (state, effects);
             }
             let (status, effect) = match outcome {
@@ -405,6 +426,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 ),
                 Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
+                Outcome::Queued => (Status::Queued, Effect::FocusResult),
                 Outcome::RejectedAsSpam => (Status::Failed(Failure::Spam), Effect::FocusResult),
                 Outcome::ConfigurationError { message } => (
                     Status::Failed(Failure::Configuration(message)),
@@ -852,6 +874,43 @@ mod tests {
             ],
         );
         assert_eq!(s.chosen, ["daily"]);
+    }
+
+    #[test]
+    fn a_queued_submission_waits_and_its_later_answer_completes_it() {
+        let c = config(ONE);
+        let base = vec![
+            Event::EmailEdited("a@b.co".into()),
+            submit("k1"),
+            Event::Answered(Outcome::Queued),
+        ];
+        let (s, fx) = run(&c, base.clone());
+        assert_eq!(s.status, Status::Queued);
+        assert_eq!(fx, vec![Effect::FocusResult]);
+        let mut later = base.clone();
+        later.push(Event::Answered(Outcome::PendingConfirmation));
+        let (s, fx) = run(&c, later);
+        assert_eq!(s.status, Status::Succeeded(Success::PendingConfirmation));
+        assert!(fx.contains(&Effect::Remember(vec!["daily".into()])));
+    }
+
+    #[test]
+    fn withdrawing_a_queued_submission_drops_it_and_keeps_what_was_typed() {
+        let c = config(ONE);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                Event::Answered(Outcome::Queued),
+                Event::Withdrawn,
+            ],
+        );
+        assert_eq!(s.status, Status::Editing);
+        assert_eq!(s.email, "a@b.co");
+        assert_eq!(fx, vec![Effect::Withdraw("k1".into()), Effect::FocusEmail]);
+        let (_, fx) = run(&c, vec![Event::Withdrawn]);
+        assert!(fx.is_empty(), "nothing to withdraw unless queued");
     }
 
     #[test]

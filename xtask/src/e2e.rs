@@ -462,6 +462,57 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         tabs,
     );
 
+    // 2b. Offline: the signup waits in the browser and is sent once when the connection is back.
+    let offline = (|| -> Result<bool> {
+        let network = |offline: bool| {
+            browser.call(
+                "POST",
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Network.emulateNetworkConditions", "params": {
+                    "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}})),
+            )
+        };
+        browser.open(&format!("{base}/e2e/offline.html"))?;
+        browser.wait("the form", &form_in("#offline-slot"))?;
+        browser.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Network.enable", "params": {}})),
+        )?;
+        network(true)?;
+        browser.type_into(
+            &browser.in_shadow("#offline-slot", "input[type=email]")?,
+            "reader@example.com",
+        )?;
+        browser.click(&browser.in_shadow("#offline-slot", "button[type=submit]")?)?;
+        browser.wait(
+            "the queued panel",
+            "!document.querySelector('#offline-slot').shadowRoot.querySelector('.lb-queued').hidden",
+        )?;
+        let kept = browser.script("return localStorage.getItem('letterbox:pending') || ''")?;
+        let nothing_sent = requests(port, "e2e-offline")?.is_empty();
+        network(false)?;
+        browser.wait(
+            "the signup to be sent when the browser is back online",
+            "!document.querySelector('#offline-slot').shadowRoot.querySelector('.lb-success').hidden",
+        )?;
+        thread::sleep(Duration::from_millis(500));
+        let sent = requests(port, "e2e-offline")?;
+        let left = browser.script("return localStorage.getItem('letterbox:pending') || ''")?;
+        Ok(kept
+            .as_str()
+            .is_some_and(|k| k.contains("reader@example.com"))
+            && nothing_sent
+            && sent.len() == 1
+            && left
+                .as_str()
+                .is_some_and(|l| !l.contains("reader@example.com")))
+    })();
+    c.check(
+        "offline, the signup waits in the browser and is sent exactly once when back online",
+        offline,
+    );
+
     // 3. The classic-script variant for CMSs that strip module scripts, in Ukrainian.
     browser.open(&format!("{base}/e2e/classic.html"))?;
     c.check(
