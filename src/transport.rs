@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::adapters::{Adapter, HttpReply, Intent, Next, Reply, Request, MAX_STEPS};
+use letterbox_core::bots::Signals;
 use letterbox_core::contract::TIMEOUT_MS;
 use letterbox_core::retry::{Decision, RetryPolicy};
 use letterbox_core::submission::{Attempt, Outcome};
@@ -50,7 +51,8 @@ impl Owned {
     }
 }
 
-/// Delivers `attempt` through `adapter`, retrying passing failures (no answer, timeout, 429, 5xx)
+/// Delivers `attempt` (with the bot `signals` when the slot flags rather than drops) through
+/// `adapter`, retrying passing failures (no answer, timeout, 429, 5xx)
 /// as [`RetryPolicy::decide`] says, with the same idempotency key, up to `max_attempts` in all.
 ///
 /// When the browser is offline, or the attempts are spent without reaching the service (no
@@ -59,6 +61,7 @@ impl Owned {
 pub async fn deliver_with_retries(
     adapter: &Adapter,
     attempt: &Attempt,
+    signals: Option<Signals>,
     max_attempts: u32,
     target: &str,
 ) -> Outcome {
@@ -66,7 +69,10 @@ pub async fn deliver_with_retries(
         max_attempts,
         ..RetryPolicy::default()
     };
-    let intent = Intent::from_attempt(attempt);
+    let intent = Intent {
+        signals,
+        ..Intent::from_attempt(attempt)
+    };
     let mut made = 0;
     loop {
         let outcome = deliver_intent(adapter, &intent).await;

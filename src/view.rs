@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use leptos::html;
 use leptos::prelude::*;
+use letterbox_core::bots::{looks_like_a_bot, BotPolicy, Signals};
 use letterbox_core::config::{Config, ConfigError};
 use letterbox_core::events;
 use letterbox_core::messages::{Catalogue, Key};
 use letterbox_core::screen::{screen, Screen};
+use letterbox_core::submission::Outcome;
 use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -85,6 +87,9 @@ struct Slot {
     failure_heading: NodeRef<html::H2>,
     success_heading: NodeRef<html::H2>,
     queued_heading: NodeRef<html::H2>,
+    honeypot: NodeRef<html::Input>,
+    /// When the form appeared (`Date.now()`), for the minimum fill time.
+    opened_ms: f64,
     email_input: NodeRef<html::Input>,
     fieldset: NodeRef<html::Fieldset>,
 }
@@ -130,13 +135,36 @@ impl Slot {
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let (adapter, attempts, target) = self
-                        .config
-                        .with_value(|c| (c.adapter.clone(), c.attempts, c.delivery_key()));
+                    let (adapter, attempts, target, min_fill_ms, policy) =
+                        self.config.with_value(|c| {
+                            (
+                                c.adapter.clone(),
+                                c.attempts,
+                                c.delivery_key(),
+                                c.min_fill_ms,
+                                c.bots,
+                            )
+                        });
+                    let signals = Signals {
+                        honeypot: self
+                            .honeypot
+                            .get_untracked()
+                            .map(|i| i.value())
+                            .unwrap_or_default(),
+                        fill_ms: (js_sys::Date::now() - self.opened_ms).max(0.0) as u64,
+                    };
+                    let bot = looks_like_a_bot(&signals, min_fill_ms);
+                    let signals = (policy == BotPolicy::Flag).then_some(signals);
                     leptos::task::spawn_local(async move {
-                        let outcome =
-                            transport::deliver_with_retries(&adapter, &attempt, attempts, &target)
-                                .await;
+                        let outcome = if bot && policy == BotPolicy::Drop {
+                            // Not sent; the same visible success as a real signup.
+                            Outcome::Subscribed
+                        } else {
+                            transport::deliver_with_retries(
+                                &adapter, &attempt, signals, attempts, &target,
+                            )
+                            .await
+                        };
                         self.dispatch(Event::Answered(outcome));
                     });
                 }
@@ -209,6 +237,8 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         failure_heading: NodeRef::new(),
         success_heading: NodeRef::new(),
         queued_heading: NodeRef::new(),
+        honeypot: NodeRef::new(),
+        opened_ms: js_sys::Date::now(),
         email_input: NodeRef::new(),
         fieldset: NodeRef::new(),
     };
@@ -406,6 +436,13 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                             {s.shows(suggestion_apply)}
                         </button>
                     </div>
+                </div>
+                // A honeypot: off-screen, skipped by keyboards (tabindex -1), screen readers
+                // (aria-hidden) and autofill (autocomplete off, a name no profile fills).
+                <div class="lb-hp" aria-hidden="true">
+                    <label for=format!("{id}-hp")>"Leave this empty"</label>
+                    <input type="text" id=format!("{id}-hp") name="lb-website" tabindex="-1" autocomplete="off"
+                        node_ref=s.honeypot/>
                 </div>
                 <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(status)}</div>
             </form>

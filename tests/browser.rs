@@ -82,7 +82,7 @@ fn mount_in(parent: &Element, name: &str, behaviour: &str, newsletters: &str) ->
     let endpoint = format!("{}/t/{name}/{behaviour}", base());
     // One attempt: these tests check what one answer does; retries have their own tests.
     script.set_text_content(Some(&format!(
-        r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}, "attempts": 1}}"#
+        r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}, "attempts": 1, "min_fill_ms": 0}}"#
     )));
     host.append_child(&script).unwrap();
     parent.append_child(&host).unwrap();
@@ -543,7 +543,7 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
     host.set_attribute("data-endpoint", "http://127.0.0.1:9/subscribe")
         .unwrap();
     host.set_inner_html(&format!(
-        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 2}}</script>"#
+        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 2, "min_fill_ms": 0}}</script>"#
     ));
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
@@ -706,6 +706,12 @@ fn bare_host(id: &str, json: &str) -> HtmlElement {
         .unwrap();
     host.set_id(id);
     host.set_attribute("data-letterbox", "").unwrap();
+    // Tests type and submit at once: no minimum fill time unless the test sets one.
+    let json = if json.contains("min_fill_ms") {
+        json.to_owned()
+    } else {
+        json.replacen('{', r#"{"min_fill_ms": 0, "#, 1)
+    };
     host.set_inner_html(&format!(
         r#"<script type="application/json">{json}</script>"#
     ));
@@ -899,7 +905,7 @@ async fn the_js_api_mounts_with_options_and_unmounts() {
         .unwrap();
     document().body().unwrap().append_child(&host).unwrap();
     let options = js_sys::JSON::parse(&format!(
-        r#"{{"endpoint": "{}/t/js-api/subscribed", "newsletters": {ONE}, "texts": {{"submit": "Sign up"}}}}"#,
+        r#"{{"endpoint": "{}/t/js-api/subscribed", "newsletters": {ONE}, "texts": {{"submit": "Sign up"}}, "min_fill_ms": 0}}"#,
         base()
     ))
     .unwrap();
@@ -1155,7 +1161,10 @@ async fn a_mailchimp_embed_inside_a_slot_becomes_the_widget_with_its_groups() {
         .dyn_into()
         .unwrap();
     host.set_attribute("data-letterbox", "").unwrap();
-    host.set_inner_html(&mailchimp_embed("mc-upgrade", "pending"));
+    host.set_inner_html(&format!(
+        r#"{}<script type="application/json">{{"min_fill_ms": 0}}</script>"#,
+        mailchimp_embed("mc-upgrade", "pending")
+    ));
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
     let slot = slot(host.clone());
@@ -1211,7 +1220,8 @@ async fn a_plain_fallback_form_is_read_and_posted_where_it_posted_before() {
     host.set_inner_html(&format!(
         r#"<form action="{action}" method="post"><h3>The Daily Briefing</h3>
              <label for="plain-email">Email</label><input type="email" name="email" id="plain-email">
-             <input type="hidden" name="source" value="footer"><button>Subscribe</button></form>"#
+             <input type="hidden" name="source" value="footer"><button>Subscribe</button></form>
+           <script type="application/json">{{"min_fill_ms": 0}}</script>"#
     ));
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
@@ -1367,6 +1377,7 @@ async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
         },
         key: "7d1f6a2c-0000-4000-8000-000000000001".into(),
         challenge: None,
+        signals: None,
     };
     let mut queue = PendingQueue::load(
         None,
@@ -1417,5 +1428,118 @@ async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
     assert!(
         shown(&slot(host), ".lb-remembered").is_some(),
         "the slot now knows the reader signed up"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
+    // Each part has its own endpoint: a (fake) success is remembered for its endpoint.
+    let endpoint_of = |part: &str| format!("{}/t/{part}/subscribed", base());
+    // A filled honeypot, however slowly the form was filled.
+    let endpoint = endpoint_of("bots-honeypot");
+    let host = bare_host(
+        "bots-honeypot",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let honeypot_filled = slot(host);
+    let trap = input(&honeypot_filled, ".lb-hp input");
+    assert_eq!(trap.get_attribute("tabindex").as_deref(), Some("-1"));
+    assert_eq!(trap.get_attribute("autocomplete").as_deref(), Some("off"));
+    assert_eq!(
+        get(&honeypot_filled, ".lb-hp")
+            .get_attribute("aria-hidden")
+            .as_deref(),
+        Some("true")
+    );
+    trap.set_value("http://cheap-pills.example");
+    type_email(&honeypot_filled, "bot@example.com").await;
+    submit(&honeypot_filled).await;
+    let title = wait_for("the success panel", || {
+        shown(&honeypot_filled, ".lb-success h2")
+    })
+    .await;
+    assert_eq!(
+        title.text_content().as_deref(),
+        Some("You’re subscribed"),
+        "the same visible success"
+    );
+
+    // Faster than a person: submitted at once with the default minimum of one second.
+    let endpoint = endpoint_of("bots-fast");
+    let fast = bare_host(
+        "bots-fast",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 1000}}"#),
+    );
+    document().body().unwrap().append_child(&fast).unwrap();
+    letterbox::mount(&fast);
+    let fast = slot(fast);
+    type_email(&fast, "fast@example.com").await;
+    submit(&fast).await;
+    wait_for("the fast slot success panel", || {
+        shown(&fast, ".lb-success")
+    })
+    .await;
+    assert!(
+        requests("bots-honeypot").await.is_empty(),
+        "the honeypot one was not sent"
+    );
+    assert!(
+        requests("bots-fast").await.is_empty(),
+        "the fast one was not sent"
+    );
+
+    // A person who took their time is sent.
+    let endpoint = endpoint_of("bots-person");
+    let person = bare_host(
+        "bots-person",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 300}}"#),
+    );
+    document().body().unwrap().append_child(&person).unwrap();
+    letterbox::mount(&person);
+    let person = slot(person);
+    sleep(400).await;
+    type_email(&person, "person@example.com").await;
+    submit(&person).await;
+    wait_for("the person slot success panel", || {
+        shown(&person, ".lb-success")
+    })
+    .await;
+    let sent = requests("bots-person").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(body_of(&sent[0])["email"], "person@example.com");
+    assert!(
+        body_of(&sent[0]).get("honeypot").is_none(),
+        "signals are sent only when flagging"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn with_bots_flagged_every_submission_carries_its_signals_to_the_server() {
+    let endpoint = format!("{}/t/bots-flag/subscribed", base());
+    let host = bare_host(
+        "bots-flag",
+        &format!(
+            r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "bots": "flag", "min_fill_ms": 60000}}"#
+        ),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let host = slot(host);
+    type_email(&host, "quick@example.com").await;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let sent = requests("bots-flag").await;
+    assert_eq!(
+        sent.len(),
+        1,
+        "sent although it looks fast: the server decides"
+    );
+    let body = body_of(&sent[0]);
+    assert_eq!(body["honeypot"], "");
+    assert!(
+        body["fill_ms"].as_u64().is_some_and(|ms| ms < 60_000),
+        "{body}"
     );
 }

@@ -72,6 +72,11 @@ pub struct Config {
     /// Attempts per submission, the first included: network errors, timeouts, 429 and 5xx are
     /// retried with back-off (see [`crate::retry`]) up to this many times in all.
     pub attempts: u32,
+    /// The least time, in milliseconds, between the form appearing and a submission that is not
+    /// taken for a bot (0: no time check); see [`crate::bots`].
+    pub min_fill_ms: u32,
+    /// What to do with bot-looking submissions.
+    pub bots: crate::bots::BotPolicy,
 }
 
 /// The default of [`Config::attempts`].
@@ -94,6 +99,8 @@ pub const CONFIG_KEYS: &[&str] = &[
     "listmonk",
     "ghost",
     "attempts",
+    "min_fill_ms",
+    "bots",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -394,6 +401,39 @@ impl Config {
             }
         };
 
+        let min_fill_ms = match root.get("min_fill_ms") {
+            None | Some(Value::Null) => crate::bots::DEFAULT_MIN_FILL_MS,
+            Some(Value::Number(n)) => {
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|m| *m <= 60_000)
+                    .ok_or_else(|| ConfigError::WrongType {
+                        at: "min_fill_ms".into(),
+                        expected: "a whole number of milliseconds from 0 to 60000",
+                        found: "another number",
+                    })?
+            }
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "min_fill_ms".into(),
+                    expected: "a whole number of milliseconds from 0 to 60000",
+                    found: other.kind(),
+                })
+            }
+        };
+        let bots = match root.get("bots") {
+            None | Some(Value::Null) => crate::bots::BotPolicy::Drop,
+            Some(Value::String(s)) if s == "drop" => crate::bots::BotPolicy::Drop,
+            Some(Value::String(s)) if s == "flag" => crate::bots::BotPolicy::Flag,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "bots".into(),
+                    expected: "\"drop\" or \"flag\"",
+                    found: other.kind(),
+                })
+            }
+        };
+
         Ok(Config {
             adapter,
             newsletters,
@@ -401,6 +441,8 @@ impl Config {
             events_include_email,
             remember_days,
             attempts,
+            min_fill_ms,
+            bots,
         })
     }
 
@@ -700,6 +742,29 @@ mod tests {
         for bad in ["0", "11", "2.5", "\"3\""] {
             assert!(with(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn bot_settings_default_to_dropping_below_one_second() {
+        let c = Config::from_host(&host(FIVE)).unwrap();
+        assert_eq!(
+            (c.min_fill_ms, c.bots),
+            (1_000, crate::bots::BotPolicy::Drop)
+        );
+        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "bots": "flag", "min_fill_ms": 0}"#;
+        let c = Config::from_host(&HostInput {
+            json: Some(json),
+            ..HostInput::default()
+        })
+        .unwrap();
+        assert_eq!((c.min_fill_ms, c.bots), (0, crate::bots::BotPolicy::Flag));
+        let bad =
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "bots": "block"}"#;
+        assert!(Config::from_host(&HostInput {
+            json: Some(bad),
+            ..HostInput::default()
+        })
+        .is_err());
     }
 
     #[test]

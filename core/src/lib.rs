@@ -13,6 +13,7 @@
 //! [`pending`]. The widget's transport executes what they describe.
 
 pub mod adapters;
+pub mod bots;
 pub mod config;
 pub mod contract;
 pub mod email;

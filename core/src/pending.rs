@@ -75,6 +75,7 @@ impl Pending {
             source: self.source.clone(),
             key: self.key.clone(),
             challenge,
+            signals: None,
         }
     }
 

@@ -31,7 +31,7 @@ impl JsonAdapter {
             source: intent.source.clone(),
         }
         .to_json();
-        if intent.consent.is_some() || intent.challenge.is_some() {
+        if intent.consent.is_some() || intent.challenge.is_some() || intent.signals.is_some() {
             body.pop(); // the closing brace
             if let Some(consent) = &intent.consent {
                 body.push_str(",\"consent\":");
@@ -40,6 +40,11 @@ impl JsonAdapter {
             if let Some(token) = &intent.challenge {
                 body.push_str(",\"challenge\":");
                 write_string(&mut body, token);
+            }
+            if let Some(signals) = &intent.signals {
+                body.push_str(",\"honeypot\":");
+                write_string(&mut body, &signals.honeypot);
+                body.push_str(&format!(",\"fill_ms\":{}", signals.fill_ms));
             }
             body.push('}');
         }

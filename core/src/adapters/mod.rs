@@ -125,6 +125,8 @@ pub struct Intent {
     pub key: String,
     /// A challenge token (Turnstile, hCaptcha, proof of work) from the site's provider, if any.
     pub challenge: Option<String>,
+    /// The bot signals, sent only when the slot flags rather than drops (`"bots": "flag"`).
+    pub signals: Option<crate::bots::Signals>,
 }
 
 impl Intent {
@@ -150,6 +152,7 @@ impl Intent {
             source: attempt.request.source.clone(),
             key: attempt.key.clone(),
             challenge: None,
+            signals: None,
         }
     }
 
@@ -166,6 +169,7 @@ impl Intent {
             },
             key: "5f0c6a1e-9b7d-4c51-8d1e-2a6f3b9c7e10".into(),
             challenge: None,
+            signals: None,
         }
     }
 
