@@ -306,20 +306,81 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     std::fs::create_dir_all(&generated)
         .map_err(|e| format!("cannot create {}: {e}", generated.display()))?;
     write_pinned_pages(bundle, &generated)?;
+    // The reference receiver on its own origin, as a site without a backend would run it: the
+    // pages' strict policy names it in connect-src.
+    let receiver_port = free_port()?;
+    let receiver_origin = format!("http://127.0.0.1:{receiver_port}");
     let statics = Statics {
         mounts: vec![
             ("/letterbox/".into(), root.join("dist")),
             ("/e2e/".into(), root.join("tests/e2e")),
-            ("/gen/".into(), generated),
+            ("/gen/".into(), generated.clone()),
         ],
-        csp: Some(STRICT_CSP.into()),
+        csp: Some(STRICT_CSP.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {receiver_origin}"),
+        )),
     };
     let server = endpoint::start_serving(0, false, statics)?;
     let port = server.addr.port();
     let base = server.url();
+    let receiver = start_receiver(receiver_port, &base, &generated)?;
+    std::fs::write(
+        generated.join("receiver.html"),
+        format!(
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signup to the reference receiver</title></head><body>
+<div data-letterbox id="real"><script type="application/json">{{"endpoint": "{}/api/subscribe", "min_fill_ms": 0,
+  "newsletters": [{{"id": "daily", "name": "The Daily Briefing"}}]}}</script></div>
+<script type="module" src="/letterbox/letterbox.js"></script></body></html>"#,
+            receiver.url
+        ),
+    )
+    .map_err(|e| format!("cannot write receiver.html: {e}"))?;
     let browser = Browser::start(tools)?;
     let _ = browser.call("POST", "/timeouts", Some(json!({"script": 30_000})));
     let mut c = Checks::default();
+
+    // 0. The whole journey against the reference receiver: sign up, the confirmation email,
+    //    a mail scanner's GET that must not confirm, the reader's Confirm (a POST).
+    let journey = (|| -> Result<bool> {
+        browser.open(&format!("{base}/gen/receiver.html"))?;
+        browser.wait("the form", &form_in("#real"))?;
+        browser.type_into(
+            &browser.in_shadow("#real", "input[type=email]")?,
+            "reader@example.com",
+        )?;
+        browser.click(&browser.in_shadow("#real", "button[type=submit]")?)?;
+        let title = browser.wait(
+            "the success panel",
+            "(() => { const s = document.querySelector('#real').shadowRoot.querySelector('.lb-success');
+                      return s && !s.hidden && s.querySelector('h2').textContent; })()",
+        )?;
+        let rport = receiver_port;
+        let (_, outbox) = http(rport, "GET", "/api/outbox", None)?;
+        let outbox: Value = serde_json::from_str(&outbox).map_err(|e| format!("outbox: {e}"))?;
+        let mail = outbox["emails"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["to"] == "reader@example.com"))
+            .ok_or("no confirmation email in the outbox")?;
+        let link = mail["link"].as_str().ok_or("no link")?;
+        let path = link
+            .split_once("/api/")
+            .map(|(_, p)| format!("/api/{p}"))
+            .ok_or("odd link")?;
+        let (scanned, _) = http(rport, "GET", &path, None)?;
+        let after_scan = receiver.export_confirmed()?;
+        let (confirmed, _) = http(rport, "POST", &path, None)?;
+        let after_confirm = receiver.export_confirmed()?;
+        Ok(title == json!("Check your inbox")
+            && scanned == 200
+            && !after_scan.contains("reader@example.com")
+            && confirmed == 200
+            && after_confirm.contains("reader@example.com"))
+    })();
+    c.check(
+        "a reader signs up to the reference receiver; the link's GET does not confirm, its POST does",
+        journey,
+    );
 
     // 1. The one-tag embed, pasted twice plus a copy under another URL, on a strict-CSP page
     //    with a hostile stylesheet.
@@ -633,4 +694,63 @@ fn write_pinned_pages(bundle: &Bundle, dir: &Path) -> Result<()> {
         .map_err(|e| format!("cannot write pinned.html: {e}"))?;
     std::fs::write(dir.join("tampered.html"), page(&wrong))
         .map_err(|e| format!("cannot write tampered.html: {e}"))
+}
+
+/// The reference receiver (debug build) on 127.0.0.1:`port`, with a fresh SQLite file, allowing
+/// the test pages' origin, its outbox on.
+struct TestReceiver {
+    url: String,
+    config: std::path::PathBuf,
+    exe: std::path::PathBuf,
+    _process: crate::receiver::Receiver,
+}
+
+impl TestReceiver {
+    /// The confirmed subscribers, as `export --format csv` prints them.
+    fn export_confirmed(&self) -> Result<String> {
+        let out = Command::new(&self.exe)
+            .arg("--config")
+            .arg(&self.config)
+            .args(["export", "--format", "csv"])
+            .output()
+            .map_err(|e| format!("export could not start: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+fn start_receiver(port: u16, page_origin: &str, dir: &Path) -> Result<TestReceiver> {
+    crate::util::run(Command::new("cargo").current_dir(root()).args([
+        "build",
+        "-p",
+        "letterbox-receiver",
+        "--bin",
+        "letterbox-receiver",
+    ]))?;
+    let exe = target_dir().join("debug").join("letterbox-receiver");
+    let db = dir.join("receiver.db");
+    let config = dir.join("receiver.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:{port}"
+database_url = "sqlite://{db}"
+public_url = "http://127.0.0.1:{port}"
+allowed_origins = ["{page_origin}"]
+demo = true
+min_fill_ms = 0
+[[newsletters]]
+id = "daily"
+name = "The Daily Briefing"
+"#,
+            db = db.display()
+        ),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let process = crate::receiver::Receiver::spawn(&exe, &config, &[])?;
+    Ok(TestReceiver {
+        url: process.url.clone(),
+        config,
+        exe,
+        _process: process,
+    })
 }
