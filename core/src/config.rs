@@ -215,6 +215,30 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The whole number `key` of the configuration, within `range`; `default` when absent.
+fn whole_number(
+    root: &Value,
+    key: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    expected: &'static str,
+) -> Result<u32, ConfigError> {
+    let wrong = |found| ConfigError::WrongType {
+        at: key.to_owned(),
+        expected,
+        found,
+    };
+    match root.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|v| range.contains(v))
+            .ok_or(wrong("another number")),
+        Some(other) => Err(wrong(other.kind())),
+    }
+}
+
 /// The members of the object `value` at `at`. With `known`, any other key is an error.
 fn members<'v>(
     value: &'v Value,
@@ -360,67 +384,29 @@ impl Config {
             }
         };
 
-        let remember_days = match root.get("remember_days") {
-            None | Some(Value::Null) => DEFAULT_REMEMBER_DAYS,
-            Some(Value::Number(n)) => {
-                n.parse::<u32>()
-                    .ok()
-                    .filter(|d| *d <= 3650)
-                    .ok_or_else(|| ConfigError::WrongType {
-                        at: "remember_days".into(),
-                        expected: "a whole number of days from 0 to 3650",
-                        found: "another number",
-                    })?
-            }
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "remember_days".into(),
-                    expected: "a whole number of days from 0 to 3650",
-                    found: other.kind(),
-                })
-            }
-        };
+        let remember_days = whole_number(
+            &root,
+            "remember_days",
+            DEFAULT_REMEMBER_DAYS,
+            0..=3650,
+            "a whole number of days from 0 to 3650",
+        )?;
 
-        let attempts = match root.get("attempts") {
-            None | Some(Value::Null) => DEFAULT_ATTEMPTS,
-            Some(Value::Number(n)) => n
-                .parse::<u32>()
-                .ok()
-                .filter(|a| (1..=10).contains(a))
-                .ok_or_else(|| ConfigError::WrongType {
-                    at: "attempts".into(),
-                    expected: "a whole number from 1 to 10",
-                    found: "another number",
-                })?,
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "attempts".into(),
-                    expected: "a whole number from 1 to 10",
-                    found: other.kind(),
-                })
-            }
-        };
+        let attempts = whole_number(
+            &root,
+            "attempts",
+            DEFAULT_ATTEMPTS,
+            1..=10,
+            "a whole number from 1 to 10",
+        )?;
 
-        let min_fill_ms = match root.get("min_fill_ms") {
-            None | Some(Value::Null) => crate::bots::DEFAULT_MIN_FILL_MS,
-            Some(Value::Number(n)) => {
-                n.parse::<u32>()
-                    .ok()
-                    .filter(|m| *m <= 60_000)
-                    .ok_or_else(|| ConfigError::WrongType {
-                        at: "min_fill_ms".into(),
-                        expected: "a whole number of milliseconds from 0 to 60000",
-                        found: "another number",
-                    })?
-            }
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "min_fill_ms".into(),
-                    expected: "a whole number of milliseconds from 0 to 60000",
-                    found: other.kind(),
-                })
-            }
-        };
+        let min_fill_ms = whole_number(
+            &root,
+            "min_fill_ms",
+            crate::bots::DEFAULT_MIN_FILL_MS,
+            0..=60_000,
+            "a whole number of milliseconds from 0 to 60000",
+        )?;
         let bots = match root.get("bots") {
             None | Some(Value::Null) => crate::bots::BotPolicy::Drop,
             Some(Value::String(s)) if s == "drop" => crate::bots::BotPolicy::Drop,

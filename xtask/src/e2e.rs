@@ -719,14 +719,7 @@ impl TestReceiver {
 }
 
 fn start_receiver(port: u16, page_origin: &str, dir: &Path) -> Result<TestReceiver> {
-    crate::util::run(Command::new("cargo").current_dir(root()).args([
-        "build",
-        "-p",
-        "letterbox-receiver",
-        "--bin",
-        "letterbox-receiver",
-    ]))?;
-    let exe = target_dir().join("debug").join("letterbox-receiver");
+    let exe = crate::receiver::build_debug()?;
     let db = dir.join("receiver.db");
     let config = dir.join("receiver.toml");
     std::fs::write(

@@ -302,9 +302,8 @@ fn load(bin: &Path, config: &Path, db: &str) -> Result<()> {
     result
 }
 
-/// Writes the demo configuration (under `data/`) and starts the debug receiver on
-/// 127.0.0.1:`port` with a SQLite file beside it and `demo = true`.
-pub fn start_demo(port: u16) -> Result<Receiver> {
+/// Builds the receiver binary (debug profile) and returns its path.
+pub fn build_debug() -> Result<PathBuf> {
     run(Command::new("cargo").current_dir(root()).args([
         "build",
         "-p",
@@ -312,6 +311,13 @@ pub fn start_demo(port: u16) -> Result<Receiver> {
         "--bin",
         "letterbox-receiver",
     ]))?;
+    Ok(target_dir().join("debug").join("letterbox-receiver"))
+}
+
+/// Writes the demo configuration (under `data/`) and starts the debug receiver on
+/// 127.0.0.1:`port` with a SQLite file beside it and `demo = true`.
+pub fn start_demo(port: u16) -> Result<Receiver> {
+    let exe = build_debug()?;
     let data = root().join("data");
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let config = data.join("receiver-demo.toml");
@@ -333,11 +339,7 @@ confirmations_per_address_per_day = 20
         newsletters = DEMO_NEWSLETTERS
     );
     std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
-    Receiver::spawn(
-        &target_dir().join("debug").join("letterbox-receiver"),
-        &config,
-        &[],
-    )
+    Receiver::spawn(&exe, &config, &[])
 }
 
 /// The newsletter ids used by the playground (`index.html`).
