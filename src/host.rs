@@ -63,9 +63,8 @@ fn now_ms() -> u64 {
 }
 
 fn load_queue() -> PendingQueue {
-    let stored = storage().and_then(|s| s.get_item(pending::STORAGE_KEY).ok().flatten());
     PendingQueue::load(
-        stored.as_deref(),
+        stored(pending::STORAGE_KEY).as_deref(),
         now_ms(),
         PendingQueue::DEFAULT_MAX_AGE_MS,
     )
@@ -110,11 +109,7 @@ pub fn register_adapter(target: String, adapter: Adapter) {
     });
     // A slot mounted after the page view's first flush may be the only one that can send what
     // waits for its target.
-    if added
-        && storage()
-            .and_then(|s| s.get_item(pending::STORAGE_KEY).ok().flatten())
-            .is_some()
-    {
+    if added && stored(pending::STORAGE_KEY).is_some() {
         flush();
     }
 }
@@ -251,17 +246,26 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
+/// The stored value under `key`, if storage is available and holds one.
+fn stored(key: &str) -> Option<String> {
+    storage().and_then(|s| s.get_item(key).ok().flatten())
+}
+
 /// Of `offered` newsletter ids delivered to `endpoint` (a [`Config::delivery_key`]), those this
 /// browser remembers as subscribed.
 pub fn remembered(endpoint: &str, offered: &[String], days: u32) -> Vec<String> {
-    let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
-    Remembered::load(stored.as_deref()).covered(endpoint, offered, js_sys::Date::now(), days)
+    Remembered::load(stored(STORAGE_KEY).as_deref()).covered(
+        endpoint,
+        offered,
+        js_sys::Date::now(),
+        days,
+    )
 }
 
 /// Records a successful signup, then updates every slot on this page and in other tabs.
 pub fn remember(endpoint: &str, ids: &[String]) {
     if let Some(s) = storage() {
-        let mut record = Remembered::load(s.get_item(STORAGE_KEY).ok().flatten().as_deref());
+        let mut record = Remembered::load(stored(STORAGE_KEY).as_deref());
         record.add(endpoint, ids, js_sys::Date::now());
         let _ = s.set_item(STORAGE_KEY, &record.to_storage());
     }
@@ -525,15 +529,23 @@ fn observe() {
 
 /// Unmounts every slot whose host element has left the document.
 fn unmount_disconnected() {
-    REFRESH.with(|r| r.borrow_mut().retain(|(host, _)| host.is_connected()));
+    release(|host| !host.is_connected());
+}
+
+/// Unmounts the slots whose host `which` selects and forgets their callbacks; true if any was
+/// mounted.
+fn release(which: impl Fn(&HtmlElement) -> bool) -> bool {
+    REFRESH.with(|r| r.borrow_mut().retain(|(host, _)| !which(host)));
     let gone: Vec<Mounted> = MOUNTED.with(|m| {
         let mut m = m.borrow_mut();
-        let (gone, kept) = m.drain(..).partition(|s| !s.host.is_connected());
+        let (gone, kept) = m.drain(..).partition(|s| which(&s.host));
         *m = kept;
         gone
     });
+    let found = !gone.is_empty();
     // Dropping outside the borrow: unmounting may run code that mounts or unmounts again.
     drop(gone);
+    found
 }
 
 /// Mounts a widget into `host` unless one is already there. A broken configuration renders a
@@ -591,6 +603,8 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
     });
+    // The error panel's language, by the same rule the configuration uses.
+    let lang = letterbox_core::config::resolve_lang(lang.as_deref(), None, nearest_lang.as_deref());
     let config = match (config, upgrade_error) {
         // A form that cannot be upgraded matters only when nothing else configures the slot.
         (Err(_), Some(reason)) => Err(letterbox_core::config::ConfigError::Upgrade(reason)),
@@ -618,6 +632,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         host,
         container,
         config,
+        lang,
         format!("lb{instance}"),
         slot.clone(),
     );
@@ -633,15 +648,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
 
 /// Removes the widget from `host` and releases its resources. Returns false if none was mounted.
 pub fn unmount(host: &HtmlElement) -> bool {
-    REFRESH.with(|r| r.borrow_mut().retain(|(h, _)| !h.is_same_node(Some(host))));
-    let removed: Vec<Mounted> = MOUNTED.with(|m| {
-        let mut m = m.borrow_mut();
-        let (removed, kept) = m.drain(..).partition(|s| s.host.is_same_node(Some(host)));
-        *m = kept;
-        removed
-    });
-    let found = !removed.is_empty();
-    drop(removed);
+    let found = release(|h| h.is_same_node(Some(host)));
     if let Some(root) = host.shadow_root() {
         root.set_inner_html("");
     }

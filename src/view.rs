@@ -28,11 +28,13 @@ use crate::transport;
 
 /// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
 /// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
-/// instance; `slot` is sent with signups and events. Dropping the returned handle unmounts it.
+/// instance; `slot` is sent with signups and events; `lang` is the error panel's language.
+/// Dropping the returned handle unmounts it.
 pub fn render(
     host: &HtmlElement,
     container: HtmlElement,
     config: Result<Config, ConfigError>,
+    lang: letterbox_core::messages::Lang,
     id: String,
     slot: String,
 ) -> Box<dyn std::any::Any> {
@@ -44,23 +46,12 @@ pub fn render(
             }))
         }
         Err(error) => {
-            let lang = crate_lang_of(host);
             let texts = Catalogue::new(lang, Default::default());
             Box::new(leptos::mount::mount_to(container, move || {
                 view! { <ConfigProblem texts error/> }
             }))
         }
     }
-}
-
-fn crate_lang_of(host: &HtmlElement) -> letterbox_core::messages::Lang {
-    let data = host.get_attribute("data-lang");
-    let nearest = host
-        .closest("[lang]")
-        .ok()
-        .flatten()
-        .and_then(|e| e.get_attribute("lang"));
-    letterbox_core::config::resolve_lang(data.as_deref(), None, nearest.as_deref())
 }
 
 /// Shown instead of the form when the slot's configuration cannot be used.
