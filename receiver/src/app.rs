@@ -376,6 +376,7 @@ async fn subscribe(
     let limit = config.max_body_bytes;
     let declared = header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        drain(body).await;
         return answer.unreadable(StatusCode::PAYLOAD_TOO_LARGE);
     }
     let Ok(bytes) = to_bytes(body, limit).await else {
@@ -681,6 +682,23 @@ async fn outbox(State(st): St) -> Response {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": {"field": null, "message": "outbox unavailable"}}),
             )
+        }
+    }
+}
+
+/// How much of a refused body is read and thrown away before answering.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// Reads and discards what is left of a refused body, up to [`DRAIN_LIMIT`] bytes, so a client
+/// still sending it receives the 413 rather than a connection reset ("lingering close", as nginx
+/// does). The request timeout bounds a client that sends slowly.
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    let mut seen = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > DRAIN_LIMIT {
+            break;
         }
     }
 }
