@@ -309,6 +309,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     let submit = move || {
         s.dispatch(Event::Submitted {
             fresh_key: transport::new_key(),
+            at_ms: js_sys::Date::now().max(0.0) as u64,
         })
     };
 

@@ -77,7 +77,36 @@ pub struct Config {
     pub min_fill_ms: u32,
     /// What to do with bot-looking submissions.
     pub bots: crate::bots::BotPolicy,
+    /// The consent the slot asks for, if any; every request then carries a consent record.
+    pub consent: Option<ConsentConfig>,
 }
+
+/// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
+/// and an optional privacy-policy link. With `checkbox` (the default) the reader must tick an
+/// unticked box to sign up; without it the text is shown as a statement above the button and
+/// signing up is the agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentConfig {
+    /// The exact text shown (the checkbox's label), as the site wrote it.
+    pub text: String,
+    /// The site's version id of that text (`"2026-03"`), recorded with every signup.
+    pub version: String,
+    /// The privacy policy, an http(s) URL or a path on the site.
+    pub privacy_url: Option<String>,
+    /// The privacy link's text; the catalogue's "Privacy policy" when absent.
+    pub privacy_label: Option<String>,
+    /// Whether the reader ticks a box (true) or is shown a statement (false).
+    pub checkbox: bool,
+}
+
+/// The keys of `consent`.
+pub const CONSENT_KEYS: &[&str] = &[
+    "text",
+    "version",
+    "privacy_url",
+    "privacy_label",
+    "checkbox",
+];
 
 /// The default of [`Config::attempts`].
 pub const DEFAULT_ATTEMPTS: u32 = 4;
@@ -101,6 +130,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "attempts",
     "min_fill_ms",
     "bots",
+    "consent",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -137,7 +167,7 @@ pub enum ConfigError {
         /// What was given, or why it is not usable.
         url: String,
     },
-    /// A provider setting that provider needs is missing (`listmonk.base`…).
+    /// A setting the configuration needs is missing (`listmonk.base`, `consent.version`…).
     MissingSetting(String),
     /// `data-provider` names a provider the widget does not have.
     UnknownProvider(String),
@@ -186,7 +216,7 @@ impl fmt::Display for ConfigError {
                 f.write_str(" must start with https://, http:// or / (a path on this site)")
             }
             ConfigError::Upgrade(reason) => write!(f, "the form inside the element cannot be upgraded: {reason}"),
-            ConfigError::MissingSetting(at) => write!(f, "{at} is missing: this provider needs it"),
+            ConfigError::MissingSetting(at) => write!(f, "{at} is required but missing"),
             ConfigError::UnknownProvider(p) => {
                 f.write_str("unknown provider ")?;
                 quoted(f, p)?;
@@ -308,6 +338,41 @@ fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
     })
 }
 
+/// The `consent` object; `None` for `null`.
+fn consent(value: &Value) -> Result<Option<ConsentConfig>, ConfigError> {
+    if *value == Value::Null {
+        return Ok(None);
+    }
+    members(value, "consent", Some(CONSENT_KEYS))?;
+    let field = |name: &'static str| string_at(value.get(name), || format!("consent.{name}"));
+    let required = |name: &'static str| {
+        field(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ConfigError::MissingSetting(format!("consent.{name}")))
+    };
+    let checkbox = match value.get("checkbox") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(ConfigError::WrongType {
+                at: "consent.checkbox".into(),
+                expected: "true or false",
+                found: other.kind(),
+            })
+        }
+    };
+    Ok(Some(ConsentConfig {
+        text: required("text")?,
+        version: required("version")?,
+        privacy_url: field("privacy_url")?
+            .filter(|s| !s.is_empty())
+            .map(|u| crate::provider::url(u, "consent.privacy_url"))
+            .transpose()?,
+        privacy_label: field("privacy_label")?.filter(|s| !s.is_empty()),
+        checkbox,
+    }))
+}
+
 impl Config {
     /// Resolves a slot's configuration from what its host element holds.
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
@@ -420,6 +485,8 @@ impl Config {
             }
         };
 
+        let consent = root.get("consent").map(consent).transpose()?.flatten();
+
         Ok(Config {
             adapter,
             newsletters,
@@ -429,6 +496,7 @@ impl Config {
             attempts,
             min_fill_ms,
             bots,
+            consent,
         })
     }
 
@@ -499,6 +567,88 @@ mod tests {
         assert!(!c.newsletters[0].checked);
         assert!(c.newsletters[2].checked);
         assert!(!c.is_single());
+    }
+
+    fn with_consent(consent: &str) -> Result<Config, ConfigError> {
+        let json = format!(
+            r#"{{"endpoint": "/s", "newsletters": [{{"id": "a", "name": "A"}}], "consent": {consent}}}"#
+        );
+        Config::from_host(&host(&json))
+    }
+
+    #[test]
+    fn consent_reads_its_text_version_and_link_and_asks_with_a_box_by_default() {
+        let c = with_consent(
+            r#"{"text": " I agree to the terms. ", "version": "v3", "privacy_url": "https://news.example/privacy"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.consent,
+            Some(ConsentConfig {
+                text: "I agree to the terms.".into(),
+                version: "v3".into(),
+                privacy_url: Some("https://news.example/privacy".into()),
+                privacy_label: None,
+                checkbox: true,
+            })
+        );
+        let statement = with_consent(
+            r#"{"text": "T", "version": "1", "checkbox": false, "privacy_label": "Our policy"}"#,
+        )
+        .unwrap()
+        .consent
+        .unwrap();
+        assert!(!statement.checkbox);
+        assert_eq!(statement.privacy_label.as_deref(), Some("Our policy"));
+        assert_eq!(with_consent("null").unwrap().consent, None);
+        assert_eq!(Config::from_host(&host(FIVE)).unwrap().consent, None);
+    }
+
+    #[test]
+    fn broken_consent_settings_name_what_is_wrong() {
+        let cases = [
+            (
+                r#"{"version": "1"}"#,
+                "consent.text is required but missing",
+            ),
+            (
+                r#"{"text": "T", "version": ""}"#,
+                "consent.version is required but missing",
+            ),
+            (
+                r#"{"text": "T", "version": "1", "checkbox": "yes"}"#,
+                "consent.checkbox must be true or false, not a string",
+            ),
+            (
+                r#"{"text": "T", "version": 1}"#,
+                "consent.version must be a string, not a number",
+            ),
+            (
+                r#"{"text": "T", "version": "1", "link": "/p"}"#,
+                "unknown key \"link\" in consent",
+            ),
+            (r#""I agree""#, "consent must be an object, not a string"),
+        ];
+        for (consent, message) in cases {
+            let error = with_consent(consent).unwrap_err().to_string();
+            assert!(error.starts_with(message), "{consent}: {error}");
+        }
+        // A link the page would run as script is refused, whatever its case or spacing.
+        for url in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil.example/",
+        ] {
+            let error = with_consent(&format!(
+                r#"{{"text": "T", "version": "1", "privacy_url": "{url}"}}"#
+            ))
+            .unwrap_err();
+            assert!(
+                matches!(&error, ConfigError::BadUrl { at, .. } if at == "consent.privacy_url"),
+                "{url}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -255,6 +255,7 @@ mod tests {
                 Event::EmailEdited("jane@example.com".into()),
                 Event::Submitted {
                     fresh_key: "k".into(),
+                    at_ms: 0,
                 },
                 Event::Answered(Outcome::PendingConfirmation),
             ],
@@ -280,6 +281,7 @@ mod tests {
                 Event::EmailEdited("jane@example.com".into()),
                 Event::Submitted {
                     fresh_key: "k".into(),
+                    at_ms: 0,
                 },
             ],
             true,
@@ -295,6 +297,7 @@ mod tests {
         let raised = run(
             vec![Event::Submitted {
                 fresh_key: "k".into(),
+                at_ms: 0,
             }],
             false,
         );
@@ -312,6 +315,7 @@ mod tests {
                 Event::EmailEdited("jane@example.com".into()),
                 Event::Submitted {
                     fresh_key: "k".into(),
+                    at_ms: 0,
                 },
                 Event::Answered(Outcome::ServerError { status: 503 }),
             ],
@@ -329,10 +333,12 @@ mod tests {
             vec![
                 Event::Submitted {
                     fresh_key: "k".into(),
+                    at_ms: 0,
                 },
                 Event::EmailEdited("jane@example.com".into()),
                 Event::Submitted {
                     fresh_key: "k2".into(),
+                    at_ms: 0,
                 },
             ],
             false,

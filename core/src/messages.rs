@@ -161,6 +161,18 @@ keys! {
     NewslettersNone = "newsletters_none",
         en: "Select at least one newsletter",
         uk: "Оберіть принаймні одну розсилку";
+    /// The slot asks for consent and its box is not ticked.
+    ConsentMissing = "consent_missing",
+        en: "Tick the box to agree before you sign up",
+        uk: "Позначте згоду, щоб підписатися";
+    /// The privacy-policy link's text, unless the site gives its own.
+    PrivacyLink = "privacy_link",
+        en: "Privacy policy",
+        uk: "Політика конфіденційності";
+    /// Read by screen readers after a link that opens in a new tab.
+    NewTab = "new_tab",
+        en: "(opens in a new tab)",
+        uk: "(відкриється в новій вкладці)";
     /// A typo suggestion; `{email}` is the suggested address.
     SuggestionText = "suggestion_text",
         en: "Did you mean {email}?",

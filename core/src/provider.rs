@@ -4,8 +4,8 @@
 //! | provider | settings object | required |
 //! |---|---|---|
 //! | `json` (default) | – | `endpoint` |
-//! | `form` | `"form": {"action", "email_field", "newsletter_field", "hidden", "success_texts", "confirms_by_email", "key_field", "key_header"}` | `form.action` (or `endpoint`) |
-//! | `mailchimp` | `"mailchimp": {"action", "groups": {id: "group[N][M]"}, "hidden"}` | `mailchimp.action` |
+//! | `form` | `"form": {"action", "email_field", "newsletter_field", "hidden", "success_texts", "confirms_by_email", "key_field", "key_header", "challenge_field", "consent_field"}` | `form.action` (or `endpoint`) |
+//! | `mailchimp` | `"mailchimp": {"action", "groups": {id: "group[N][M]"}, "hidden", "consent_field"}` | `mailchimp.action` |
 //! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}}` | `listmonk.base` |
 //! | `ghost` | `"ghost": {"site", "newsletters": {id: name}, "labels"}` | `ghost.site` |
 
@@ -28,8 +28,10 @@ const FORM_KEYS: &[&str] = &[
     "confirms_by_email",
     "key_field",
     "key_header",
+    "challenge_field",
+    "consent_field",
 ];
-const MAILCHIMP_KEYS: &[&str] = &["action", "groups", "hidden"];
+const MAILCHIMP_KEYS: &[&str] = &["action", "groups", "hidden", "consent_field"];
 const LISTMONK_KEYS: &[&str] = &["base", "lists"];
 const GHOST_KEYS: &[&str] = &["site", "newsletters", "labels"];
 
@@ -121,7 +123,9 @@ fn required(value: Option<String>, at: &str, key: &str) -> Result<String, Config
     value.ok_or_else(|| ConfigError::MissingSetting(format!("{at}.{key}")))
 }
 
-fn url(value: String, at: &str) -> Result<String, ConfigError> {
+/// `value` if it is an http(s) URL or an absolute path on the site, else [`ConfigError::BadUrl`]
+/// naming `at`.
+pub(crate) fn url(value: String, at: &str) -> Result<String, ConfigError> {
     if value.starts_with("https://")
         || value.starts_with("http://")
         || (value.starts_with('/') && !value.starts_with("//"))
@@ -181,6 +185,8 @@ pub fn adapter(
             form.confirms_by_email = flag(&s, "form", "confirms_by_email")?;
             form.key_field = text(&s, "form", "key_field")?;
             form.key_header = flag(&s, "form", "key_header")?;
+            form.challenge_field = text(&s, "form", "challenge_field")?;
+            form.consent_field = text(&s, "form", "consent_field")?;
             Ok(Adapter::Form(form))
         }
         "mailchimp" => {
@@ -202,6 +208,7 @@ pub fn adapter(
                     .push(MailchimpGroup::checkbox(&newsletter, group, bit));
             }
             mc.hidden = pairs(&s, "mailchimp", "hidden")?;
+            mc.consent_field = text(&s, "mailchimp", "consent_field")?;
             Ok(Adapter::Mailchimp(mc))
         }
         "listmonk" => {
@@ -278,6 +285,14 @@ mod tests {
         assert_eq!(f.hidden, [("boolean".to_owned(), "true".to_owned())]);
         assert_eq!(f.success_texts, ["1", "true"]);
         assert!(f.confirms_by_email && !f.key_header);
+        assert_eq!((f.challenge_field, f.consent_field), (None, None));
+        let json = r#"{"provider": "form", "form": {"action": "/signup",
+            "challenge_field": "cf-turnstile-response", "consent_field": "consent_record"}}"#;
+        let Adapter::Form(f) = adapter_of(json, None, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(f.challenge_field.as_deref(), Some("cf-turnstile-response"));
+        assert_eq!(f.consent_field.as_deref(), Some("consent_record"));
         let Adapter::Form(f) =
             adapter_of(r#"{"provider": "form"}"#, None, Some("/signup")).unwrap()
         else {
@@ -310,6 +325,12 @@ mod tests {
             ]
         );
         assert_eq!(mc.hidden, [("tags".to_owned(), "123".to_owned())]);
+        assert_eq!(mc.consent_field, None);
+        let with_gdpr = json.replace(r#""hidden""#, r#""consent_field": "gdpr[27]", "hidden""#);
+        let Adapter::Mailchimp(mc) = adapter_of(&with_gdpr, None, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(mc.consent_field.as_deref(), Some("gdpr[27]"));
         let bad = r#"{"provider": "mailchimp", "mailchimp": {"action": "https://a.us1.list-manage.com/subscribe/post?u=1&id=2", "groups": {"daily": "interest 1"}}}"#;
         assert!(adapter_of(bad, None, None)
             .unwrap_err()

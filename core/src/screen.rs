@@ -36,6 +36,8 @@ pub struct Screen {
     pub email_error: Option<String>,
     /// The newsletter fieldset's error (also its summary link).
     pub newsletters_error: Option<String>,
+    /// The consent box's error (also its summary link).
+    pub consent_error: Option<String>,
     /// The failure panel's reason.
     pub failure: Option<String>,
     /// The success panel, which replaces the form.
@@ -56,7 +58,9 @@ pub struct Screen {
 impl Screen {
     /// True when the error summary is shown.
     pub fn has_errors(&self) -> bool {
-        self.email_error.is_some() || self.newsletters_error.is_some()
+        self.email_error.is_some()
+            || self.newsletters_error.is_some()
+            || self.consent_error.is_some()
     }
 }
 
@@ -136,6 +140,10 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             .newsletters
             .as_ref()
             .map(|p| newsletter_problem_text(texts, p)),
+        consent_error: state
+            .errors
+            .consent_missing
+            .then(|| texts.text(Key::ConsentMissing).to_owned()),
         failure: match &state.status {
             Status::Failed(f) => Some(failure_text(texts, f)),
             _ => None,
@@ -232,12 +240,44 @@ mod tests {
     }
 
     #[test]
+    fn an_unticked_consent_box_is_an_error_of_its_own_in_the_readers_language() {
+        let c = config(
+            r#"{"endpoint": "/s", "lang": "uk", "newsletters": [{"id": "a", "name": "A"}],
+                "consent": {"text": "Я погоджуюся", "version": "1"}}"#,
+        );
+        let submit = || Event::Submitted {
+            fresh_key: "k".into(),
+            at_ms: 0,
+        };
+        let s = after(
+            &c,
+            vec![Event::EmailEdited("olena@example.com".into()), submit()],
+        );
+        assert_eq!(
+            s.consent_error.as_deref(),
+            Some("Позначте згоду, щоб підписатися")
+        );
+        assert_eq!((&s.email_error, &s.newsletters_error), (&None, &None));
+        assert!(s.has_errors());
+        let ticked = after(
+            &c,
+            vec![
+                Event::EmailEdited("olena@example.com".into()),
+                submit(),
+                Event::ConsentToggled(true),
+            ],
+        );
+        assert!(!ticked.has_errors());
+    }
+
+    #[test]
     fn each_field_error_has_its_catalogue_text() {
         let c = config(THREE);
         let s = after(
             &c,
             vec![Event::Submitted {
                 fresh_key: "k".into(),
+                at_ms: 0,
             }],
         );
         assert_eq!(s.email_error.as_deref(), Some("Enter your email address"));
@@ -268,6 +308,7 @@ mod tests {
             },
             Event::Submitted {
                 fresh_key: "k".into(),
+                at_ms: 0,
             },
         ];
         assert_eq!(after(&c, events.clone()).status, "Sending your signup…");
@@ -345,6 +386,7 @@ mod tests {
                 },
                 Event::Submitted {
                     fresh_key: "k".into(),
+                    at_ms: 0,
                 },
                 Event::Answered(Outcome::Queued),
             ],

@@ -14,11 +14,12 @@
 //! let ctx = Context { config: &config, idn: &Uts46, page: "https://news.example/", slot: "0" };
 //! let state = State::new(&config);
 //! let (state, _) = transition(state, Event::EmailEdited("jane@example.com".into()), &ctx);
-//! let (state, effects) = transition(state, Event::Submitted { fresh_key: "k1".into() }, &ctx);
+//! let (state, effects) = transition(state, Event::Submitted { fresh_key: "k1".into(), at_ms: 0 }, &ctx);
 //! assert_eq!(state.status, Status::Submitting);
 //! assert!(matches!(&effects[0], Effect::Send(a) if a.key == "k1"));
 //! ```
 
+use crate::adapters::Consent;
 use crate::config::Config;
 use crate::contract::{SignupRequest, Source};
 use crate::email::{parse_email, DomainToAscii, EmailError};
@@ -110,12 +111,14 @@ pub struct Errors {
     pub email: Option<EmailProblem>,
     /// The newsletter fieldset's error.
     pub newsletters: Option<NewsletterProblem>,
+    /// The slot asks for consent with a checkbox and it is not ticked.
+    pub consent_missing: bool,
 }
 
 impl Errors {
     /// True when no field is in error.
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.newsletters.is_none()
+        self.email.is_none() && self.newsletters.is_none() && !self.consent_missing
     }
 }
 
@@ -165,13 +168,16 @@ pub enum Status {
     Queued,
 }
 
-/// One submission as sent: the request and its idempotency key.
+/// One submission as sent: the request, its idempotency key and its consent record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     /// What is sent.
     pub request: SignupRequest,
     /// The `Idempotency-Key`, the same on every retry of the same submission.
     pub key: String,
+    /// The consent record, when the slot asks for consent: the exact text shown, its version,
+    /// the locale, the page and the moment of the submission that gave it.
+    pub consent: Option<Consent>,
 }
 
 /// Everything a slot shows.
@@ -192,6 +198,8 @@ pub struct State {
     /// Offered newsletters this browser remembers the reader subscribed to (in any slot or tab);
     /// they are not offered again.
     pub remembered: Vec<String>,
+    /// The consent box is ticked (never ticked until the reader ticks it).
+    pub consented: bool,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -210,11 +218,16 @@ pub enum Event {
     },
     /// The reader applied the typo suggestion.
     SuggestionAccepted,
+    /// The reader ticked (true) or unticked the consent box.
+    ConsentToggled(bool),
     /// The reader submitted (button, Enter, or "Try again"). `fresh_key` is a new random key the
     /// widget made; it is used only if this is a new submission, not a retry of the last one.
     Submitted {
         /// A new idempotency key.
         fresh_key: String,
+        /// The moment of the submit, in milliseconds since the Unix epoch (`Date.now()`), for
+        /// the consent record.
+        at_ms: u64,
     },
     /// The transport finished the in-flight request.
     Answered(Outcome),
@@ -273,6 +286,7 @@ impl State {
             suggestion: None,
             attempt: None,
             remembered: Vec::new(),
+            consented: false,
         }
     }
 }
@@ -313,7 +327,13 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 state.errors.newsletters = None;
             }
         }
-        Event::Submitted { fresh_key } => {
+        Event::ConsentToggled(ticked) => {
+            state.consented = ticked;
+            if ticked {
+                state.errors.consent_missing = false;
+            }
+        }
+        Event::Submitted { fresh_key, at_ms } => {
             if state.status == Status::Submitting {
                 return (state, effects);
             }
@@ -323,6 +343,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 .chosen
                 .is_empty()
                 .then_some(NewsletterProblem::NoneChosen);
+            let asked = ctx.config.consent.as_ref();
+            state.errors.consent_missing = asked.is_some_and(|c| c.checkbox) && !state.consented;
             match email {
                 Ok(email) if state.errors.is_empty() => {
                     let request = SignupRequest {
@@ -340,11 +362,22 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                             slot: ctx.slot.to_owned(),
                         },
                     };
-                    let key = match &state.attempt {
-                        Some(last) if last.request == request => last.key.clone(),
-                        _ => fresh_key,
+                    let attempt = match &state.attempt {
+                        // "Try again", or a second submit of the same: the same submission, its
+                        // key and its consent record.
+                        Some(last) if last.request == request => last.clone(),
+                        _ => Attempt {
+                            consent: asked.map(|c| Consent {
+                                text: c.text.clone(),
+                                version: c.version.clone(),
+                                locale: request.locale.clone(),
+                                page: request.source.page.clone(),
+                                at_ms,
+                            }),
+                            request,
+                            key: fresh_key,
+                        },
                     };
-                    let attempt = Attempt { request, key };
                     state.attempt = Some(attempt.clone());
                     state.status = Status::Submitting;
                     effects.push(Effect::Send(attempt));
@@ -485,7 +518,111 @@ mod tests {
     fn submit(key: &str) -> Event {
         Event::Submitted {
             fresh_key: key.into(),
+            at_ms: 0,
         }
+    }
+
+    const WITH_CONSENT: &str = r#"{"endpoint": "/s", "lang": "uk", "newsletters": [{"id": "daily", "name": "Daily"}],
+        "consent": {"text": "I agree to receive the Daily by email.", "version": "2026-03",
+                    "privacy_url": "/privacy"}}"#;
+
+    fn submit_at(key: &str, at_ms: u64) -> Event {
+        Event::Submitted {
+            fresh_key: key.into(),
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn an_unticked_consent_box_is_an_error_that_sends_nothing() {
+        let c = config(WITH_CONSENT);
+        let (s, fx) = run(
+            &c,
+            vec![Event::EmailEdited("jane@example.com".into()), submit("k")],
+        );
+        assert!(s.errors.consent_missing);
+        assert!(s.errors.email.is_none());
+        assert_eq!(s.status, Status::Editing);
+        assert_eq!(fx, vec![Effect::FocusErrorSummary]);
+        assert!(s.attempt.is_none());
+        // Ticking clears the error at once; unticking again does not bring it back before a submit.
+        let ctx = Context {
+            config: &c,
+            idn: &Uts46,
+            page: "p",
+            slot: "s",
+        };
+        let (s, _) = transition(s, Event::ConsentToggled(true), &ctx);
+        assert!(!s.errors.consent_missing);
+        let (s, _) = transition(s, Event::ConsentToggled(false), &ctx);
+        assert!(!s.errors.consent_missing && !s.consented);
+    }
+
+    #[test]
+    fn a_ticked_box_sends_the_consent_record_and_try_again_keeps_it() {
+        let c = config(WITH_CONSENT);
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                Event::ConsentToggled(true),
+                submit_at("k1", 1_764_000_000_000),
+            ],
+        );
+        let Some(Effect::Send(attempt)) = fx.first() else {
+            panic!("expected a send, got {fx:?}");
+        };
+        assert_eq!(
+            attempt.consent,
+            Some(Consent {
+                text: "I agree to receive the Daily by email.".into(),
+                version: "2026-03".into(),
+                locale: "uk".into(),
+                page: "https://news.example/article".into(),
+                at_ms: 1_764_000_000_000,
+            })
+        );
+        // The network fails; "Try again" later is the same submission: same key, same record.
+        let ctx = Context {
+            config: &c,
+            idn: &Uts46,
+            page: "https://news.example/article",
+            slot: "footer",
+        };
+        let (s, _) = transition(s, Event::Answered(Outcome::NetworkError), &ctx);
+        let (_, fx) = transition(s, submit_at("k2", 1_764_000_099_000), &ctx);
+        assert_eq!(fx, vec![Effect::Send(attempt.clone())]);
+    }
+
+    #[test]
+    fn a_consent_statement_without_a_box_needs_no_tick_and_is_recorded() {
+        let c = config(
+            &WITH_CONSENT.replace(r#""privacy_url""#, r#""checkbox": false, "privacy_url""#),
+        );
+        let (_, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                submit_at("k", 7),
+            ],
+        );
+        let Some(Effect::Send(attempt)) = fx.first() else {
+            panic!("expected a send, got {fx:?}");
+        };
+        let consent = attempt
+            .consent
+            .as_ref()
+            .map(|c| (c.version.as_str(), c.at_ms));
+        assert_eq!(consent, Some(("2026-03", 7)));
+    }
+
+    #[test]
+    fn without_consent_settings_no_record_is_sent() {
+        let (_, fx) = run(
+            &config(ONE),
+            vec![Event::EmailEdited("jane@example.com".into()), submit("k")],
+        );
+        assert!(matches!(&fx[..], [Effect::Send(a)] if a.consent.is_none()));
     }
 
     #[test]

@@ -130,8 +130,8 @@ pub struct Intent {
 }
 
 impl Intent {
-    /// The intent of a submission built by the state machine (no consent or challenge yet: the
-    /// widget adds them when it has them).
+    /// The intent of a submission built by the state machine, with its consent record (no
+    /// challenge token: the widget asks the site for one just before each request).
     ///
     /// ```
     /// use letterbox_core::adapters::Intent;
@@ -139,7 +139,8 @@ impl Intent {
     /// use letterbox_core::submission::Attempt;
     /// let attempt = Attempt { key: "k1".into(), request: SignupRequest {
     ///     email: "jane@example.com".into(), newsletters: vec!["daily".into()], locale: "uk".into(),
-    ///     source: Source { page: "https://news.example/".into(), slot: "0".into() } } };
+    ///     source: Source { page: "https://news.example/".into(), slot: "0".into() } },
+    ///     consent: None };
     /// let intent = Intent::from_attempt(&attempt);
     /// assert_eq!((intent.key.as_str(), intent.locale.as_str()), ("k1", "uk"));
     /// ```
@@ -148,7 +149,7 @@ impl Intent {
             email: attempt.request.email.clone(),
             newsletters: attempt.request.newsletters.clone(),
             locale: attempt.request.locale.clone(),
-            consent: None,
+            consent: attempt.consent.clone(),
             source: attempt.request.source.clone(),
             key: attempt.key.clone(),
             challenge: None,
@@ -371,6 +372,26 @@ impl Adapter {
             Adapter::Ghost(a) => a.site.clone(),
         };
         format!("{} {target}", self.provider())
+    }
+
+    /// True when requests to this service can carry a challenge token: the JSON contract always
+    /// (`"challenge"`), a form endpoint when `form.challenge_field` names its field. The widget
+    /// asks the site's challenge provider for a token only then.
+    ///
+    /// ```
+    /// use letterbox_core::adapters::{Adapter, FormAdapter, JsonAdapter};
+    /// assert!(Adapter::Json(JsonAdapter { endpoint: "/s".into() }).carries_challenge());
+    /// let mut form = FormAdapter::new("/signup");
+    /// assert!(!Adapter::Form(form.clone()).carries_challenge());
+    /// form.challenge_field = Some("cf-turnstile-response".into());
+    /// assert!(Adapter::Form(form).carries_challenge());
+    /// ```
+    pub fn carries_challenge(&self) -> bool {
+        match self {
+            Adapter::Json(_) => true,
+            Adapter::Form(a) => a.challenge_field.is_some(),
+            Adapter::Mailchimp(_) | Adapter::Listmonk(_) | Adapter::Ghost(_) => false,
+        }
     }
 
     /// The first request of a submission, or an outcome straight away when the configuration
