@@ -6,6 +6,7 @@
 //! Letterbox.mount(element, {endpoint: "/api/subscribe", newsletters: [...]}); // true if mounted
 //! Letterbox.unmount(element);            // true if a widget was removed
 //! Letterbox.forget();                     // forget remembered signups; every slot offers again
+//! Letterbox.challenge(async ({slot, provider}) => token); // a Turnstile/hCaptcha/PoW token per request
 //! ```
 //!
 //! Options given to `mount` override the element's inline JSON key by key; `data-*` attributes
@@ -69,6 +70,21 @@ pub fn install() -> Option<impl FnOnce()> {
 
     let forget = Closure::<dyn Fn()>::new(crate::host::forget);
     set(&api, "forget", &forget.into_js_value());
+
+    let challenge = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(|provider: JsValue| {
+        if provider.is_null() || provider.is_undefined() {
+            crate::transport::set_challenge(None);
+            return Ok(());
+        }
+        let provider = provider.dyn_into::<js_sys::Function>().map_err(|_| {
+                JsValue::from(js_sys::TypeError::new(
+                    "Letterbox.challenge: expected a function that returns a token (or a promise of one), or null",
+                ))
+            })?;
+        crate::transport::set_challenge(Some(provider));
+        Ok(())
+    });
+    set(&api, "challenge", &challenge.into_js_value());
 
     let mut resolve_ready: Option<js_sys::Function> = None;
     let ready = Promise::new(&mut |resolve, _reject| resolve_ready = Some(resolve));

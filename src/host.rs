@@ -41,8 +41,9 @@ struct Mounted {
 
 /// A slot's way to re-read the remembered signups.
 type Refresh = Rc<dyn Fn()>;
-/// What a slot does with the answer to its queued submission.
-type Delivered = Rc<dyn Fn(Outcome)>;
+/// What a slot does with the answer to a submission it waits for; `None` when that submission
+/// was withdrawn in another slot.
+pub type Delivered = Rc<dyn Fn(Option<Outcome>)>;
 
 thread_local! {
     static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
@@ -53,6 +54,53 @@ thread_local! {
     static ADAPTERS: RefCell<Vec<(String, Adapter)>> = const { RefCell::new(Vec::new()) };
     static WAITING: RefCell<Vec<(String, Delivered)>> = const { RefCell::new(Vec::new()) };
     static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static IN_FLIGHT: RefCell<Vec<(String, String, Vec<Delivered>)>> = const { RefCell::new(Vec::new()) };
+    static ALIASES: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The idempotency key that carries the submission `key`: another slot's, when this slot joined
+/// that slot's identical submission (see [`join_or_lead`]).
+fn carrier(key: &str) -> String {
+    ALIASES.with(|a| {
+        a.borrow()
+            .iter()
+            .find(|(follower, _)| follower == key)
+            .map_or_else(|| key.to_owned(), |(_, leader)| leader.clone())
+    })
+}
+
+/// One request for one signup: when a submission with the same `signature` (delivery, address
+/// and newsletters) is already on its way from another slot, the submission `key` joins it:
+/// `done` gets that one's answer and true is returned, and nothing is sent for this slot.
+/// Otherwise this submission is registered as on its way (false); call [`landed`] with its answer.
+pub fn join_or_lead(signature: &str, key: &str, done: Delivered) -> bool {
+    IN_FLIGHT.with(|f| {
+        let mut f = f.borrow_mut();
+        match f.iter_mut().find(|(s, _, _)| s == signature) {
+            Some((_, leader, followers)) => {
+                followers.push(done);
+                ALIASES.with(|a| a.borrow_mut().push((key.to_owned(), leader.clone())));
+                true
+            }
+            None => {
+                f.push((signature.to_owned(), key.to_owned(), Vec::new()));
+                false
+            }
+        }
+    })
+}
+
+/// The submission with `signature` got its `outcome`: the slots that joined it get it too.
+pub fn landed(signature: &str, outcome: &Outcome) {
+    let followers: Vec<Delivered> = IN_FLIGHT.with(|f| {
+        let mut f = f.borrow_mut();
+        let (found, rest): (Vec<_>, Vec<_>) = f.drain(..).partition(|(s, _, _)| s == signature);
+        *f = rest;
+        found.into_iter().flat_map(|(_, _, w)| w).collect()
+    });
+    for done in followers {
+        done(Some(outcome.clone()));
+    }
 }
 
 /// How long one page holds its claim on a queued submission while it sends it.
@@ -88,13 +136,23 @@ pub fn enqueue(target: &str, intent: &Intent) -> bool {
     load_queue().entries().iter().any(|p| p.key == intent.key)
 }
 
-/// Drops the queued submission with idempotency key `key` (the reader withdrew it).
+/// Drops the queued submission with idempotency key `key` (the reader withdrew it); a slot that
+/// shared it is told.
 pub fn withdraw(key: &str) {
+    let key = carrier(key);
     let mut queue = load_queue();
-    if queue.remove(key) {
+    if queue.remove(&key) {
         save_queue(&queue);
     }
-    WAITING.with(|w| w.borrow_mut().retain(|(k, _)| k != key));
+    let sharing: Vec<Delivered> = WAITING.with(|w| {
+        let mut w = w.borrow_mut();
+        let (found, rest) = w.drain(..).partition(|(k, _)| *k == key);
+        *w = rest;
+        found.into_iter().map(|(_, f)| f).collect()
+    });
+    for done in sharing {
+        done(None);
+    }
 }
 
 /// Registers how this page delivers to `target`, so queued submissions for it can be sent here.
@@ -115,7 +173,8 @@ pub fn register_adapter(target: String, adapter: Adapter) {
 }
 
 /// Calls `done` with the answer when the queued submission `key` is finally delivered.
-pub fn wait_for_delivery(key: String, done: Delivered) {
+pub fn wait_for_delivery(key: &str, done: Delivered) {
+    let key = carrier(key);
     WAITING.with(|w| w.borrow_mut().push((key, done)));
 }
 
@@ -142,7 +201,7 @@ pub fn flush() {
             save_queue(&queue);
             for entry in claimed {
                 let outcome =
-                    crate::transport::deliver_intent(&adapter, &entry.to_intent(None)).await;
+                    crate::transport::deliver_challenged(&adapter, &entry.to_intent(None)).await;
                 let mut queue = load_queue();
                 if is_retryable(&outcome) || is_queueable(&outcome) {
                     queue.release(&entry.key);
@@ -164,7 +223,7 @@ pub fn flush() {
                     found.into_iter().map(|(_, f)| f).collect()
                 });
                 for done in waiting {
-                    done(outcome.clone());
+                    done(Some(outcome.clone()));
                 }
             }
         }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::adapters::{Adapter, HttpReply, Intent, Next, Reply, Request, MAX_STEPS};
 use letterbox_core::bots::Signals;
-use letterbox_core::contract::TIMEOUT_MS;
+use letterbox_core::contract::{CHALLENGE_TIMEOUT_MS, TIMEOUT_MS};
 use letterbox_core::retry::{Decision, RetryPolicy};
 use letterbox_core::submission::{Attempt, Outcome};
 use wasm_bindgen::prelude::*;
@@ -75,7 +75,7 @@ pub async fn deliver_with_retries(
     };
     let mut made = 0;
     loop {
-        let outcome = deliver_intent(adapter, &intent).await;
+        let outcome = deliver_challenged(adapter, &intent).await;
         made += 1;
         let online = web_sys::window()
             .map(|w| w.navigator().on_line())
@@ -92,6 +92,84 @@ pub async fn deliver_with_retries(
             }
             Decision::Queue | Decision::Finish => return outcome,
         }
+    }
+}
+
+thread_local! {
+    /// The site's challenge provider, registered with `Letterbox.challenge(provider)`.
+    static CHALLENGE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
+/// Registers the site's challenge provider (`None` removes it).
+pub fn set_challenge(provider: Option<js_sys::Function>) {
+    CHALLENGE.with(|c| *c.borrow_mut() = provider);
+}
+
+/// Delivers `intent` once, with a fresh token from the site's challenge provider when one is
+/// registered and the service can carry it. Tokens are asked for only here, just before each
+/// request: they are short-lived and often single-use, so a retry asks again.
+pub async fn deliver_challenged(adapter: &Adapter, intent: &Intent) -> Outcome {
+    let provider = CHALLENGE.with(|c| c.borrow().clone());
+    let Some(provider) = provider.filter(|_| adapter.carries_challenge()) else {
+        return deliver_intent(adapter, intent).await;
+    };
+    match challenge_token(&provider, adapter, &intent.source.slot).await {
+        Ok(challenge) => {
+            let intent = Intent {
+                challenge,
+                ..intent.clone()
+            };
+            deliver_intent(adapter, &intent).await
+        }
+        Err(message) => Outcome::ChallengeFailed { message },
+    }
+}
+
+/// Calls `provider({slot, provider})` and waits, at most [`CHALLENGE_TIMEOUT_MS`], for its token:
+/// a string, or a promise of one. `null` or `undefined` sends no token; anything else, a throw
+/// or a rejection is an error, described for the console.
+async fn challenge_token(
+    provider: &js_sys::Function,
+    adapter: &Adapter,
+    slot: &str,
+) -> Result<Option<String>, String> {
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &"slot".into(), &slot.into());
+    let _ = js_sys::Reflect::set(&detail, &"provider".into(), &adapter.provider().into());
+    let describe = |e: JsValue| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| "a value that is not an Error".into())
+    };
+    let answer = provider
+        .call1(&JsValue::UNDEFINED, &detail)
+        .map_err(|e| format!("the challenge provider threw: {}", describe(e)))?;
+    const LATE: &str = "letterbox: challenge timeout";
+    let late = js_sys::Promise::new(&mut |_, reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
+                &reject,
+                CHALLENGE_TIMEOUT_MS as i32,
+                &LATE.into(),
+            );
+        }
+    });
+    let race = js_sys::Promise::race(&js_sys::Array::of2(
+        &js_sys::Promise::resolve(&answer),
+        &late,
+    ));
+    match JsFuture::from(race).await {
+        Ok(token) if token.is_null() || token.is_undefined() => Ok(None),
+        Ok(token) => match token.as_string() {
+            Some(t) if !t.is_empty() => Ok(Some(t)),
+            _ => Err("the challenge provider gave no token: expected a non-empty string".into()),
+        },
+        Err(e) if e.as_string().as_deref() == Some(LATE) => Err(format!(
+            "the challenge provider gave no token within {} s",
+            CHALLENGE_TIMEOUT_MS / 1000
+        )),
+        Err(e) => Err(format!("the challenge provider failed: {}", describe(e))),
     }
 }
 

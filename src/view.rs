@@ -82,6 +82,7 @@ struct Slot {
     /// When the form appeared (`Date.now()`), for the minimum fill time.
     opened_ms: f64,
     email_input: NodeRef<html::Input>,
+    consent_box: NodeRef<html::Input>,
     fieldset: NodeRef<html::Fieldset>,
 }
 
@@ -118,10 +119,7 @@ impl Slot {
         });
         if let (true, Some(key)) = (newly_queued, queued_key) {
             // The queued signup's answer, when a later flush delivers it, completes this slot.
-            crate::host::wait_for_delivery(
-                key,
-                std::rc::Rc::new(move |outcome| self.dispatch(Event::Answered(outcome))),
-            );
+            crate::host::wait_for_delivery(&key, self.answer());
         }
         for effect in effects {
             match effect {
@@ -146,6 +144,16 @@ impl Slot {
                     };
                     let bot = looks_like_a_bot(&signals, min_fill_ms);
                     let signals = (policy == BotPolicy::Flag).then_some(signals);
+                    // Two slots sending the same address for the same newsletters at the same
+                    // moment make one request; the second shares the first one's answer.
+                    let signature = format!(
+                        "{target}\n{}\n{}",
+                        attempt.request.email,
+                        attempt.request.newsletters.join("\n")
+                    );
+                    if crate::host::join_or_lead(&signature, &attempt.key, self.answer()) {
+                        continue;
+                    }
                     leptos::task::spawn_local(async move {
                         let outcome = if bot && policy == BotPolicy::Drop {
                             // Not sent; the same visible success as a real signup.
@@ -156,7 +164,13 @@ impl Slot {
                             )
                             .await
                         };
-                        self.dispatch(Event::Answered(outcome));
+                        if let Outcome::ConfigurationError { message }
+                        | Outcome::ChallengeFailed { message } = &outcome
+                        {
+                            web_sys::console::error_1(&format!("Letterbox: {message}").into());
+                        }
+                        self.dispatch(Event::Answered(outcome.clone()));
+                        crate::host::landed(&signature, &outcome);
                     });
                 }
                 Effect::Remember(ids) => {
@@ -174,6 +188,14 @@ impl Slot {
                 Effect::FocusResult => focus_later(self.failure_heading),
             }
         }
+    }
+
+    /// What this slot does with the answer to a submission it waits for (its queued one, or
+    /// another slot's identical one): `None` means it was withdrawn in the other slot.
+    fn answer(self) -> crate::host::Delivered {
+        std::rc::Rc::new(move |outcome: Option<Outcome>| {
+            self.dispatch(outcome.map_or(Event::WithdrawnElsewhere, Event::Answered))
+        })
     }
 
     fn text(self, key: Key) -> String {
@@ -231,6 +253,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         honeypot: NodeRef::new(),
         opened_ms: js_sys::Date::now(),
         email_input: NodeRef::new(),
+        consent_box: NodeRef::new(),
         fieldset: NodeRef::new(),
     };
     config.with_value(|c| crate::host::register_adapter(c.delivery_key(), c.adapter.clone()));
@@ -257,6 +280,9 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     }
     fn news_error(v: &Screen) -> Option<&str> {
         v.newsletters_error.as_deref()
+    }
+    fn consent_error(v: &Screen) -> Option<&str> {
+        v.consent_error.as_deref()
     }
     fn failure(v: &Screen) -> Option<&str> {
         v.failure.as_deref()
@@ -362,6 +388,46 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         }
     });
 
+    // The consent the slot asks for: a box to tick, or a statement that signing up is agreeing.
+    // It stands before the email field, so the submit button stays the form's last control.
+    let consent = config.with_value(|c| c.consent.clone()).map(|c| {
+        let privacy = c.privacy_url.map(|url| {
+            let label = c
+                .privacy_label
+                .unwrap_or_else(|| s.text(Key::PrivacyLink));
+            view! {
+                " "
+                <a class="lb-privacy" href=url target="_blank" rel="noopener">
+                    {label}<span class="lb-visually-hidden">{format!(" {}", s.text(Key::NewTab))}</span>
+                </a>
+            }
+        });
+        let consent_id = format!("{id}-consent");
+        let error_id = format!("{id}-consent-error");
+        let text = c.text;
+        if !c.checkbox {
+            return view! { <p class="lb-consent lb-hint">{text}{privacy}</p> }.into_any();
+        }
+        view! {
+            <div class="lb-consent" class:lb-field--error=move || !s.hides(consent_error)()>
+                <p class="lb-error" id=error_id.clone() hidden=s.hides(consent_error)>
+                    <span class="lb-visually-hidden">{error_prefix.clone()}</span>
+                    {s.shows(consent_error)}
+                </p>
+                <div class="lb-checkbox">
+                    <input type="checkbox" class="lb-checkbox-input" id=consent_id.clone() name="consent"
+                        aria-describedby=move || (!s.hides(consent_error)()).then(|| error_id.clone())
+                        aria-invalid=move || if s.hides(consent_error)() { "false" } else { "true" }
+                        node_ref=s.consent_box
+                        prop:checked=move || state.with(|st| st.consented)
+                        on:change=move |ev| s.dispatch(Event::ConsentToggled(event_target_checked(&ev)))/>
+                    <label class="lb-checkbox-label" for=consent_id>{text}{privacy}</label>
+                </div>
+            </div>
+        }
+        .into_any()
+    });
+
     view! {
         // The slot's language, so screen readers use the right voice when it differs from the page's.
         <div class=root_class part="letterbox-root" lang=lang>
@@ -379,6 +445,11 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                         <li hidden=s.hides(news_error)>
                             <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus_first_offered(s.fieldset); }>
                                 {s.shows(news_error)}
+                            </a>
+                        </li>
+                        <li hidden=s.hides(consent_error)>
+                            <a href=format!("#{id}-consent") on:click=move |ev| { ev.prevent_default(); focus(s.consent_box); }>
+                                {s.shows(consent_error)}
                             </a>
                         </li>
                         <li hidden=s.hides(email_error)>
@@ -401,6 +472,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 </div>
                 <p class="lb-remembered-note" hidden=s.hides(remembered_some)>{s.shows(remembered_some)}</p>
                 {newsletters}
+                {consent}
                 <div class="lb-field" class:lb-field--error=move || !s.hides(email_error)()>
                     <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
                     <div class="lb-hint" id=email_hint_id.clone()>{email_hint}</div>

@@ -1543,3 +1543,248 @@ async fn with_bots_flagged_every_submission_carries_its_signals_to_the_server() 
         "{body}"
     );
 }
+
+/// A slot for test `test` posting to behaviour `behaviour`, with `extra` JSON members.
+fn host_with(test: &str, behaviour: &str, extra: &str) -> Slot {
+    let endpoint = format!("{}/t/{test}/{behaviour}", base());
+    let host = bare_host(
+        test,
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1{extra}}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    slot(host)
+}
+
+#[wasm_bindgen_test]
+async fn a_consent_box_must_be_ticked_and_its_exact_record_goes_with_the_signup() {
+    let consent = r#", "consent": {"text": "I agree to receive The Daily Briefing by email.",
+        "version": "2026-03", "privacy_url": "/privacy"}"#;
+    let host = host_with("consent-box", "subscribed", consent);
+    sleep(0).await;
+    let tick = input(&host, "input[name=consent]");
+    assert!(!tick.checked(), "unticked by default");
+    assert_eq!(
+        text(&host, &format!("label[for='{}']", tick.id())),
+        "I agree to receive The Daily Briefing by email. Privacy policy (opens in a new tab)"
+    );
+    let privacy = get(&host, ".lb-consent a");
+    assert_eq!(privacy.get_attribute("href").as_deref(), Some("/privacy"));
+    assert_eq!(privacy.get_attribute("rel").as_deref(), Some("noopener"));
+
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let summary = wait_for("the error summary", || shown(&host, ".lb-summary")).await;
+    let link = shown(&summary, "a").expect("a summary link");
+    assert_eq!(
+        link.text_content().as_deref(),
+        Some("Tick the box to agree before you sign up")
+    );
+    assert_eq!(tick.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let error_id = tick.get_attribute("aria-describedby").unwrap();
+    assert_eq!(
+        text(&host, &format!("[id='{error_id}']")),
+        "Error: Tick the box to agree before you sign up"
+    );
+    link.dyn_into::<HtmlElement>().unwrap().click();
+    assert_eq!(
+        focused(&host),
+        Some(tick.clone().into()),
+        "the link moves focus to the box"
+    );
+    assert!(
+        requests("consent-box").await.is_empty(),
+        "nothing is sent unticked"
+    );
+
+    tick.click();
+    sleep(0).await;
+    assert!(
+        shown(&host, ".lb-summary").is_none(),
+        "ticking clears the error"
+    );
+    let before = js_sys::Date::now() as u64;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let sent = requests("consent-box").await;
+    assert_eq!(sent.len(), 1);
+    let record = &body_of(&sent[0])["consent"];
+    assert_eq!(
+        record["text"],
+        "I agree to receive The Daily Briefing by email."
+    );
+    assert_eq!(record["version"], "2026-03");
+    assert_eq!(record["locale"], "en");
+    let page = web_sys::window().unwrap().location().href().unwrap();
+    assert_eq!(record["page"], page.as_str());
+    let at = record["at_ms"].as_u64().expect("a timestamp");
+    assert!(at >= before && at <= js_sys::Date::now() as u64, "{at}");
+}
+
+#[wasm_bindgen_test]
+async fn a_consent_statement_needs_no_tick_and_is_recorded_too() {
+    let consent = r#", "consent": {"text": "By signing up you agree to our terms.", "version": "t1", "checkbox": false}"#;
+    let host = host_with("consent-statement", "subscribed", consent);
+    sleep(0).await;
+    assert!(find(&host, "input[name=consent]").is_none());
+    assert_eq!(
+        text(&host, ".lb-consent"),
+        "By signing up you agree to our terms."
+    );
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let sent = requests("consent-statement").await;
+    assert_eq!(body_of(&sent[0])["consent"]["version"], "t1");
+}
+
+#[wasm_bindgen_test]
+async fn challenge_tokens_are_asked_for_only_on_submit_and_a_failing_provider_sends_nothing() {
+    // One provider for the page, as a site registers it: a token later (as Turnstile and proof of
+    // work answer) for one slot, a rejection for another, and no token for every other test's.
+    let calls = std::rc::Rc::new(std::cell::Cell::new((0u32, 0u32)));
+    let counted = calls.clone();
+    let provider = wasm_bindgen::closure::Closure::<dyn Fn(JsValue) -> JsValue>::new(
+        move |detail: JsValue| {
+            let slot = js_sys::Reflect::get(&detail, &"slot".into()).unwrap();
+            let (ok, failing) = counted.get();
+            match slot.as_string().as_deref() {
+                Some("challenge-ok") => {
+                    counted.set((ok + 1, failing));
+                    js_sys::Promise::new(&mut |resolve, _| {
+                        let token = JsValue::from_str("0.turnstile-token-for-test");
+                        web_sys::window()
+                            .unwrap()
+                            .set_timeout_with_callback_and_timeout_and_arguments_1(
+                                &resolve, 50, &token,
+                            )
+                            .unwrap();
+                    })
+                    .into()
+                }
+                Some("challenge-fails") => {
+                    counted.set((ok, failing + 1));
+                    js_sys::Promise::reject(&js_sys::Error::new("widget not rendered").into())
+                        .into()
+                }
+                _ => JsValue::NULL,
+            }
+        },
+    );
+    let api = started();
+    let register: js_sys::Function = js_sys::Reflect::get(&api, &"challenge".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    // Something that is not a function is refused at once, with a TypeError.
+    let refused = register
+        .call1(&api, &JsValue::from_str("turnstile"))
+        .unwrap_err();
+    assert!(refused.is_instance_of::<js_sys::TypeError>());
+    register.call1(&api, &provider.into_js_value()).unwrap();
+
+    let host = host_with("challenge-ok", "subscribed", "");
+    type_email(&host, "jane@example.com").await;
+    sleep(50).await;
+    assert_eq!(
+        calls.get().0,
+        0,
+        "no token is asked for before the reader submits"
+    );
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    assert_eq!(calls.get().0, 1);
+    let sent = requests("challenge-ok").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(body_of(&sent[0])["challenge"], "0.turnstile-token-for-test");
+
+    let host = host_with("challenge-fails", "subscribed", "");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let reason = wait_for("the failure panel", || shown(&host, ".lb-failure-reason")).await;
+    assert_eq!(
+        reason.text_content().as_deref(),
+        Some("We could not check that this signup comes from a person, so it was not sent. Try again.")
+    );
+    assert_eq!(calls.get().1, 1);
+    assert!(
+        requests("challenge-fails").await.is_empty(),
+        "nothing was sent"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn two_slots_sending_the_same_signup_at_once_make_one_request() {
+    // Both slots post to the same slow endpoint: the second submits while the first is in flight.
+    let endpoint = format!("{}/t/same-signup/slow", base());
+    let json = format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#);
+    let hosts: Vec<Slot> = ["same-signup-top", "same-signup-footer"]
+        .into_iter()
+        .map(|id| {
+            let host = bare_host(id, &json);
+            document().body().unwrap().append_child(&host).unwrap();
+            letterbox::mount(&host);
+            slot(host)
+        })
+        .collect();
+    for host in &hosts {
+        type_email(host, "jane@Example.com").await;
+    }
+    submit(&hosts[0]).await;
+    submit(&hosts[1]).await;
+    for host in &hosts {
+        wait_for("a success panel in each slot", || {
+            shown(host, ".lb-success")
+        })
+        .await;
+    }
+    let sent = requests("same-signup").await;
+    assert_eq!(sent.len(), 1, "one request for one signup");
+    assert_eq!(body_of(&sent[0])["email"], "jane@example.com");
+}
+
+#[wasm_bindgen_test]
+async fn an_endpoint_that_hangs_past_the_timeout_is_retried_with_the_same_key() {
+    // Two attempts: the first hangs past the widget's 15 s timeout, the second is answered.
+    let endpoint = format!("{}/t/hang/hang-once", base());
+    let host = bare_host(
+        "hang",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 2}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let host = slot(host);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    sleep(1_000).await;
+    assert!(
+        shown(&host, ".lb-success, .lb-failure, .lb-queued").is_none(),
+        "still sending while the server hangs"
+    );
+    assert_eq!(
+        text(&host, "[role=status]"),
+        "Sending your signup…",
+        "the reader is told it is on its way"
+    );
+    // Past the 15 s timeout the widget gives up on that request and tries again.
+    let mut done = None;
+    for _ in 0..60 {
+        done = shown(&host, ".lb-success, .lb-failure, .lb-queued");
+        if done.is_some() {
+            break;
+        }
+        sleep(500).await;
+    }
+    let done = done.expect("an answer within 30 s");
+    assert!(
+        done.class_list().contains("lb-success"),
+        "{}",
+        done.outer_html()
+    );
+    let sent = requests("hang").await;
+    assert_eq!(sent.len(), 2, "the hung request and its retry");
+    assert_eq!(
+        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
+        "one signup: the server can tell the retry is the same one"
+    );
+}

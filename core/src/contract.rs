@@ -8,8 +8,13 @@
 use crate::json::{self, Value};
 use crate::submission::{FieldName, Outcome};
 
-/// How long the widget waits for an answer before it shows the failure panel.
+/// How long the widget waits for an answer to one request before it counts the attempt as timed
+/// out (then it retries or queues, see [`crate::retry`]).
 pub const TIMEOUT_MS: u32 = 15_000;
+
+/// How long the widget waits for the site's challenge provider (`Letterbox.challenge`) to give a
+/// token. Longer than [`TIMEOUT_MS`]: an interactive challenge may wait for the reader.
+pub const CHALLENGE_TIMEOUT_MS: u32 = 60_000;
 
 /// The longest server message the widget will show; longer ones are cut at a character boundary.
 pub const MAX_SERVER_MESSAGE_CHARS: usize = 300;

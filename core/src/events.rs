@@ -135,6 +135,7 @@ fn failure_name(f: &Failure) -> &'static str {
         Failure::RateLimited(_) => "rate_limited",
         Failure::Rejected(_) => "rejected",
         Failure::Spam => "spam",
+        Failure::Challenge(_) => "challenge",
         Failure::Configuration(_) => "configuration",
     }
 }
@@ -189,6 +190,9 @@ pub fn between(prev: &State, event: &Event, next: &State, include_email: bool) -
             let mut fields = Vec::new();
             if next.errors.newsletters.is_some() {
                 fields.push("newsletters");
+            }
+            if next.errors.consent_missing {
+                fields.push("consent");
             }
             if next.errors.email.is_some() {
                 fields.push("email");

@@ -237,6 +237,11 @@ keys! {
     FailureSpam = "failure_spam",
         en: "The newsletter service treated this signup as automated and did not accept it. Try again in a few minutes.",
         uk: "Сервіс розсилок сприйняв цю підписку як автоматичну й не прийняв її. Спробуйте ще раз за кілька хвилин.";
+    /// The site's challenge provider (Turnstile, hCaptcha, proof of work) gave no token, so
+    /// nothing was sent.
+    FailureChallenge = "failure_challenge",
+        en: "We could not check that this signup comes from a person, so it was not sent. Try again.",
+        uk: "Не вдалося перевірити, що підписку надсилає людина, тож її не надіслано. Спробуйте ще раз.";
     /// The site's delivery setup is wrong; the details go to the console, not the reader.
     FailureConfiguration = "failure_configuration",
         en: "This signup form cannot send signups at the moment. Try again later.",

@@ -68,6 +68,7 @@ pub fn is_retryable(outcome: &Outcome) -> bool {
         | Outcome::FieldError { .. }
         | Outcome::Rejected { .. }
         | Outcome::RejectedAsSpam
+        | Outcome::ChallengeFailed { .. }
         | Outcome::ConfigurationError { .. }
         | Outcome::Queued => false,
     }
@@ -182,6 +183,9 @@ mod tests {
                 message: Some("x".into()),
             },
             Outcome::RejectedAsSpam,
+            Outcome::ChallengeFailed {
+                message: "threw".into(),
+            },
             Outcome::ConfigurationError {
                 message: "x".into(),
             },

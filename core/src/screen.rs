@@ -93,6 +93,7 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
         Failure::Rejected(Some(message)) => message.clone(),
         Failure::Rejected(None) => texts.text(Key::FailureRejected).to_owned(),
         Failure::Spam => texts.text(Key::FailureSpam).to_owned(),
+        Failure::Challenge(_) => texts.text(Key::FailureChallenge).to_owned(),
         Failure::Configuration(_) => texts.text(Key::FailureConfiguration).to_owned(),
     }
 }

@@ -77,6 +77,14 @@ pub enum Outcome {
     /// The service turned the signup away as likely spam (a failed challenge, an address that
     /// signed up to too many lists). Not retried.
     RejectedAsSpam,
+    /// The site's challenge provider (`Letterbox.challenge`) gave no token: it threw, rejected,
+    /// answered something other than a string, or took longer than
+    /// [`crate::contract::CHALLENGE_TIMEOUT_MS`]. Nothing was sent. `message` is for the
+    /// console, in English.
+    ChallengeFailed {
+        /// What the provider did.
+        message: String,
+    },
     /// The site's delivery setup is wrong (unknown list, disabled public signup, a captcha the
     /// widget cannot show). `message` is for the site's developers (logged to the console), in
     /// English; the reader sees a catalogue text.
@@ -148,6 +156,8 @@ pub enum Failure {
     Rejected(Option<String>),
     /// Turned away as likely spam.
     Spam,
+    /// The site's challenge provider gave no token; the message is for the console.
+    Challenge(String),
     /// The site's delivery setup is wrong; the message is for the console, not the reader.
     Configuration(String),
 }
@@ -236,6 +246,10 @@ pub enum Event {
     Remembered(Vec<String>),
     /// The reader chose not to send a queued submission after all.
     Withdrawn,
+    /// The queued submission this slot shared with another slot (the same address and
+    /// newsletters, submitted at the same moment) was withdrawn there: the form is back, and
+    /// nothing moves focus here.
+    WithdrawnElsewhere,
 }
 
 /// Work the widget must do after a transition.
@@ -407,6 +421,11 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     .collect();
             }
         }
+        Event::WithdrawnElsewhere => {
+            if state.status == Status::Queued {
+                state.status = Status::Editing;
+            }
+        }
         Event::Withdrawn => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
@@ -461,6 +480,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
                 Outcome::Queued => (Status::Queued, Effect::FocusResult),
                 Outcome::RejectedAsSpam => (Status::Failed(Failure::Spam), Effect::FocusResult),
+                Outcome::ChallengeFailed { message } => (
+                    Status::Failed(Failure::Challenge(message)),
+                    Effect::FocusResult,
+                ),
                 Outcome::ConfigurationError { message } => (
                     Status::Failed(Failure::Configuration(message)),
                     Effect::FocusResult,
@@ -630,6 +653,12 @@ mod tests {
         let c = config(ONE);
         for (outcome, failure) in [
             (Outcome::RejectedAsSpam, Failure::Spam),
+            (
+                Outcome::ChallengeFailed {
+                    message: "the provider threw".into(),
+                },
+                Failure::Challenge("the provider threw".into()),
+            ),
             (
                 Outcome::ConfigurationError {
                     message: "unknown list".into(),
@@ -1048,6 +1077,17 @@ mod tests {
         assert_eq!(fx, vec![Effect::Withdraw("k1".into()), Effect::FocusEmail]);
         let (_, fx) = run(&c, vec![Event::Withdrawn]);
         assert!(fx.is_empty(), "nothing to withdraw unless queued");
+        // Withdrawn in the slot that shared it: the form is back, with no effect here.
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                Event::Answered(Outcome::Queued),
+                Event::WithdrawnElsewhere,
+            ],
+        );
+        assert_eq!((s.status, fx), (Status::Editing, vec![]));
     }
 
     #[test]

@@ -371,6 +371,7 @@ fn mailchimp_answer(request: Request, query: &str) {
 /// | `slow` | 200 subscribed after 1.5 s |
 /// | `form-ok` | 200 `text/plain` body `1` (Sendy's success answer) |
 /// | `rate-once` | 429 with `Retry-After: 1` the first time, then 200 subscribed |
+/// | `hang-once` | the first time, nothing for 20 s (past the widget's 15 s timeout), then 200 subscribed; later ones 200 subscribed at once |
 fn answer(request: Request, behaviour: &str, earlier: usize) {
     let json = "application/json";
     match behaviour {
@@ -419,6 +420,12 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
             respond(request, 429, json, "{}".into(), &[("Retry-After", "1")])
         }
         "rate-once" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
+        "hang-once" => {
+            if earlier == 0 {
+                thread::sleep(Duration::from_secs(20));
+            }
+            respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[])
+        }
         "slow" => {
             thread::sleep(Duration::from_millis(1500));
             respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[])

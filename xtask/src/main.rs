@@ -125,7 +125,7 @@ fn test() -> Result<()> {
         ])
         .env("PATH", &tools.path)
         .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
         .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
     });
     let mut bundle = None;
