@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 use letterbox_core::bots::{looks_like_a_bot, BotPolicy, Signals};
@@ -406,9 +407,9 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         let error_id = format!("{id}-consent-error");
         let text = c.text;
         if !c.checkbox {
-            return view! { <p class="lb-consent lb-hint">{text}{privacy}</p> }.into_any();
+            return Either::Left(view! { <p class="lb-consent lb-hint">{text}{privacy}</p> });
         }
-        view! {
+        Either::Right(view! {
             <div class="lb-consent" class:lb-field--error=move || !s.hides(consent_error)()>
                 <p class="lb-error" id=error_id.clone() hidden=s.hides(consent_error)>
                     <span class="lb-visually-hidden">{error_prefix.clone()}</span>
@@ -424,8 +425,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                     <label class="lb-checkbox-label" for=consent_id>{text}{privacy}</label>
                 </div>
             </div>
-        }
-        .into_any()
+        })
     });
 
     view! {

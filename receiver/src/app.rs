@@ -253,7 +253,7 @@ fn client_ip(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
 }
 
 /// A signup as received, before validation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Input {
     email: Option<String>,
     email_wrong_type: bool,
@@ -264,6 +264,51 @@ struct Input {
     slot: String,
     honeypot_filled: bool,
     fill_ms: Option<f64>,
+    /// The consent record, re-serialised; `Err` when one was sent but is not a record.
+    consent: Result<Option<String>, ()>,
+}
+
+impl Default for Input {
+    fn default() -> Input {
+        Input {
+            email: None,
+            email_wrong_type: false,
+            newsletters: None,
+            newsletters_wrong_type: false,
+            locale: None,
+            page: String::new(),
+            slot: String::new(),
+            honeypot_filled: false,
+            fill_ms: None,
+            consent: Ok(None),
+        }
+    }
+}
+
+/// The longest consent text kept.
+const MAX_CONSENT_TEXT_CHARS: usize = 4000;
+
+/// A consent record as the widget sends it (`{"text","version","locale","page","at_ms"}`),
+/// checked and re-serialised as compact JSON with only those members; `Err` if it is not one.
+fn consent_record(value: &Value) -> Result<Option<String>, ()> {
+    let obj = match value {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        _ => return Err(()),
+    };
+    let text = |name: &str, max: usize| match obj.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(cut(s, max)),
+        _ => Err(()),
+    };
+    let at_ms = obj.get("at_ms").and_then(Value::as_u64).ok_or(())?;
+    let record = json!({
+        "text": text("text", MAX_CONSENT_TEXT_CHARS)?,
+        "version": text("version", MAX_SLOT_CHARS)?,
+        "locale": text("locale", MAX_SLOT_CHARS)?,
+        "page": text("page", MAX_PAGE_CHARS)?,
+        "at_ms": at_ms,
+    });
+    Ok(Some(record.to_string()))
 }
 
 /// At most `max` characters of `text`, control characters dropped (PostgreSQL text cannot hold
@@ -312,6 +357,7 @@ fn parse_json(bytes: &[u8]) -> Option<Input> {
         Some(_) => true,
     };
     input.fill_ms = obj.get("fill_ms").and_then(Value::as_f64);
+    input.consent = obj.get("consent").map_or(Ok(None), consent_record);
     Some(input)
 }
 
@@ -328,6 +374,12 @@ fn parse_form(bytes: &[u8]) -> Option<Input> {
             "slot" => input.slot = cut(&v, MAX_SLOT_CHARS),
             "honeypot" => input.honeypot_filled |= !v.is_empty(),
             "fill_ms" => input.fill_ms = v.trim().parse().ok(),
+            // The form provider's `consent_field` carries the record as JSON.
+            "consent" => {
+                input.consent = serde_json::from_str(&v)
+                    .map_err(|_| ())
+                    .and_then(|value| consent_record(&value))
+            }
             _ => {}
         }
     }
@@ -388,6 +440,10 @@ async fn subscribe(
         parse_json(&bytes)
     };
     let Some(input) = parsed else {
+        return answer.unreadable(StatusCode::BAD_REQUEST);
+    };
+    // A consent record that is there but unreadable is refused, never stored half.
+    let Ok(consent) = input.consent.clone() else {
         return answer.unreadable(StatusCode::BAD_REQUEST);
     };
     if let Some(lang) = input.locale.as_deref().and_then(Lang::from_tag) {
@@ -531,6 +587,7 @@ async fn subscribe(
         locale: lang.tag(),
         page: &input.page,
         slot: &input.slot,
+        consent: consent.as_deref(),
         idempotency: idem_key.as_deref().map(|k| (k, fingerprint.as_str())),
         daily_cap: config.limits.confirmations_per_address_per_day,
     };

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cleanup and shared limits",
         include_str!("../migrations/0002_cleanup_and_shared_limits.sql"),
     ),
+    (3, "consent", include_str!("../migrations/0003_consent.sql")),
 ];
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -160,6 +161,8 @@ pub struct Subscription {
     pub created_at: i64,
     /// Confirmation (ms).
     pub confirmed_at: Option<i64>,
+    /// The consent record (compact JSON) of the signup that asked for it, if one was given.
+    pub consent: Option<String>,
 }
 
 /// A signup to record.
@@ -175,6 +178,8 @@ pub struct NewSignup<'a> {
     pub page: &'a str,
     /// `source.slot`.
     pub slot: &'a str,
+    /// The consent record, checked and re-serialised as compact JSON.
+    pub consent: Option<&'a str>,
     /// Idempotency key and request fingerprint.
     pub idempotency: Option<(&'a str, &'a str)>,
     /// Daily cap on confirmation emails (0 = none).
@@ -410,8 +415,8 @@ impl Db {
         for newsletter in s.newsletters {
             let inserted = sqlx::query(
                 "INSERT INTO subscriptions (email_key, newsletter, status, source_page, \
-                 source_slot, created_at, updated_at) \
-                 VALUES ($1, $2, 'pending_confirmation', $3, $4, $5, $5) \
+                 source_slot, created_at, updated_at, consent) \
+                 VALUES ($1, $2, 'pending_confirmation', $3, $4, $5, $5, $6) \
                  ON CONFLICT (email_key, newsletter) DO NOTHING",
             )
             .bind(&key)
@@ -419,6 +424,7 @@ impl Db {
             .bind(s.page)
             .bind(s.slot)
             .bind(now)
+            .bind(s.consent)
             .execute(&mut *tx)
             .await
             .map_err(err)?
@@ -436,26 +442,27 @@ impl Db {
             .await
             .and_then(|r| r.try_get(0))
             .map_err(err)?;
-            match status.as_str() {
-                "subscribed" => {}
-                "unsubscribed" => {
-                    sqlx::query(
-                        "UPDATE subscriptions SET status = 'pending_confirmation', \
-                         updated_at = $3, source_page = $4, source_slot = $5 \
-                         WHERE email_key = $1 AND newsletter = $2",
-                    )
-                    .bind(&key)
-                    .bind(newsletter)
-                    .bind(now)
-                    .bind(s.page)
-                    .bind(s.slot)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-                    pending.push(newsletter.clone());
-                }
-                _ => pending.push(newsletter.clone()),
+            if status == "subscribed" {
+                continue;
             }
+            // Asked for again (after unsubscribing, or while unconfirmed): this signup's source
+            // and consent are the ones the confirmation will stand on.
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'pending_confirmation', \
+                 updated_at = $3, source_page = $4, source_slot = $5, \
+                 consent = COALESCE($6, consent) \
+                 WHERE email_key = $1 AND newsletter = $2",
+            )
+            .bind(&key)
+            .bind(newsletter)
+            .bind(now)
+            .bind(s.page)
+            .bind(s.slot)
+            .bind(s.consent)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            pending.push(newsletter.clone());
         }
 
         let result = if pending.is_empty() {
@@ -641,7 +648,7 @@ impl Db {
     pub async fn subscriptions(&self) -> DbResult<Vec<Subscription>> {
         let rows = sqlx::query(
             "SELECT a.email, s.newsletter, s.status, a.locale, s.source_page, s.created_at, \
-             s.confirmed_at FROM subscriptions s JOIN addresses a ON a.email_key = s.email_key \
+             s.confirmed_at, s.consent FROM subscriptions s JOIN addresses a ON a.email_key = s.email_key \
              ORDER BY s.email_key, s.newsletter",
         )
         .fetch_all(&self.pool)
@@ -657,6 +664,7 @@ impl Db {
                     source_page: r.try_get(4)?,
                     created_at: r.try_get(5)?,
                     confirmed_at: r.try_get(6)?,
+                    consent: r.try_get(7)?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()

@@ -1,7 +1,8 @@
 //! `letterbox-receiver export --format csv`: the list as CSV for a mail service.
 //!
 //! One row per address and newsletter: `email,newsletter,status,locale,source_page,created_at,
-//! confirmed_at` (times in RFC 3339 UTC). By default only confirmed subscriptions (`subscribed`);
+//! confirmed_at,consent_version,consent_at,consent_text` (times in RFC 3339 UTC; the consent
+//! columns are empty when the signup carried no consent record). By default only confirmed subscriptions (`subscribed`);
 //! `--all` adds pending and unsubscribed rows. Every field is quoted.
 //!
 //! Formula injection: a spreadsheet treats a cell that begins with `=`, `+`, `-` or `@` (or a tab
@@ -15,7 +16,8 @@ use std::io::Write;
 use crate::db::{Db, Subscription};
 
 /// The CSV header line.
-pub const HEADER: &str = "email,newsletter,status,locale,source_page,created_at,confirmed_at";
+pub const HEADER: &str = "email,newsletter,status,locale,source_page,created_at,confirmed_at,\
+                          consent_version,consent_at,consent_text";
 
 /// One CSV field, quoted, with quotes doubled.
 pub fn field(text: &str) -> String {
@@ -58,6 +60,13 @@ pub fn rfc3339(ms: i64) -> String {
 /// One subscription as a CSV line (without the newline); `raw` skips the formula protection.
 pub fn line(s: &Subscription, raw: bool) -> String {
     let cell = if raw { field } else { safe_field };
+    let consent: serde_json::Value = s
+        .consent
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let member = |name: &str| consent[name].as_str().unwrap_or_default().to_owned();
+    let given_at = consent["at_ms"].as_i64().map(rfc3339).unwrap_or_default();
     [
         cell(&s.email),
         cell(&s.newsletter),
@@ -66,6 +75,9 @@ pub fn line(s: &Subscription, raw: bool) -> String {
         cell(&s.source_page),
         cell(&rfc3339(s.created_at)),
         cell(&s.confirmed_at.map(rfc3339).unwrap_or_default()),
+        cell(&member("version")),
+        cell(&given_at),
+        cell(&member("text")),
     ]
     .join(",")
 }

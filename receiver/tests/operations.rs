@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 suite!(
     old_rows_are_deleted_by_the_periodic_cleanup_and_recent_ones_kept,
     the_csv_export_defuses_spreadsheet_formulas,
+    the_consent_record_is_stored_with_the_subscription_and_exported,
     the_per_ip_limit_is_per_process_unless_shared_in_postgres,
 );
 
@@ -281,6 +282,62 @@ async fn the_csv_export_defuses_spreadsheet_formulas(b: Backend) {
     let raw = export(true).await;
     let raw_row = raw.lines().find(|l| l.contains(&email)).expect("raw row");
     assert!(raw_row.starts_with(&format!("\"{email}\",")), "{raw_row}");
+    s.stop().await;
+}
+
+async fn the_consent_record_is_stored_with_the_subscription_and_exported(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let http = Http::default();
+    let email = format!("{}@example.com", unique("consent"));
+    let record = serde_json::json!({"text": "I agree to receive The Daily Briefing by email.",
+        "version": "2026-03", "locale": "en", "page": "https://news.example/a", "at_ms": 1_764_000_000_000u64,
+        "extra": "not kept"});
+    let mut req = body(&email, &["daily"], "en");
+    req["consent"] = record.clone();
+    let r = http.signup(&s.base, &req, None).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let link = confirm_path(&s, &email).await;
+    assert_eq!(http.send("POST", &s.url(&link), &[], "").await.status, 200);
+
+    let subs = s.running.db.subscriptions().await.expect("rows");
+    let row = subs
+        .iter()
+        .find(|r| r.email == email)
+        .expect("the subscription");
+    let stored: serde_json::Value =
+        serde_json::from_str(row.consent.as_deref().expect("a consent record")).expect("JSON");
+    let mut expected = record.clone();
+    expected.as_object_mut().unwrap().remove("extra");
+    assert_eq!(stored, expected, "exactly the record, and only its members");
+
+    let mut out = Vec::new();
+    letterbox_receiver::export::write_csv(&s.running.db, false, false, &mut out)
+        .await
+        .expect("export");
+    let csv = String::from_utf8(out).expect("UTF-8");
+    assert!(csv.starts_with(letterbox_receiver::export::HEADER));
+    let line = csv.lines().find(|l| l.contains(&email)).expect("a row");
+    assert!(
+        line.ends_with(
+            "\"2026-03\",\"2025-11-24T16:00:00Z\",\"I agree to receive The Daily Briefing by email.\""
+        ),
+        "{line}"
+    );
+
+    // A consent record that is not one is refused and nothing is stored.
+    for broken in [
+        serde_json::json!("yes"),
+        serde_json::json!({"text": "T", "version": "1", "locale": "en", "page": "p"}),
+        serde_json::json!({"text": "", "version": "1", "locale": "en", "page": "p", "at_ms": 1}),
+    ] {
+        let other = format!("{}@example.com", unique("consent-broken"));
+        let mut req = body(&other, &["daily"], "en");
+        req["consent"] = broken.clone();
+        let r = http.signup(&s.base, &req, None).await;
+        assert_eq!(r.status, 400, "{broken}: {}", r.body);
+        let subs = s.running.db.subscriptions().await.expect("rows");
+        assert!(!subs.iter().any(|r| r.email == other), "{broken} stored");
+    }
     s.stop().await;
 }
 

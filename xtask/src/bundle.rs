@@ -29,7 +29,7 @@ use crate::util::{root, run, target_dir, Result};
 /// escaping, float parsing and float printing, 36 KB in all). This ceiling, about 2% above, stops
 /// creep until the team chooses between per-provider bundles, a lighter renderer, or a larger
 /// budget; see README.
-pub const BUDGET_BROTLI_BYTES: usize = 132 * 1024;
+pub const BUDGET_BROTLI_BYTES: usize = 138 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
