@@ -11,8 +11,23 @@ export interface LetterboxNewsletter {
   checked?: boolean;
 }
 
+/** The consent a slot asks for; every signup then carries a consent record
+ *  (`{text, version, locale, page, at_ms}`). */
+export interface LetterboxConsent {
+  /** The exact text shown (the checkbox's label). */
+  text: string;
+  /** Your version id of that text, recorded with every signup. */
+  version: string;
+  /** The privacy policy: https://…, http://… or a path on the site. */
+  privacy_url?: string;
+  /** The link's text (default "Privacy policy" in the reader's language). */
+  privacy_label?: string;
+  /** true (default): an unticked box the reader must tick; false: a statement above the button. */
+  checkbox?: boolean;
+}
+
 /** Options for `Letterbox.mount`; they override the element's inline JSON key by key, and the
- *  element's data-* attributes override them. */
+ *  element's data-* attributes override them. The same keys as the inline JSON (see README). */
 export interface LetterboxOptions {
   endpoint?: string;
   newsletters?: LetterboxNewsletter[];
@@ -23,7 +38,56 @@ export interface LetterboxOptions {
   events_include_email?: boolean;
   /** Days this browser remembers a signup so no slot asks again (default 30; 0 = never). */
   remember_days?: number;
+  /** The delivery service (default "json", the Letterbox contract). */
+  provider?: "json" | "form" | "mailchimp" | "listmonk" | "ghost";
+  /** Settings of the `form` provider. */
+  form?: {
+    action?: string;
+    email_field?: string;
+    newsletter_field?: string;
+    hidden?: Record<string, string>;
+    success_texts?: string[];
+    confirms_by_email?: boolean;
+    key_field?: string;
+    key_header?: boolean;
+    challenge_field?: string;
+    consent_field?: string;
+  };
+  /** Settings of the `mailchimp` provider. */
+  mailchimp?: {
+    action: string;
+    groups?: Record<string, string>;
+    hidden?: Record<string, string>;
+    consent_field?: string;
+  };
+  /** Settings of the `listmonk` provider. */
+  listmonk?: { base: string; lists?: Record<string, string> };
+  /** Settings of the `ghost` provider. */
+  ghost?: { site: string; newsletters?: Record<string, string>; labels?: string[] };
+  /** Attempts per signup, 1–10 (default 4). */
+  attempts?: number;
+  /** The least milliseconds from form to submit for a person (default 1000; 0 = no check). */
+  min_fill_ms?: number;
+  /** What to do with bot-looking submissions (default "drop"). */
+  bots?: "drop" | "flag";
+  /** Ask for consent (a box to tick, or a statement). */
+  consent?: LetterboxConsent | null;
 }
+
+/** What a challenge provider is called with, once per request that can carry a token. */
+export interface LetterboxChallengeRequest {
+  /** The slot sending the signup (its id, or its index). */
+  slot: string;
+  /** The delivery provider ("json", or "form" with `challenge_field`). */
+  provider: string;
+}
+
+/** Gives a Turnstile / hCaptcha / proof-of-work token (or a promise of one) for one request;
+ *  `null` or `undefined` sends none. A throw, a rejection, a non-string or no answer within
+ *  60 s shows the reader a failure and sends nothing. */
+export type LetterboxChallengeProvider = (
+  request: LetterboxChallengeRequest,
+) => string | null | undefined | Promise<string | null | undefined>;
 
 export interface LetterboxApi {
   /** The bundle's version, e.g. "0.1.0". */
@@ -38,6 +102,9 @@ export interface LetterboxApi {
   /** Forgets the signups this browser remembers, here and in other tabs: every slot offers its
    *  newsletters again. */
   forget(): void;
+  /** Registers the page's challenge provider (replacing any before); `null` removes it. Throws
+   *  a TypeError for anything that is not a function. */
+  challenge(provider: LetterboxChallengeProvider | null): void;
 }
 
 /** The `detail` of every `letterbox:*` event. */
@@ -47,10 +114,11 @@ export interface LetterboxEventDetail {
   /** The newsletter ids concerned. */
   newsletters: string[];
   /** success: "pending" | "subscribed" | "already"; error: "invalid" | "network" | "timeout" |
-   *  "server" | "rate_limited" | "rejected"; suggestion: "shown" | "accepted". */
+   *  "server" | "rate_limited" | "rejected" | "spam" | "challenge" | "configuration" | "queued";
+   *  suggestion: "shown" | "accepted". */
   outcome?: string;
   /** For "invalid": the fields in error. */
-  fields?: ("email" | "newsletters")[];
+  fields?: ("newsletters" | "consent" | "email")[];
   /** For suggestions: the suggested domain (never the address). */
   domain?: string;
   /** Only with `events_include_email: true`. */
@@ -69,6 +137,8 @@ declare global {
     "letterbox:suggestion": CustomEvent<LetterboxEventDetail>;
   }
   interface DocumentEventMap {
+    /** Dispatched once when `window.Letterbox` is installed, before any slot mounts. */
+    "letterbox:loaded": CustomEvent<LetterboxApi>;
     "letterbox:ready": CustomEvent<LetterboxEventDetail>;
     "letterbox:submit": CustomEvent<LetterboxEventDetail>;
     "letterbox:success": CustomEvent<LetterboxEventDetail>;

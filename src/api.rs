@@ -9,6 +9,9 @@
 //! Letterbox.challenge(async ({slot, provider}) => token); // a Turnstile/hCaptcha/PoW token per request
 //! ```
 //!
+//! Once installed, `letterbox:loaded` is dispatched on `document` with the API as its `detail`,
+//! before any slot is mounted.
+//!
 //! Options given to `mount` override the element's inline JSON key by key; `data-*` attributes
 //! still win. The API is installed once per page: a second copy of the bundle finds it and stays
 //! idle, so the tag pasted twice mounts nothing twice.
@@ -90,6 +93,15 @@ pub fn install() -> Option<impl FnOnce()> {
     let ready = Promise::new(&mut |resolve, _reject| resolve_ready = Some(resolve));
     set(&api, "ready", &ready);
     let _ = Reflect::set(&window, &JsValue::from_str("Letterbox"), &api);
+    // The bundle loads asynchronously: a page script that needs the API (to register a challenge
+    // provider before any slot can submit) listens for this, dispatched before slots mount.
+    if let Some(document) = window.document() {
+        let init = web_sys::CustomEventInit::new();
+        init.set_detail(&api);
+        if let Ok(e) = web_sys::CustomEvent::new_with_event_init_dict("letterbox:loaded", &init) {
+            let _ = document.dispatch_event(&e);
+        }
+    }
 
     let resolve = resolve_ready?;
     Some(move || {

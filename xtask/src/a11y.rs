@@ -320,6 +320,10 @@ fn tab_order(b: &Browser, c: &mut Checks, condition: &Condition) -> Result<()> {
         "uk:submit",
         "uk-attr:email",
         "uk-attr:submit",
+        "consent:checkbox:on",
+        "consent:a:Privacy policy (opens in a new tab)",
+        "consent:email",
+        "consent:submit",
     ];
     let mut seen = Vec::new();
     let mut boxes = Vec::new();
@@ -396,9 +400,10 @@ fn audit_condition(
         &format!(
             "{several}.querySelector('form') && {single}.querySelector('form')
              && {uk}.querySelector('form') && {}.querySelector('.lb-config-error')
-             && {}.querySelector('form')",
+             && {}.querySelector('form') && {}.querySelector('form')",
             shadow("broken"),
-            shadow("uk-attr")
+            shadow("uk-attr"),
+            shadow("consent")
         ),
     )?;
     let (scheme, width) = if condition.dark {
@@ -509,6 +514,43 @@ fn audit_condition(
         &format!("!{several}.querySelector('.lb-suggestion-text').hidden"),
     )?;
     audit(b, c, "typo suggestion shown", condition);
+
+    // A consent box left unticked: its error in the summary, on the box, and the way back to it.
+    let consent = shadow("consent");
+    b.type_into(
+        &b.in_shadow("#consent", "input[type=email]")?,
+        "reader@example.com",
+    )?;
+    b.click(&b.in_shadow("#consent", "button[type=submit]")?)?;
+    b.wait(
+        "the consent error",
+        &format!("!{consent}.querySelector('.lb-summary').hidden"),
+    )?;
+    audit(b, c, "consent box left unticked", condition);
+    if keyboard {
+        b.wait(
+            "focus on the consent slot's summary",
+            &format!("{FOCUSED} === 'consent:summary'"),
+        )?;
+        press(b, &[TAB, ENTER])?;
+        c.check(
+            "Tab then Enter on the consent error's link moves focus to the consent box",
+            b.script(&format!("return {FOCUSED}"))
+                .map(|v| v == json!("consent:checkbox:on")),
+        );
+        press(b, &[" "])?;
+        c.check(
+            "Space ticks the consent box and clears its error",
+            b.wait(
+                "the consent error gone",
+                &format!(
+                    "{consent}.querySelector('input[name=consent]').checked
+                     && {consent}.querySelector('.lb-summary').hidden"
+                ),
+            )
+            .map(|_| true),
+        );
+    }
 
     // The failure panel: the endpoint answers 500.
     b.type_into(

@@ -455,7 +455,7 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         signed_up,
     );
     c.check(
-        "the endpoint received exactly one signup with the contract body",
+        "the endpoint received exactly one signup with the contract body and the challenge token",
         requests(port, "e2e-strict").map(|r| {
             r.len() == 1
                 && serde_json::from_str::<Value>(r[0]["body"].as_str().unwrap_or("")).is_ok_and(
@@ -463,9 +463,16 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
                         b["email"] == "reader@example.com"
                             && b["newsletters"] == json!(["explainer"])
                             && b["locale"] == "en"
+                            && b["challenge"] == "e2e-token-in-article"
                     },
                 )
         }),
+    );
+    c.check(
+        "the page's challenge provider, registered on letterbox:loaded, was asked once, on submit",
+        browser
+            .script("return window.__challenges")
+            .map(|v| v == json!(1)),
     );
     c.check(
         "ready, submit and success reach a listener on document, without the address",

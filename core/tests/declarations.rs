@@ -1,0 +1,45 @@
+//! The TypeScript declarations shipped in `dist/` (`dist-src/letterbox.d.ts`) name every
+//! configuration key the widget reads, so `Letterbox.mount` options written in TypeScript cannot
+//! silently miss one.
+
+use letterbox_core::config::{CONFIG_KEYS, CONSENT_KEYS};
+
+fn declarations() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dist-src/letterbox.d.ts");
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+/// The body of `interface <name> { … }` (up to its closing brace at the start of a line).
+fn interface<'a>(text: &'a str, name: &str) -> &'a str {
+    let start = text
+        .find(&format!("export interface {name} {{"))
+        .unwrap_or_else(|| panic!("no interface {name}"));
+    let rest = &text[start..];
+    &rest[..rest.find("\n}").expect("a closing brace")]
+}
+
+fn declares(body: &str, key: &str) -> bool {
+    body.lines().any(|l| {
+        l.trim_start().starts_with(&format!("{key}?:"))
+            || l.trim_start().starts_with(&format!("{key}:"))
+    })
+}
+
+#[test]
+fn every_configuration_key_is_declared_for_mount_options() {
+    let text = declarations();
+    let options = interface(&text, "LetterboxOptions");
+    let missing: Vec<&str> = CONFIG_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !declares(options, k))
+        .collect();
+    assert!(missing.is_empty(), "LetterboxOptions lacks {missing:?}");
+    let consent = interface(&text, "LetterboxConsent");
+    let missing: Vec<&str> = CONSENT_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !declares(consent, k))
+        .collect();
+    assert!(missing.is_empty(), "LetterboxConsent lacks {missing:?}");
+}
