@@ -179,8 +179,9 @@ pub enum UpgradeError {
         /// `FNAME ("First Name")`, …
         fields: Vec<String>,
     },
-    /// Mailchimp marketing-permission checkboxes (`gdpr[…]`), which the upgraded widget cannot send
-    /// yet: readers would be subscribed without the permission the form records.
+    /// Mailchimp marketing-permission checkboxes (`gdpr[…]`), whose wording an upgrade cannot
+    /// take over: readers would be subscribed without the permission the form records. A slot
+    /// configured with `consent` and `mailchimp.consent_field` sends it.
     MarketingPermissions(Vec<String>),
     /// Newsletter checkboxes with different names: the widget sends the chosen newsletters as one
     /// repeated field, so the other names would silently stop being sent.
@@ -244,10 +245,13 @@ impl fmt::Display for UpgradeError {
             }
             UpgradeError::MarketingPermissions(fields) => write!(
                 f,
-                "it collects Mailchimp marketing permissions ({}), which the upgraded widget \
-                 cannot send yet; readers would be subscribed without them. Keep this form plain, \
-                 or turn off marketing permissions for the audience",
-                fields.join(", ")
+                "it collects Mailchimp marketing permissions ({}), whose wording an upgrade \
+                 cannot take over; readers would be subscribed without them. Configure the slot \
+                 instead, with \"consent\" (the permission text and its version) and \
+                 \"mailchimp\": {{\"action\": …, \"consent_field\": \"{}\"}}, or turn off \
+                 marketing permissions for the audience",
+                fields.join(", "),
+                fields.first().map_or("gdpr[…]", String::as_str)
             ),
             UpgradeError::CheckboxNamesDiffer(names) => write!(
                 f,
