@@ -249,6 +249,32 @@ mod tests {
     }
 
     #[test]
+    fn an_unticked_consent_box_is_named_among_the_invalid_fields() {
+        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "culture", "name": "Culture"}],
+            "consent": {"text": "I agree", "version": "1"}}"#;
+        let config = Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap();
+        let ctx = Context {
+            config: &config,
+            idn: &Uts46,
+            page: "https://news.example/",
+            slot: "0",
+        };
+        let state = State::new(&config);
+        let submit = Event::Submitted {
+            fresh_key: "k".into(),
+            at_ms: 0,
+        };
+        let (next, _) = transition(state.clone(), submit.clone(), &ctx);
+        let raised = between(&state, &submit, &next, false);
+        assert_eq!(raised.len(), 1);
+        assert_eq!(raised[0].fields, ["newsletters", "consent", "email"]);
+    }
+
+    #[test]
     fn a_successful_signup_raises_submit_then_success_without_the_address() {
         let raised = run(
             vec![

@@ -1,8 +1,24 @@
-//! The TypeScript declarations shipped in `dist/` (`dist-src/letterbox.d.ts`) name every
-//! configuration key the widget reads, so `Letterbox.mount` options written in TypeScript cannot
-//! silently miss one.
+//! What the documentation promises stays in step with the code: the TypeScript declarations
+//! shipped in `dist/` (`dist-src/letterbox.d.ts`) name every configuration key the widget reads,
+//! and the README names every text a site can override.
 
 use letterbox_core::config::{CONFIG_KEYS, CONSENT_KEYS};
+use letterbox_core::messages::Key;
+
+#[test]
+fn the_readme_names_every_text_a_site_can_override() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let missing: Vec<&str> = Key::ALL
+        .iter()
+        .map(|k| k.name())
+        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md does not list the texts {missing:?}"
+    );
+}
 
 fn declarations() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dist-src/letterbox.d.ts");
