@@ -256,7 +256,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Send this attempt to the endpoint, then feed the result back as [`Event::Answered`].
-    Send(Attempt),
+    Send(Box<Attempt>),
     /// Remember that these newsletters are subscribed, and tell the other slots and tabs.
     Remember(Vec<String>),
     /// Drop the queued submission with this idempotency key.
@@ -394,7 +394,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     };
                     state.attempt = Some(attempt.clone());
                     state.status = Status::Submitting;
-                    effects.push(Effect::Send(attempt));
+                    effects.push(Effect::Send(Box::new(attempt)));
                 }
                 _ => {
                     state.status = Status::Editing;
