@@ -1,7 +1,7 @@
 //! Installs, idempotently and from the package registries only, every tool the build and the
 //! tests need: the wasm32 target, the wasm-bindgen CLI at exactly the Cargo.lock version, a
-//! binaryen `wasm-opt` ≥ 116 (never Debian's 108), Chromium with ChromeDriver, and (for the demo)
-//! trunk. Nothing is downloaded from GitHub. What cannot be installed is reported in one line
+//! binaryen `wasm-opt` ≥ 116 (never Debian's 108), esbuild (minifies the JS glue), Chromium with
+//! ChromeDriver, and (for the demo) trunk. Nothing is downloaded from GitHub. What cannot be installed is reported in one line
 //! that says what to run.
 
 use std::env;
@@ -14,6 +14,8 @@ use crate::util::{capture, root, run, Result};
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
 /// The oldest binaryen whose output instantiates (108 rewrites the externref table export).
 const MIN_BINARYEN: u32 = 116;
+/// The esbuild release installed from npm to minify the wasm-bindgen JS glue.
+const ESBUILD_NPM: &str = "esbuild@0.25.12";
 
 /// Where the tools were found, and the PATH to give child processes so trunk and
 /// wasm-bindgen-test-runner find them too.
@@ -23,6 +25,8 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     /// A binaryen `wasm-opt` ≥ 116.
     pub wasm_opt: PathBuf,
+    /// esbuild, at exactly [`ESBUILD_NPM`].
+    pub esbuild: PathBuf,
     /// ChromeDriver (for wasm-bindgen-test-runner).
     pub chromedriver: PathBuf,
     /// trunk, when asked for.
@@ -42,6 +46,7 @@ pub fn ensure(with_trunk: bool) -> Result<Tools> {
     ensure_wasm_target()?;
     let wasm_bindgen = ensure_wasm_bindgen(&path)?;
     let wasm_opt = ensure_wasm_opt(&path, &binaryen_dir)?;
+    let esbuild = ensure_esbuild()?;
     let chromedriver = ensure_chromium()?;
     let trunk = if with_trunk {
         Some(ensure_trunk(&path)?)
@@ -51,6 +56,7 @@ pub fn ensure(with_trunk: bool) -> Result<Tools> {
     Ok(Tools {
         wasm_bindgen,
         wasm_opt,
+        esbuild,
         chromedriver,
         trunk,
         path,
@@ -229,6 +235,40 @@ fn prepend_path(dirs: &[&Path]) -> String {
     env::join_paths(parts)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// esbuild from npm, in the tools cache (about a second; its platform binary is an npm package
+/// too, so nothing comes from GitHub).
+fn ensure_esbuild() -> Result<PathBuf> {
+    let dir = cache_dir().join(ESBUILD_NPM.replace('@', "-"));
+    let bin = dir.join("node_modules").join(".bin").join("esbuild");
+    let wanted = ESBUILD_NPM.trim_start_matches("esbuild@");
+    let version = |bin: &Path| capture(Command::new(bin).arg("--version")).ok();
+    if bin.exists() && version(&bin).is_some_and(|v| v.trim() == wanted) {
+        return Ok(bin);
+    }
+    println!(
+        "setup: installing {ESBUILD_NPM} from npm into {}",
+        dir.display()
+    );
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(ESBUILD_NPM))
+    .map_err(|e| {
+        format!(
+            "{e}\n  run: npm install --prefix {} {ESBUILD_NPM}",
+            dir.display()
+        )
+    })?;
+    match version(&bin) {
+        Some(v) if v.trim() == wanted => Ok(bin),
+        v => Err(format!(
+            "{} does not run as esbuild {wanted} (it reports {v:?})",
+            bin.display()
+        )),
+    }
 }
 
 /// Finds an executable on `path`.
