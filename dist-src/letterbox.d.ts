@@ -70,6 +70,9 @@ export interface LetterboxOptions {
   min_fill_ms?: number;
   /** What to do with bot-looking submissions (default "drop"). */
   bots?: "drop" | "flag";
+  /** Days a signup that could not be sent waits in the browser to be sent later, 0–30
+   *  (default 7; 0 = never kept, the reader gets Try again instead). */
+  pending_days?: number;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
 }

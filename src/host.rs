@@ -114,7 +114,7 @@ fn load_queue() -> PendingQueue {
     PendingQueue::load(
         stored(pending::STORAGE_KEY).as_deref(),
         now_ms(),
-        PendingQueue::DEFAULT_MAX_AGE_MS,
+        PendingQueue::MAX_AGE_MS,
     )
 }
 
@@ -124,14 +124,17 @@ fn save_queue(queue: &PendingQueue) {
     }
 }
 
-/// Keeps a submission that could not be sent, to send when the browser is back online or on the
-/// reader's next page view. False when the browser cannot store it (then it is not queued).
-pub fn enqueue(target: &str, intent: &Intent) -> bool {
-    if storage().is_none() {
+/// Keeps a submission that could not be sent, for up to `days`, to send when the browser is back
+/// online or on the reader's next page view. False when the slot keeps nothing (`days` 0) or the
+/// browser cannot store it (then it is not queued).
+pub fn enqueue(target: &str, intent: &Intent, days: u32) -> bool {
+    if days == 0 || storage().is_none() {
         return false;
     }
     let mut queue = load_queue();
-    queue.add(Pending::from_intent(intent, target, now_ms()));
+    let mut entry = Pending::from_intent(intent, target, now_ms());
+    entry.max_age_ms = u64::from(days) * 24 * 60 * 60 * 1000;
+    queue.add(entry);
     save_queue(&queue);
     load_queue().entries().iter().any(|p| p.key == intent.key)
 }

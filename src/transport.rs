@@ -57,13 +57,15 @@ impl Owned {
 ///
 /// When the browser is offline, or the attempts are spent without reaching the service (no
 /// answer, timeout), the submission is queued in the browser under `target` (the slot's delivery
-/// key) and [`Outcome::Queued`] is returned; see [`crate::host::flush`].
+/// key) for up to `pending_days` and [`Outcome::Queued`] is returned; see
+/// [`crate::host::flush`].
 pub async fn deliver_with_retries(
     adapter: &Adapter,
     attempt: &Attempt,
     signals: Option<Signals>,
     max_attempts: u32,
     target: &str,
+    pending_days: u32,
 ) -> Outcome {
     let policy = RetryPolicy {
         max_attempts,
@@ -86,7 +88,7 @@ pub async fn deliver_with_retries(
             // own honest message ("Try again in N seconds") and the reader's Try again.
             Decision::Queue
                 if matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
-                    && crate::host::enqueue(target, &intent) =>
+                    && crate::host::enqueue(target, &intent, pending_days) =>
             {
                 return Outcome::Queued
             }

@@ -125,7 +125,7 @@ impl Slot {
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let (adapter, attempts, target, min_fill_ms, policy) =
+                    let (adapter, attempts, target, min_fill_ms, policy, pending_days) =
                         self.config.with_value(|c| {
                             (
                                 c.adapter.clone(),
@@ -133,6 +133,7 @@ impl Slot {
                                 c.delivery_key(),
                                 c.min_fill_ms,
                                 c.bots,
+                                c.pending_days,
                             )
                         });
                     let signals = Signals {
@@ -161,7 +162,12 @@ impl Slot {
                             Outcome::Subscribed
                         } else {
                             transport::deliver_with_retries(
-                                &adapter, &attempt, signals, attempts, &target,
+                                &adapter,
+                                &attempt,
+                                signals,
+                                attempts,
+                                &target,
+                                pending_days,
                             )
                             .await
                         };

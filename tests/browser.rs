@@ -563,6 +563,10 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
         queued.contains("jane@example.com"),
         "kept in the browser: {queued}"
     );
+    assert!(
+        queued.contains(r#""max_age_ms":604800000"#),
+        "for the default seven days: {queued}"
+    );
     // The reader changes their mind: nothing will be sent, and what they typed is still there.
     click(&host, ".lb-queued button");
     wait_for("the form again", || shown(&host, "form")).await;
@@ -1786,5 +1790,50 @@ async fn an_endpoint_that_hangs_past_the_timeout_is_retried_with_the_same_key() 
     assert_eq!(
         sent[0]["idempotency_key"], sent[1]["idempotency_key"],
         "one signup: the server can tell the retry is the same one"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_slot_that_keeps_nothing_offers_try_again_and_stores_no_address() {
+    let host: HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    host.set_attribute("data-letterbox", "").unwrap();
+    // Port 9 (discard) is closed on the test machine's loopback: the connection is refused.
+    host.set_attribute("data-endpoint", "http://127.0.0.1:9/keeps-nothing")
+        .unwrap();
+    host.set_inner_html(&format!(
+        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 1, "min_fill_ms": 0, "pending_days": 0}}</script>"#
+    ));
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let host = slot(host);
+    type_email(&host, "kept-nowhere@example.com").await;
+    submit(&host).await;
+    let reason = wait_for("the failure panel", || shown(&host, ".lb-failure-reason")).await;
+    assert!(
+        reason
+            .text_content()
+            .unwrap_or_default()
+            .contains("could not reach"),
+        "{:?}",
+        reason.text_content()
+    );
+    assert!(shown(&host, ".lb-queued").is_none());
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let queued = storage
+        .get_item("letterbox:pending")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        !queued.contains("kept-nowhere@example.com"),
+        "nothing kept: {queued}"
+    );
+    assert_eq!(
+        input(&host, "input[type=email]").value(),
+        "kept-nowhere@example.com",
+        "what the reader typed stays"
     );
 }

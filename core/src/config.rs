@@ -77,6 +77,9 @@ pub struct Config {
     pub min_fill_ms: u32,
     /// What to do with bot-looking submissions.
     pub bots: crate::bots::BotPolicy,
+    /// For how many days a signup that could not be sent waits in this browser to be sent later
+    /// (0: it never waits; the reader gets the failure panel and Try again instead).
+    pub pending_days: u32,
     /// The consent the slot asks for, if any; every request then carries a consent record.
     pub consent: Option<ConsentConfig>,
 }
@@ -111,6 +114,10 @@ pub const CONSENT_KEYS: &[&str] = &[
 /// The default of [`Config::attempts`].
 pub const DEFAULT_ATTEMPTS: u32 = 4;
 
+/// The default of [`Config::pending_days`], the same as
+/// [`crate::pending::PendingQueue::DEFAULT_MAX_AGE_MS`].
+pub const DEFAULT_PENDING_DAYS: u32 = 7;
+
 /// The default of [`Config::remember_days`].
 pub const DEFAULT_REMEMBER_DAYS: u32 = 30;
 
@@ -131,6 +138,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "min_fill_ms",
     "bots",
     "consent",
+    "pending_days",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -486,6 +494,13 @@ impl Config {
         };
 
         let consent = root.get("consent").map(consent).transpose()?.flatten();
+        let pending_days = whole_number(
+            &root,
+            "pending_days",
+            DEFAULT_PENDING_DAYS,
+            0..=30,
+            "a whole number of days from 0 to 30",
+        )?;
 
         Ok(Config {
             adapter,
@@ -497,6 +512,7 @@ impl Config {
             min_fill_ms,
             bots,
             consent,
+            pending_days,
         })
     }
 
@@ -602,6 +618,27 @@ mod tests {
         assert_eq!(statement.privacy_label.as_deref(), Some("Our policy"));
         assert_eq!(with_consent("null").unwrap().consent, None);
         assert_eq!(Config::from_host(&host(FIVE)).unwrap().consent, None);
+    }
+
+    #[test]
+    fn pending_days_default_to_a_week_and_accept_zero_to_thirty() {
+        let with = |v: &str| {
+            Config::from_host(&host(&FIVE.replacen(
+                '{',
+                &format!("{{\"pending_days\": {v},"),
+                1,
+            )))
+        };
+        assert_eq!(Config::from_host(&host(FIVE)).unwrap().pending_days, 7);
+        assert_eq!(with("0").unwrap().pending_days, 0);
+        assert_eq!(with("30").unwrap().pending_days, 30);
+        for bad in ["31", "-1", "1.5", "\"7\""] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("pending_days must be a whole number of days from 0 to 30"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Pending {
     pub consent: Option<Consent>,
     /// Which tab is sending it, and until when (ms): another tab leaves it alone until then.
     pub lease: Option<(String, u64)>,
+    /// How long it may wait before it is dropped unsent, in milliseconds (the slot's
+    /// `pending_days`; [`PendingQueue::DEFAULT_MAX_AGE_MS`] unless the site set another).
+    pub max_age_ms: u64,
 }
 
 impl Pending {
@@ -62,6 +65,7 @@ impl Pending {
             source: intent.source.clone(),
             consent: intent.consent.clone(),
             lease: None,
+            max_age_ms: PendingQueue::DEFAULT_MAX_AGE_MS,
         }
     }
 
@@ -134,6 +138,8 @@ impl Pending {
             out.push_str(&until.to_string());
             out.push('}');
         }
+        out.push_str(",\"max_age_ms\":");
+        out.push_str(&self.max_age_ms.to_string());
         out.push('}');
     }
 
@@ -180,6 +186,8 @@ impl Pending {
             },
             consent,
             lease,
+            // Records written before the setting existed waited the default time.
+            max_age_ms: number(value, "max_age_ms").unwrap_or(PendingQueue::DEFAULT_MAX_AGE_MS),
         };
         let usable = entry.email.contains('@')
             && !entry.key.is_empty()
@@ -199,12 +207,16 @@ impl PendingQueue {
     /// Entries older than this (7 days) are dropped unless the site configures another age.
     pub const DEFAULT_MAX_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
+    /// No entry waits longer than this (30 days), whatever its record says.
+    pub const MAX_AGE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
     /// At most this many entries are kept; the oldest go first.
     pub const MAX_ENTRIES: usize = 20;
 
     /// The queue from the stored text (`None` when nothing is stored), without entries that are
-    /// corrupted, of another version, or older than `max_age_ms` at `now_ms`. Entries dated more
-    /// than `max_age_ms` in the future (a broken clock) are dropped too. Never panics.
+    /// corrupted, of another version, or past their own `max_age_ms` (capped at `max_age_ms`) at
+    /// `now_ms`. Entries dated further in the future than that (a broken clock) are dropped too.
+    /// Never panics.
     ///
     /// ```
     /// use letterbox_core::pending::PendingQueue;
@@ -275,9 +287,11 @@ impl PendingQueue {
         &self.entries[index]
     }
 
-    /// Drops entries older than `max_age_ms` (or dated that far in the future).
+    /// Drops entries older than their own `max_age_ms`, capped at `max_age_ms` (or dated that far
+    /// in the future).
     pub fn expire(&mut self, now_ms: u64, max_age_ms: u64) {
         self.entries.retain(|e| {
+            let max_age_ms = e.max_age_ms.min(max_age_ms);
             now_ms.saturating_sub(e.created_ms) <= max_age_ms
                 && e.created_ms.saturating_sub(now_ms) <= max_age_ms
         });
@@ -368,6 +382,7 @@ mod tests {
             at_ms: 4,
         });
         e.lease = Some(("tab-1".into(), 99));
+        e.max_age_ms = 3 * DAY;
         let mut q = PendingQueue::default();
         q.add(e.clone());
         let stored = q.to_storage();
@@ -375,10 +390,52 @@ mod tests {
             !stored.contains('\n') && !stored.contains(": "),
             "compact: {stored}"
         );
-        let back = PendingQueue::load(Some(&stored), 10, DAY);
+        let back = PendingQueue::load(Some(&stored), 10, PendingQueue::MAX_AGE_MS);
         assert_eq!(back.entries(), [e]);
         let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
         assert_eq!(v[0]["v"], 1);
+    }
+
+    #[test]
+    fn each_entry_waits_as_long_as_its_slot_allowed_and_never_past_the_cap() {
+        let cap = PendingQueue::MAX_AGE_MS;
+        let mut short = entry("a@example.com", &["daily"], "json /s", "k-short", 0);
+        short.max_age_ms = DAY;
+        let long = entry("b@example.com", &["daily"], "json /s", "k-long", 0);
+        let mut q = PendingQueue::default();
+        q.add(short);
+        q.add(long);
+        let keys = |now: u64| -> Vec<String> {
+            PendingQueue::load(Some(&q.to_storage()), now, cap)
+                .entries()
+                .iter()
+                .map(|e| e.key.clone())
+                .collect()
+        };
+        assert_eq!(keys(DAY), ["k-short", "k-long"]);
+        assert_eq!(
+            keys(DAY + 1),
+            ["k-long"],
+            "one day for the first, seven for the other"
+        );
+        assert_eq!(
+            keys(PendingQueue::DEFAULT_MAX_AGE_MS + 1),
+            Vec::<String>::new()
+        );
+        // A record that claims a longer wait than the cap is held to the cap.
+        let stored = q.to_storage().replace(
+            &format!("\"max_age_ms\":{}", PendingQueue::DEFAULT_MAX_AGE_MS),
+            "\"max_age_ms\":999999999999999",
+        );
+        let kept = PendingQueue::load(Some(&stored), cap + 1, cap);
+        assert!(kept.is_empty(), "{stored}");
+        // A record written before the setting existed waits the default time.
+        let old = q.to_storage().replace(",\"max_age_ms\":86400000", "");
+        let loaded = PendingQueue::load(Some(&old), 0, cap);
+        assert_eq!(
+            loaded.entries()[0].max_age_ms,
+            PendingQueue::DEFAULT_MAX_AGE_MS
+        );
     }
 
     #[test]
