@@ -1299,6 +1299,40 @@ async fn a_passing_server_error_is_retried_with_the_same_key_without_the_reader(
 }
 
 #[wasm_bindgen_test]
+async fn a_dropped_connection_is_retried_with_the_same_key_and_signs_up_once() {
+    // The endpoint's raw TCP dropper reads the request and closes the connection unanswered.
+    let window = web_sys::window().unwrap();
+    let answer: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&format!("{}/t/dropper", base())))
+            .await
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+    let dropper = JsFuture::from(answer.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let host = bare_host(
+        "retry-drop",
+        &format!(r#"{{"endpoint": "{dropper}/t/retry-drop/drop-once", "newsletters": {ONE}}}"#),
+    );
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let host = slot(host);
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    assert!(shown(&host, ".lb-failure").is_none());
+    let sent = requests("retry-drop").await;
+    assert_eq!(sent.len(), 2, "the dropped request and its retry");
+    assert_eq!(
+        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
+        "one signup: the server can tell the retry is the same one"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_short_retry_after_is_waited_out_and_the_signup_goes_through() {
     let host = retrying_host("retry-429", "rate-once");
     type_email(&host, "jane@example.com").await;

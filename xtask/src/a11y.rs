@@ -131,6 +131,7 @@ pub fn run(tools: &Tools) -> Result<()> {
             ("/a11y/".into(), root.join("tests/a11y")),
         ],
         csp: Some(STRICT_CSP.into()),
+        ..Statics::default()
     };
     let server = endpoint::start_serving(0, false, statics)?;
     let page = format!("{}/a11y/widget.html", server.url());

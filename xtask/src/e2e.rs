@@ -320,6 +320,7 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
             "connect-src 'self'",
             &format!("connect-src 'self' {receiver_origin}"),
         )),
+        ..Statics::default()
     };
     let server = endpoint::start_serving(0, false, statics)?;
     let port = server.addr.port();

@@ -9,6 +9,11 @@
 //!   held.
 //!
 //! It answers CORS preflights for any origin, since the test page is served from another port.
+//!
+//! Beside it runs a raw TCP "dropper" (its URL at `GET /t/dropper`), for the one thing an HTTP
+//! library will not do: read a request and close the connection without answering. Its
+//! `POST /t/<test>/drop-once` records the request (listed with the others at
+//! `GET /t/<test>/requests`), closes unanswered the first time, and answers 200 subscribed after.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -43,6 +48,8 @@ pub struct Statics {
     pub mounts: Vec<(String, std::path::PathBuf)>,
     /// Sent as `Content-Security-Policy` on `.html` files.
     pub csp: Option<String>,
+    /// The dropper's base URL, set by [`start_serving`].
+    pub dropper: Option<String>,
 }
 
 /// A running endpoint; stops when dropped.
@@ -85,7 +92,11 @@ pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpo
         .ok_or_else(|| "the endpoint is not listening on an IP address".to_owned())?;
     let server = Arc::new(server);
     let log: Log = Arc::default();
-    let statics = Arc::new(statics);
+    let dropper = start_dropper(log.clone())?;
+    let statics = Arc::new(Statics {
+        dropper: Some(format!("http://{dropper}")),
+        ..statics
+    });
     let worker = {
         let server = server.clone();
         thread::spawn(move || {
@@ -199,11 +210,11 @@ fn handle(request: Request, log: &Log, statics: &Statics, verbose: bool) {
             let _ = request.respond(response);
         }
         Some(StaticFile::Missing(message)) => respond(request, 404, "text/plain", message, &[]),
-        None => handle_api(request, log, verbose),
+        None => handle_api(request, log, statics, verbose),
     }
 }
 
-fn handle_api(mut request: Request, log: &Log, verbose: bool) {
+fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool) {
     let url = request.url().to_owned();
     let path = url.split('?').next().unwrap_or("").to_owned();
     if *request.method() == Method::Options {
@@ -233,6 +244,13 @@ fn handle_api(mut request: Request, log: &Log, verbose: bool) {
             let test = query_param(&query, "id").unwrap_or_default();
             mailchimp_jsonp(request, log, &test, &query)
         }
+        (Method::Get, ["t", "dropper"]) => respond(
+            request,
+            200,
+            "text/plain",
+            statics.dropper.clone().unwrap_or_default(),
+            &[],
+        ),
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
                 .lock()
@@ -283,6 +301,97 @@ fn handle_api(mut request: Request, log: &Log, verbose: bool) {
             &[],
         ),
     }
+}
+
+/// Starts the raw TCP dropper on 127.0.0.1 (any free port); it records into `log`.
+fn start_dropper(log: Log) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("the dropper cannot listen: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("the dropper has no address: {e}"))?;
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = log.clone();
+            thread::spawn(move || drop_or_answer(stream, &log));
+        }
+    });
+    Ok(addr)
+}
+
+/// One connection to the dropper: one request, then the connection is closed (answered or not).
+fn drop_or_answer(mut stream: std::net::TcpStream, log: &Log) {
+    use std::io::Write;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) if raw.len() + n <= MAX_BODY as usize => raw.extend_from_slice(&buf[..n]),
+            Ok(_) => return,
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(MAX_BODY as usize);
+    while raw.len() < head_end + length {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    let mut line = head.lines().next().unwrap_or("").split(' ');
+    let (method, path) = (line.next().unwrap_or(""), line.next().unwrap_or(""));
+    let cors = "Access-Control-Allow-Origin: *\r\nConnection: close\r\n";
+    let answer = match (method, path.trim_matches('/').split('/').collect::<Vec<_>>().as_slice()) {
+        ("OPTIONS", _) => format!(
+            "HTTP/1.1 204 No Content\r\n{cors}Access-Control-Allow-Methods: POST, OPTIONS\r\n\
+             Access-Control-Allow-Headers: content-type, idempotency-key, accept\r\nContent-Length: 0\r\n\r\n"
+        ),
+        ("POST", ["t", test, "drop-once"]) => {
+            let recorded = Recorded {
+                behaviour: "drop-once".into(),
+                idempotency_key: header("idempotency-key"),
+                content_type: header("content-type"),
+                body: String::from_utf8_lossy(&raw[head_end..head_end + length]).into_owned(),
+            };
+            let earlier = match log.lock() {
+                Ok(mut l) => {
+                    let list = l.entry((*test).to_owned()).or_default();
+                    list.push(recorded);
+                    list.len() - 1
+                }
+                Err(_) => 0,
+            };
+            if earlier == 0 {
+                // Read, recorded, and dropped: the client gets no answer at all.
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            let body = r#"{"status":"subscribed"}"#;
+            format!(
+                "HTTP/1.1 200 OK\r\n{cors}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        _ => format!("HTTP/1.1 404 Not Found\r\n{cors}Content-Length: 0\r\n\r\n"),
+    };
+    let _ = stream.write_all(answer.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 fn read_recorded(request: &mut Request, behaviour: &str) -> Recorded {
@@ -497,6 +606,35 @@ mod tests {
                 body.len()
             ),
         )
+    }
+
+    #[test]
+    fn the_dropper_closes_the_first_request_unanswered_and_records_it() {
+        let ep = start(0, false).expect("start");
+        let url = http(
+            ep.addr,
+            "GET /t/dropper HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        let dropper: SocketAddr = url
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no dropper address in {url}"));
+        assert_eq!(
+            post(dropper, "/t/d/drop-once", "{}"),
+            "",
+            "no answer at all"
+        );
+        assert!(post(dropper, "/t/d/drop-once", "{}").starts_with("HTTP/1.1 200"));
+        let listed = http(
+            ep.addr,
+            "GET /t/d/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(
+            listed.matches(r#""idempotency_key":"k-1""#).count(),
+            2,
+            "{listed}"
+        );
     }
 
     #[test]
