@@ -182,20 +182,24 @@ async fn submit(host: &Element) {
     sleep(0).await;
 }
 
-/// What the endpoint recorded for test `name`.
-async fn requests(name: &str) -> Vec<Value> {
+/// The body of a GET of `url`, as text.
+async fn fetch_text(url: &str) -> String {
     let window = web_sys::window().unwrap();
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&format!("{}/t/{name}/requests", base())))
-            .await
-            .unwrap()
-            .dyn_into()
-            .unwrap();
-    let body = JsFuture::from(response.text().unwrap())
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    JsFuture::from(response.text().unwrap())
         .await
         .unwrap()
         .as_string()
-        .unwrap();
+        .unwrap()
+}
+
+/// What the endpoint recorded for test `name`.
+async fn requests(name: &str) -> Vec<Value> {
+    let body = fetch_text(&format!("{}/t/{name}/requests", base())).await;
     match serde_json::from_str(&body).unwrap() {
         Value::Array(items) => items,
         other => panic!("unexpected {other}"),
@@ -1301,18 +1305,7 @@ async fn a_passing_server_error_is_retried_with_the_same_key_without_the_reader(
 #[wasm_bindgen_test]
 async fn a_dropped_connection_is_retried_with_the_same_key_and_signs_up_once() {
     // The endpoint's raw TCP dropper reads the request and closes the connection unanswered.
-    let window = web_sys::window().unwrap();
-    let answer: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&format!("{}/t/dropper", base())))
-            .await
-            .unwrap()
-            .dyn_into()
-            .unwrap();
-    let dropper = JsFuture::from(answer.text().unwrap())
-        .await
-        .unwrap()
-        .as_string()
-        .unwrap();
+    let dropper = fetch_text(&format!("{}/t/dropper", base())).await;
     let host = bare_host(
         "retry-drop",
         &format!(r#"{{"endpoint": "{dropper}/t/retry-drop/drop-once", "newsletters": {ONE}}}"#),

@@ -225,8 +225,14 @@ mod tests {
     use crate::email::Uts46;
     use crate::submission::{transition, Context, Event, Outcome};
 
+    const TWO: &str = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "culture", "name": "Culture"}]"#;
+
     fn run(events: Vec<Event>, include_email: bool) -> Vec<HostEvent> {
-        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "culture", "name": "Culture"}]}"#;
+        run_with(&format!("{TWO}}}"), events, include_email)
+    }
+
+    /// The events raised by `events` in a slot configured by `json`.
+    fn run_with(json: &str, events: Vec<Event>, include_email: bool) -> Vec<HostEvent> {
         let config = Config::from_host(&HostInput {
             json: Some(json),
             ..Default::default()
@@ -250,26 +256,12 @@ mod tests {
 
     #[test]
     fn an_unticked_consent_box_is_named_among_the_invalid_fields() {
-        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "culture", "name": "Culture"}],
-            "consent": {"text": "I agree", "version": "1"}}"#;
-        let config = Config::from_host(&HostInput {
-            json: Some(json),
-            ..Default::default()
-        })
-        .unwrap();
-        let ctx = Context {
-            config: &config,
-            idn: &Uts46,
-            page: "https://news.example/",
-            slot: "0",
-        };
-        let state = State::new(&config);
+        let json = format!(r#"{TWO}, "consent": {{"text": "I agree", "version": "1"}}}}"#);
         let submit = Event::Submitted {
             fresh_key: "k".into(),
             at_ms: 0,
         };
-        let (next, _) = transition(state.clone(), submit.clone(), &ctx);
-        let raised = between(&state, &submit, &next, false);
+        let raised = run_with(&json, vec![submit], false);
         assert_eq!(raised.len(), 1);
         assert_eq!(raised[0].fields, ["newsletters", "consent", "email"]);
     }

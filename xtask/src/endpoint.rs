@@ -266,14 +266,7 @@ fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool)
         }
         (Method::Post, ["t", test, behaviour]) => {
             let recorded = read_recorded(&mut request, behaviour);
-            let earlier = match log.lock() {
-                Ok(mut l) => {
-                    let list = l.entry((*test).to_owned()).or_default();
-                    list.push(recorded);
-                    list.len() - 1
-                }
-                Err(_) => 0,
-            };
+            let earlier = record(log, test, recorded);
             answer(request, behaviour, earlier);
         }
         (Method::Post, ["api", "subscribe"]) => {
@@ -300,6 +293,18 @@ fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool)
             format!("no route for {path}"),
             &[],
         ),
+    }
+}
+
+/// Records a request of `test`; returns how many that test made before it.
+fn record(log: &Log, test: &str, recorded: Recorded) -> usize {
+    match log.lock() {
+        Ok(mut l) => {
+            let list = l.entry(test.to_owned()).or_default();
+            list.push(recorded);
+            list.len() - 1
+        }
+        Err(_) => 0,
     }
 }
 
@@ -369,15 +374,7 @@ fn drop_or_answer(mut stream: std::net::TcpStream, log: &Log) {
                 content_type: header("content-type"),
                 body: String::from_utf8_lossy(&raw[head_end..head_end + length]).into_owned(),
             };
-            let earlier = match log.lock() {
-                Ok(mut l) => {
-                    let list = l.entry((*test).to_owned()).or_default();
-                    list.push(recorded);
-                    list.len() - 1
-                }
-                Err(_) => 0,
-            };
-            if earlier == 0 {
+            if record(log, test, recorded) == 0 {
                 // Read, recorded, and dropped: the client gets no answer at all.
                 let _ = stream.shutdown(std::net::Shutdown::Both);
                 return;
@@ -422,9 +419,7 @@ fn mailchimp_jsonp(request: Request, log: &Log, test: &str, query: &str) {
         content_type: None,
         body: query.to_owned(),
     };
-    if let Ok(mut l) = log.lock() {
-        l.entry(test.to_owned()).or_default().push(recorded);
-    }
+    record(log, test, recorded);
     mailchimp_answer(request, query);
 }
 
