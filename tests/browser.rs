@@ -535,23 +535,23 @@ async fn rate_limiting_tells_the_reader_how_long_to_wait() {
         .contains("Try again in 30 seconds."));
 }
 
-#[wasm_bindgen_test]
-async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_it() {
-    let host: HtmlElement = document()
-        .create_element("div")
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    host.set_attribute("data-letterbox", "").unwrap();
+/// A slot whose endpoint refuses connections (as when offline), with `extra` JSON members.
+fn unreachable_host(extra: &str) -> Slot {
     // Port 9 (discard) is closed on the test machine's loopback: the connection is refused.
-    host.set_attribute("data-endpoint", "http://127.0.0.1:9/subscribe")
-        .unwrap();
-    host.set_inner_html(&format!(
-        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 2, "min_fill_ms": 0}}</script>"#
-    ));
+    let host = bare_host(
+        "",
+        &format!(
+            r#"{{"endpoint": "http://127.0.0.1:9/subscribe", "newsletters": {ONE}, {extra}}}"#
+        ),
+    );
     document().body().unwrap().append_child(&host).unwrap();
     letterbox::mount(&host);
-    let host = slot(host);
+    slot(host)
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_it() {
+    let host = unreachable_host(r#""attempts": 2"#);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     let panel = wait_for("the queued panel", || shown(&host, ".lb-queued")).await;
@@ -1297,9 +1297,18 @@ async fn a_passing_server_error_is_retried_with_the_same_key_without_the_reader(
     submit(&host).await;
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert!(shown(&host, ".lb-failure").is_none());
-    let sent = requests("retry-500").await;
-    assert_eq!(sent.len(), 2, "one retry");
-    assert_eq!(sent[0]["idempotency_key"], sent[1]["idempotency_key"]);
+    one_signup_in_two_requests("retry-500").await;
+}
+
+/// Test `test`'s endpoint got the failed request and one retry of it, with the same key: one
+/// signup, which the server can tell apart from a second one.
+async fn one_signup_in_two_requests(test: &str) {
+    let sent = requests(test).await;
+    assert_eq!(sent.len(), 2, "the failed request and its retry");
+    assert_eq!(
+        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
+        "one signup: the server can tell the retry is the same one"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -1317,12 +1326,7 @@ async fn a_dropped_connection_is_retried_with_the_same_key_and_signs_up_once() {
     submit(&host).await;
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
     assert!(shown(&host, ".lb-failure").is_none());
-    let sent = requests("retry-drop").await;
-    assert_eq!(sent.len(), 2, "the dropped request and its retry");
-    assert_eq!(
-        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
-        "one signup: the server can tell the retry is the same one"
-    );
+    one_signup_in_two_requests("retry-drop").await;
 }
 
 #[wasm_bindgen_test]
@@ -1812,31 +1816,12 @@ async fn an_endpoint_that_hangs_past_the_timeout_is_retried_with_the_same_key() 
         "{}",
         done.outer_html()
     );
-    let sent = requests("hang").await;
-    assert_eq!(sent.len(), 2, "the hung request and its retry");
-    assert_eq!(
-        sent[0]["idempotency_key"], sent[1]["idempotency_key"],
-        "one signup: the server can tell the retry is the same one"
-    );
+    one_signup_in_two_requests("hang").await;
 }
 
 #[wasm_bindgen_test]
 async fn a_slot_that_keeps_nothing_offers_try_again_and_stores_no_address() {
-    let host: HtmlElement = document()
-        .create_element("div")
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    host.set_attribute("data-letterbox", "").unwrap();
-    // Port 9 (discard) is closed on the test machine's loopback: the connection is refused.
-    host.set_attribute("data-endpoint", "http://127.0.0.1:9/keeps-nothing")
-        .unwrap();
-    host.set_inner_html(&format!(
-        r#"<script type="application/json">{{"newsletters": {ONE}, "attempts": 1, "min_fill_ms": 0, "pending_days": 0}}</script>"#
-    ));
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    let host = slot(host);
+    let host = unreachable_host(r#""attempts": 1, "pending_days": 0"#);
     type_email(&host, "kept-nowhere@example.com").await;
     submit(&host).await;
     let reason = wait_for("the failure panel", || shown(&host, ".lb-failure-reason")).await;
