@@ -538,15 +538,12 @@ async fn rate_limiting_tells_the_reader_how_long_to_wait() {
 /// A slot whose endpoint refuses connections (as when offline), with `extra` JSON members.
 fn unreachable_host(extra: &str) -> Slot {
     // Port 9 (discard) is closed on the test machine's loopback: the connection is refused.
-    let host = bare_host(
+    mounted(
         "",
         &format!(
             r#"{{"endpoint": "http://127.0.0.1:9/subscribe", "newsletters": {ONE}, {extra}}}"#
         ),
-    );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    slot(host)
+    )
 }
 
 #[wasm_bindgen_test]
@@ -704,6 +701,14 @@ fn call(api: &js_sys::Object, method: &str, args: &[JsValue]) -> JsValue {
         .unwrap();
     f.apply(api, &args.iter().collect::<js_sys::Array>())
         .unwrap()
+}
+
+/// [`bare_host`], added to the page and mounted.
+fn mounted(id: &str, json: &str) -> Slot {
+    let host = bare_host(id, json);
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    slot(host)
 }
 
 fn bare_host(id: &str, json: &str) -> HtmlElement {
@@ -954,13 +959,10 @@ async fn subscribing_in_one_slot_updates_every_slot_offering_the_same_newsletter
     let api = started();
     let endpoint = format!("{}/t/remember/subscribed", base());
     let host_with = |id: &str, newsletters: &str| {
-        let host = bare_host(
+        mounted(
             id,
             &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {newsletters}}}"#),
-        );
-        document().body().unwrap().append_child(&host).unwrap();
-        letterbox::mount(&host);
-        slot(host)
+        )
     };
     let daily = r#"{"id": "daily", "name": "The Daily Briefing"}"#;
     let culture = r#"{"id": "culture", "name": "Culture"}"#;
@@ -1281,13 +1283,10 @@ async fn the_script_tag_can_upgrade_every_mailchimp_embed_on_the_page() {
 
 fn retrying_host(test: &str, behaviour: &str) -> Slot {
     let endpoint = format!("{}/t/{test}/{behaviour}", base());
-    let host = bare_host(
+    mounted(
         test,
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}}}"#),
-    );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    slot(host)
+    )
 }
 
 #[wasm_bindgen_test]
@@ -1315,13 +1314,10 @@ async fn one_signup_in_two_requests(test: &str) {
 async fn a_dropped_connection_is_retried_with_the_same_key_and_signs_up_once() {
     // The endpoint's raw TCP dropper reads the request and closes the connection unanswered.
     let dropper = fetch_text(&format!("{}/t/dropper", base())).await;
-    let host = bare_host(
+    let host = mounted(
         "retry-drop",
         &format!(r#"{{"endpoint": "{dropper}/t/retry-drop/drop-once", "newsletters": {ONE}}}"#),
     );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    let host = slot(host);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
@@ -1472,13 +1468,10 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
     let endpoint_of = |part: &str| format!("{}/t/{part}/subscribed", base());
     // A filled honeypot, however slowly the form was filled.
     let endpoint = endpoint_of("bots-honeypot");
-    let host = bare_host(
+    let honeypot_filled = mounted(
         "bots-honeypot",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}}}"#),
     );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    let honeypot_filled = slot(host);
     let trap = input(&honeypot_filled, ".lb-hp input");
     assert_eq!(trap.get_attribute("tabindex").as_deref(), Some("-1"));
     assert_eq!(trap.get_attribute("autocomplete").as_deref(), Some("off"));
@@ -1503,13 +1496,10 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
 
     // Faster than a person: submitted at once with the default minimum of one second.
     let endpoint = endpoint_of("bots-fast");
-    let fast = bare_host(
+    let fast = mounted(
         "bots-fast",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 1000}}"#),
     );
-    document().body().unwrap().append_child(&fast).unwrap();
-    letterbox::mount(&fast);
-    let fast = slot(fast);
     type_email(&fast, "fast@example.com").await;
     submit(&fast).await;
     wait_for("the fast slot success panel", || {
@@ -1527,13 +1517,10 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
 
     // A person who took their time is sent.
     let endpoint = endpoint_of("bots-person");
-    let person = bare_host(
+    let person = mounted(
         "bots-person",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 300}}"#),
     );
-    document().body().unwrap().append_child(&person).unwrap();
-    letterbox::mount(&person);
-    let person = slot(person);
     sleep(400).await;
     type_email(&person, "person@example.com").await;
     submit(&person).await;
@@ -1553,15 +1540,12 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
 #[wasm_bindgen_test]
 async fn with_bots_flagged_every_submission_carries_its_signals_to_the_server() {
     let endpoint = format!("{}/t/bots-flag/subscribed", base());
-    let host = bare_host(
+    let host = mounted(
         "bots-flag",
         &format!(
             r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "bots": "flag", "min_fill_ms": 60000}}"#
         ),
     );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    let host = slot(host);
     type_email(&host, "quick@example.com").await;
     submit(&host).await;
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
@@ -1582,13 +1566,10 @@ async fn with_bots_flagged_every_submission_carries_its_signals_to_the_server() 
 /// A slot for test `test` posting to behaviour `behaviour`, with `extra` JSON members.
 fn host_with(test: &str, behaviour: &str, extra: &str) -> Slot {
     let endpoint = format!("{}/t/{test}/{behaviour}", base());
-    let host = bare_host(
+    mounted(
         test,
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1{extra}}}"#),
-    );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    slot(host)
+    )
 }
 
 #[wasm_bindgen_test]
@@ -1755,12 +1736,7 @@ async fn two_slots_sending_the_same_signup_at_once_make_one_request() {
     let json = format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#);
     let hosts: Vec<Slot> = ["same-signup-top", "same-signup-footer"]
         .into_iter()
-        .map(|id| {
-            let host = bare_host(id, &json);
-            document().body().unwrap().append_child(&host).unwrap();
-            letterbox::mount(&host);
-            slot(host)
-        })
+        .map(|id| mounted(id, &json))
         .collect();
     for host in &hosts {
         type_email(host, "jane@Example.com").await;
@@ -1782,13 +1758,10 @@ async fn two_slots_sending_the_same_signup_at_once_make_one_request() {
 async fn an_endpoint_that_hangs_past_the_timeout_is_retried_with_the_same_key() {
     // Two attempts: the first hangs past the widget's 15 s timeout, the second is answered.
     let endpoint = format!("{}/t/hang/hang-once", base());
-    let host = bare_host(
+    let host = mounted(
         "hang",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 2}}"#),
     );
-    document().body().unwrap().append_child(&host).unwrap();
-    letterbox::mount(&host);
-    let host = slot(host);
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     sleep(1_000).await;
