@@ -312,6 +312,23 @@ struct Plan {
     /// Mailchimp: newsletter id → `group[N][M]`.
     groups: Vec<(String, String)>,
     hidden: Vec<(String, String)>,
+    /// Plain forms: a required consent box's label, which becomes the slot's consent text.
+    consent: Option<String>,
+}
+
+/// The consent version of an upgraded form, which has none of its own: `label-` and the FNV-1a
+/// (32-bit) hash of the text, so a change of wording is a new version.
+///
+/// ```
+/// use letterbox_core::upgrade::label_version;
+/// assert_eq!(label_version(""), "label-811c9dc5");
+/// assert_eq!(label_version("a"), "label-e40c292c");
+/// ```
+pub fn label_version(text: &str) -> String {
+    let hash = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("label-{hash:08x}")
 }
 
 impl Plan {
@@ -348,7 +365,15 @@ impl Plan {
             Upgrade::Mailchimp => write_pairs(&mut out, "groups", &self.groups),
         }
         write_pairs(&mut out, "hidden", &self.hidden);
-        out.push_str("}}");
+        out.push('}');
+        if let Some(text) = &self.consent {
+            out.push_str(",\"consent\":{\"text\":");
+            write_string(&mut out, text);
+            out.push_str(",\"version\":");
+            write_string(&mut out, &label_version(text));
+            out.push('}');
+        }
+        out.push('}');
         out
     }
 }
@@ -516,6 +541,7 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
     let mut hidden: Vec<(String, String)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     let mut permissions: Vec<String> = Vec::new();
+    let mut consent: Option<String> = None;
     let mut boxes: Vec<&FormField> = Vec::new();
     let mut submit_seen = false;
     // Radio groups: name, whether one is checked, whether required, the first radio (for messages).
@@ -561,10 +587,17 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
                 }
             }
             FieldKind::Checkbox => {
-                // A required box (terms, consent) is not a newsletter choice.
+                // A required box (terms, consent) is not a newsletter choice. The first one with
+                // a label becomes the slot's consent box: the widget asks for the tick and, once
+                // given, sends the box's field as the form did.
                 if f.required {
+                    let label = fold(&f.label);
                     if f.checked {
                         hidden.push(keep);
+                    } else if consent.is_none() && !label.is_empty() {
+                        consent = Some(label);
+                        let value = if f.value.is_empty() { "on" } else { &f.value };
+                        hidden.push((f.name.clone(), value.to_owned()));
                     } else {
                         missing.push(describe(f));
                     }
@@ -623,6 +656,7 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         newsletter_field: None,
         groups: Vec::new(),
         hidden,
+        consent,
     };
     match upgrade {
         Upgrade::Mailchimp => mailchimp_newsletters(&mut plan, &boxes, legend),
@@ -1231,6 +1265,58 @@ mod tests {
     }
 
     #[test]
+    fn a_required_consent_box_becomes_the_slots_consent_and_is_sent_as_the_form_did() {
+        let email = || field(FieldKind::Email, "email", "");
+        let markup = form(
+            "https://news.example/join",
+            vec![
+                email(),
+                FormField {
+                    required: true,
+                    label: " I agree to the   privacy policy ".into(),
+                    ..field(FieldKind::Checkbox, "agree", "yes")
+                },
+            ],
+        );
+        let v = upgrade(&markup);
+        let consent = v.get("consent").expect("a consent setting");
+        assert_eq!(
+            s(consent, "text").as_deref(),
+            Some("I agree to the privacy policy")
+        );
+        assert_eq!(
+            s(consent, "version"),
+            Some(label_version("I agree to the privacy policy"))
+        );
+        assert_eq!(
+            pairs(v.get("form").unwrap().get("hidden")),
+            [("agree", "yes")],
+            "sent once the reader has ticked the widget's box"
+        );
+        let config = crate::config::Config::from_host(&crate::config::HostInput {
+            derived: Some(&config_json(&markup).unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(config.consent.is_some_and(|c| c.checkbox));
+        // A box without a label has no text to show: the upgrade still asks for it to go.
+        let unlabelled = form(
+            "https://news.example/join",
+            vec![
+                email(),
+                FormField {
+                    required: true,
+                    ..field(FieldKind::Checkbox, "agree", "")
+                },
+            ],
+        );
+        assert!(matches!(
+            error(&unlabelled),
+            UpgradeError::RequiredFields { .. }
+        ));
+    }
+
+    #[test]
     fn plain_form_without_checkboxes_or_list_field_is_one_default_newsletter() {
         let mut markup = form(
             "https://news.example/join",
@@ -1412,13 +1498,19 @@ mod tests {
                         },
                         FormField {
                             required: true,
+                            label: "I am over 16".into(),
+                            ..field(FieldKind::Checkbox, "age", "yes")
+                        },
+                        FormField {
+                            required: true,
                             ..field(FieldKind::Radio, "format", "html")
                         },
                     ],
                 ),
+                // The first required box becomes the consent box; a second cannot.
                 UpgradeError::RequiredFields {
                     upgrade: Upgrade::Plain,
-                    fields: vec!["terms (\"I accept the terms\")".into(), "format".into()],
+                    fields: vec!["age (\"I am over 16\")".into(), "format".into()],
                 },
                 "make these fields optional (remove required)",
             ),
