@@ -89,6 +89,11 @@ struct Slot {
 
 impl Slot {
     fn dispatch(self, event: Event) {
+        // An answer can arrive after the slot was removed from the page (infinite scroll,
+        // client-side navigation): its state is gone, and touching it would abort the module.
+        if self.state.is_disposed() || self.config.is_disposed() || self.slot.is_disposed() {
+            return;
+        }
         let page = web_sys::window()
             .and_then(|w| w.location().href().ok())
             .unwrap_or_default();

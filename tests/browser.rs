@@ -1822,3 +1822,36 @@ async fn a_slot_that_keeps_nothing_offers_try_again_and_stores_no_address() {
         "what the reader typed stays"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_slot_removed_while_sending_does_not_break_the_page() {
+    // Infinite scroll or client-side navigation can remove a slot while its request is out.
+    let endpoint = format!("{}/t/removed-while-sending/slow", base());
+    let gone = mounted(
+        "removed-while-sending",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#),
+    );
+    type_email(&gone, "jane@example.com").await;
+    submit(&gone).await;
+    gone.host.remove();
+    // The endpoint answers after 1.5 s; the answer must find no slot, and break nothing.
+    for _ in 0..100 {
+        if requests("removed-while-sending").await.len() == 1 {
+            break;
+        }
+        sleep(50).await;
+    }
+    sleep(2_000).await;
+    let endpoint = format!("{}/t/after-removal/subscribed", base());
+    let next = mounted(
+        "after-removal",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#),
+    );
+    type_email(&next, "olena@example.com").await;
+    submit(&next).await;
+    wait_for("the next slot's success panel", || {
+        shown(&next, ".lb-success")
+    })
+    .await;
+    assert_eq!(requests("after-removal").await.len(), 1);
+}
