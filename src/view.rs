@@ -544,10 +544,14 @@ fn focus_later<E>(target: NodeRef<E>)
 where
     E: html::ElementType,
     E::Output: JsCast + Clone + 'static,
-    NodeRef<E>: Copy + GetUntracked<Value = Option<E::Output>>,
+    NodeRef<E>: Copy + GetUntracked<Value = Option<E::Output>> + IsDisposed,
 {
     set_timeout(
         move || {
+            // The slot may have been removed before this runs.
+            if target.is_disposed() {
+                return;
+            }
             if let Some(el) = target.get_untracked() {
                 let _ = el.unchecked_ref::<HtmlElement>().focus();
             }
