@@ -1855,3 +1855,42 @@ async fn a_slot_removed_while_sending_does_not_break_the_page() {
     .await;
     assert_eq!(requests("after-removal").await.len(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_both() {
+    let slots = [
+        unreachable_host(r#""attempts": 1"#),
+        unreachable_host(r#""attempts": 1"#),
+    ];
+    for host in &slots {
+        type_email(host, "shared-queue@example.com").await;
+    }
+    submit(&slots[0]).await;
+    submit(&slots[1]).await;
+    for host in &slots {
+        wait_for("a queued panel in each slot", || shown(host, ".lb-queued")).await;
+    }
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let queued = storage
+        .get_item("letterbox:pending")
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        queued.matches("shared-queue@example.com").count(),
+        1,
+        "one entry for one signup: {queued}"
+    );
+    // The reader withdraws it in the second slot: it is gone, and both slots offer the form again.
+    click(&slots[1], ".lb-queued button");
+    for host in &slots {
+        wait_for("the form again in each slot", || shown(host, "form")).await;
+    }
+    let left = storage
+        .get_item("letterbox:pending")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        !left.contains("shared-queue@example.com"),
+        "withdrawn: {left}"
+    );
+}
