@@ -651,6 +651,20 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         .ok()
         .flatten()
         .and_then(|e| e.get_attribute("lang"));
+    // Every other data-* attribute; core picks the provider settings among them.
+    let attributes: Vec<(String, String)> = host
+        .get_attribute_names()
+        .iter()
+        .filter_map(|name| {
+            let name = name.as_string()?;
+            let value = host.get_attribute(&name)?;
+            Some((name.strip_prefix("data-")?.to_owned(), value))
+        })
+        .collect();
+    let settings: Vec<(&str, &str)> = attributes
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let (derived, upgrade_error) = match derived {
         Some(Ok(json)) => (Some(json), None),
         Some(Err(e)) => (None, Some(e.to_string())),
@@ -664,6 +678,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         provider: provider.as_deref(),
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
+        settings: &settings,
     });
     // The error panel's language, by the same rule the configuration uses.
     let lang = letterbox_core::config::resolve_lang(lang.as_deref(), None, nearest_lang.as_deref());

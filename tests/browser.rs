@@ -1081,6 +1081,40 @@ async fn the_form_provider_posts_urlencoded_fields_to_a_sites_own_endpoint() {
 }
 
 #[wasm_bindgen_test]
+async fn the_mailchimp_provider_can_be_configured_by_data_attributes() {
+    let action = format!(
+        "{}/t/mailchimp-attributes/subscribe/post?u=ok&amp;id=list1",
+        base()
+    );
+    let host = bare_host(
+        "mailchimp-attributes",
+        r#"{"newsletters": [{"id": "daily", "name": "The Daily Briefing"}, {"id": "culture", "name": "Culture"}]}"#,
+    );
+    for (name, value) in [
+        ("data-provider", "mailchimp"),
+        ("data-mailchimp-action", action.as_str()),
+        (
+            "data-mailchimp-groups",
+            r#"{"daily": "group[7][1]", "culture": "group[7][2]"}"#,
+        ),
+    ] {
+        host.set_attribute(name, value).unwrap();
+    }
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount(&host);
+    let host = slot(host);
+    click(&host, "input[value=culture]");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    let sent = requests("mailchimp-attributes").await;
+    assert_eq!(sent.len(), 1);
+    let query = sent[0]["body"].as_str().unwrap();
+    assert!(query.contains("group%5B7%5D%5B2%5D=2"), "{query}");
+    assert!(!query.contains("group%5B7%5D%5B1%5D"), "{query}");
+}
+
+#[wasm_bindgen_test]
 async fn the_mailchimp_provider_signs_up_through_jsonp_and_cleans_up() {
     let mailchimp = |id: &str, account: &str| {
         let action = format!("{}/t/{id}/subscribe/post?u={account}&amp;id=list1", base());

@@ -54,6 +54,58 @@ pub struct HostInput<'a> {
     pub lang: Option<&'a str>,
     /// The `lang` of the element itself or its nearest ancestor that has one.
     pub nearest_lang: Option<&'a str>,
+    /// The element's other `data-*` attributes, as (name without `data-`, value). Those named
+    /// after a provider's settings object (`data-mailchimp-action`, `data-form-email-field`…)
+    /// set that object's key (dashes read as underscores), over the JSON; the rest are ignored.
+    pub settings: &'a [(&'a str, &'a str)],
+}
+
+/// The providers whose settings objects `data-<provider>-<key>` attributes can set.
+pub const SETTINGS_ATTRIBUTE_PROVIDERS: &[&str] = &["form", "mailchimp", "listmonk", "ghost"];
+
+/// A settings attribute's value: JSON when it starts with `{` or `[` (`groups`, `hidden`…),
+/// `true`/`false` as booleans, anything else as a string.
+fn attribute_value(name: &str, text: &str) -> Result<Value, ConfigError> {
+    let text = text.trim();
+    match text {
+        "true" => Ok(Value::Bool(true)),
+        "false" => Ok(Value::Bool(false)),
+        _ if text.starts_with(['{', '[']) => {
+            json::parse(text).map_err(|_| ConfigError::WrongType {
+                at: format!("data-{name}"),
+                expected: "JSON (it starts with { or [)",
+                found: "text that is not JSON",
+            })
+        }
+        _ => Ok(Value::String(text.to_owned())),
+    }
+}
+
+/// Sets each `data-<provider>-<key>` attribute in `settings` as `<key>` of the `<provider>`
+/// object of `merged`, over what the JSON gave.
+fn apply_settings_attributes(
+    merged: &mut Vec<(String, Value)>,
+    settings: &[(&str, &str)],
+) -> Result<(), ConfigError> {
+    for (name, text) in settings {
+        let found = SETTINGS_ATTRIBUTE_PROVIDERS.iter().find_map(|p| {
+            let key = name.strip_prefix(p)?.strip_prefix('-')?;
+            (!key.is_empty()).then_some((*p, key))
+        });
+        let Some((provider, key)) = found else {
+            continue;
+        };
+        let (key, value) = (key.replace('-', "_"), attribute_value(name, text)?);
+        match merged.iter_mut().find(|(k, _)| k == provider) {
+            Some((_, Value::Object(members))) => {
+                members.retain(|(k, _)| *k != key);
+                members.push((key, value));
+            }
+            Some((_, other)) => *other = Value::Object(vec![(key, value)]),
+            None => merged.push((provider.to_owned(), Value::Object(vec![(key, value)]))),
+        }
+    }
+    Ok(())
 }
 
 /// The resolved configuration of one slot.
@@ -401,6 +453,7 @@ impl Config {
             merged.retain(|(k, _)| *k != key);
             merged.push((key, value));
         }
+        apply_settings_attributes(&mut merged, input.settings)?;
         let root = Value::Object(merged);
 
         let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
@@ -618,6 +671,78 @@ mod tests {
         assert_eq!(statement.privacy_label.as_deref(), Some("Our policy"));
         assert_eq!(with_consent("null").unwrap().consent, None);
         assert_eq!(Config::from_host(&host(FIVE)).unwrap().consent, None);
+    }
+
+    #[test]
+    fn data_provider_attributes_set_the_providers_settings_over_the_json() {
+        let json = r#"{"provider": "mailchimp", "newsletters": [{"id": "daily", "name": "Daily"}],
+            "mailchimp": {"action": "https://old.us1.list-manage.com/subscribe/post?u=old&id=old",
+                          "hidden": {"tags": "1"}}}"#;
+        let settings = [
+            (
+                "mailchimp-action",
+                "https://news.us21.list-manage.com/subscribe/post?u=8d6e2f1c0b&amp;id=3b1f9e7d5c",
+            ),
+            ("mailchimp-groups", r#"{"daily": "group[21][1]"}"#),
+            ("mailchimp-consent-field", " gdpr[27] "),
+            ("endpoint-ignored", "x"),
+            ("letterbox-mounted", ""),
+        ];
+        let c = Config::from_host(&HostInput {
+            settings: &settings,
+            ..host(json)
+        })
+        .unwrap();
+        let Adapter::Mailchimp(mc) = &c.adapter else {
+            panic!("{:?}", c.adapter)
+        };
+        assert_eq!(
+            (mc.u.as_str(), mc.id.as_str()),
+            ("8d6e2f1c0b", "3b1f9e7d5c")
+        );
+        assert_eq!(mc.groups.len(), 1);
+        assert_eq!(mc.consent_field.as_deref(), Some("gdpr[27]"));
+        assert_eq!(
+            mc.hidden,
+            [("tags".to_owned(), "1".to_owned())],
+            "JSON keys not set by an attribute stay"
+        );
+
+        // Attributes alone configure a provider; booleans and JSON values are read as such.
+        let form = [
+            ("form-action", "/signup"),
+            ("form-confirms-by-email", "true"),
+            ("form-hidden", r#"{"list": "7"}"#),
+        ];
+        let c = Config::from_host(&HostInput {
+            provider: Some("form"),
+            settings: &form,
+            ..host(r#"{"newsletters": [{"id": "a", "name": "A"}]}"#)
+        })
+        .unwrap();
+        let Adapter::Form(f) = &c.adapter else {
+            panic!("{:?}", c.adapter)
+        };
+        assert!(f.confirms_by_email);
+        assert_eq!((f.action.as_str(), f.hidden.len()), ("/signup", 1));
+
+        // Mistakes name the attribute's setting.
+        let broken = [("mailchimp-groups", "{daily: 1}")];
+        let e = Config::from_host(&HostInput {
+            settings: &broken,
+            ..host(json)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("data-mailchimp-groups must be JSON"), "{e}");
+        let unknown = [("mailchimp-list", "x")];
+        let e = Config::from_host(&HostInput {
+            settings: &unknown,
+            ..host(json)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("unknown key \"list\" in mailchimp"), "{e}");
     }
 
     #[test]
