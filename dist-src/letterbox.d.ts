@@ -61,7 +61,7 @@ export interface LetterboxOptions {
     consent_field?: string;
   };
   /** Settings of the `listmonk` provider. */
-  listmonk?: { base: string; lists?: Record<string, string> };
+  listmonk?: { base: string; lists?: Record<string, string>; discover?: boolean };
   /** Settings of the `ghost` provider. */
   ghost?: { site: string; newsletters?: Record<string, string>; labels?: string[] };
   /** Attempts per signup, 1–10 (default 4). */

@@ -1081,6 +1081,36 @@ async fn the_form_provider_posts_urlencoded_fields_to_a_sites_own_endpoint() {
 }
 
 #[wasm_bindgen_test]
+async fn the_listmonk_provider_discovers_its_lists_by_name_then_subscribes() {
+    let listmonk = format!("{}/t/listmonk-discover", base());
+    let host = provider_host(
+        "listmonk-discover",
+        "listmonk",
+        &format!(
+            r#"{{"listmonk": {{"base": "{listmonk}", "discover": true}},
+              "newsletters": [{{"id": "daily", "name": "The Daily Briefing"}}, {{"id": "culture", "name": "Culture Notes"}}]}}"#
+        ),
+    );
+    click(&host, "input[value=culture]");
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let title = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
+    assert_eq!(title.text_content().as_deref(), Some("Check your inbox"));
+    let sent = requests("listmonk-discover").await;
+    let kinds: Vec<&str> = sent
+        .iter()
+        .map(|r| r["behaviour"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["listmonk-lists", "listmonk-subscription"]);
+    let body = body_of(&sent[1]);
+    assert_eq!(
+        body["list_uuids"],
+        serde_json::json!(["0f4c3b8e-2d7a-4c1b-9a6e-5b2d8c7e1f30"])
+    );
+    assert_eq!(body["email"], "jane@example.com");
+}
+
+#[wasm_bindgen_test]
 async fn the_mailchimp_provider_can_be_configured_by_data_attributes() {
     let action = format!(
         "{}/t/mailchimp-attributes/subscribe/post?u=ok&amp;id=list1",

@@ -486,6 +486,17 @@ impl Config {
             }
         }
 
+        // listmonk looks unmapped newsletters up by the name readers see.
+        let mut adapter = adapter;
+        if let Adapter::Listmonk(lm) = &mut adapter {
+            if lm.discover {
+                lm.names = newsletters
+                    .iter()
+                    .map(|n| (n.id.clone(), n.name.clone()))
+                    .collect();
+            }
+        }
+
         let json_lang = string_at(root.get("lang"), || "lang".into())?;
         let lang = resolve_lang(input.lang, json_lang.as_deref(), input.nearest_lang);
         let mut overrides = Vec::new();
@@ -743,6 +754,20 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("unknown key \"list\" in mailchimp"), "{e}");
+    }
+
+    #[test]
+    fn listmonk_discovery_knows_the_names_readers_see() {
+        let json = r#"{"provider": "listmonk", "listmonk": {"base": "https://l.example", "discover": true},
+            "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#;
+        let Adapter::Listmonk(lm) = Config::from_host(&host(json)).unwrap().adapter else {
+            panic!("listmonk")
+        };
+        assert!(lm.discover);
+        assert_eq!(
+            lm.names,
+            [("daily".to_owned(), "The Daily Briefing".to_owned())]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | `json` (default) | – | `endpoint` |
 //! | `form` | `"form": {"action", "email_field", "newsletter_field", "hidden", "success_texts", "confirms_by_email", "key_field", "key_header", "challenge_field", "consent_field"}` | `form.action` (or `endpoint`) |
 //! | `mailchimp` | `"mailchimp": {"action", "groups": {id: "group[N][M]"}, "hidden", "consent_field"}` | `mailchimp.action` |
-//! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}}` | `listmonk.base` |
+//! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}, "discover"}` | `listmonk.base` |
 //! | `ghost` | `"ghost": {"site", "newsletters": {id: name}, "labels"}` | `ghost.site` |
 
 use crate::adapters::{
@@ -32,7 +32,7 @@ const FORM_KEYS: &[&str] = &[
     "consent_field",
 ];
 const MAILCHIMP_KEYS: &[&str] = &["action", "groups", "hidden", "consent_field"];
-const LISTMONK_KEYS: &[&str] = &["base", "lists"];
+const LISTMONK_KEYS: &[&str] = &["base", "lists", "discover"];
 const GHOST_KEYS: &[&str] = &["site", "newsletters", "labels"];
 
 fn wrong(at: &str, expected: &'static str, found: &Value) -> ConfigError {
@@ -219,6 +219,7 @@ pub fn adapter(
             )?;
             let mut lm = ListmonkAdapter::new(&base);
             lm.lists = pairs(&s, "listmonk", "lists")?;
+            lm.discover = flag(&s, "listmonk", "discover")?;
             Ok(Adapter::Listmonk(lm))
         }
         "ghost" => {

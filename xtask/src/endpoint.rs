@@ -251,6 +251,37 @@ fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool)
             statics.dropper.clone().unwrap_or_default(),
             &[],
         ),
+        // A listmonk instance at /t/<test>: its public lists, and double opt-in subscriptions.
+        (Method::Get, ["t", test, "api", "public", "lists"]) => {
+            record(
+                log,
+                test,
+                Recorded {
+                    behaviour: "listmonk-lists".into(),
+                    idempotency_key: None,
+                    content_type: None,
+                    body: String::new(),
+                },
+            );
+            respond(
+                request,
+                200,
+                "application/json",
+                r#"[{"uuid":"e6b6a7d2-61c4-4b5e-9e1a-0c1c2f7d9a10","name":"The Daily Briefing"},{"uuid":"0f4c3b8e-2d7a-4c1b-9a6e-5b2d8c7e1f30","name":"Culture Notes"}]"#.into(),
+                &[],
+            )
+        }
+        (Method::Post, ["t", test, "api", "public", "subscription"]) => {
+            let recorded = read_recorded(&mut request, "listmonk-subscription");
+            record(log, test, recorded);
+            respond(
+                request,
+                200,
+                "application/json",
+                r#"{"data":{"has_optin":true}}"#.into(),
+                &[],
+            )
+        }
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
                 .lock()

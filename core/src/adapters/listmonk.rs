@@ -1,6 +1,10 @@
 //! The `listmonk` adapter: listmonk's public subscription API, one JSON POST to
 //! `{base}/api/public/subscription` with `{"email", "name", "list_uuids"}`.
 //!
+//! With `"discover": true`, a chosen newsletter that `lists` does not map is looked up first in
+//! `GET {base}/api/public/lists` (listmonk's public lists, `[{"uuid", "name"}]`) by its name,
+//! so a site can name its newsletters as its listmonk lists and skip copying UUIDs.
+//!
 //! listmonk answers `{"data": {"has_optin": true}}` when a list is double opt-in (the reader must
 //! confirm), `{"data": …}` otherwise, and `{"message": "…"}` with a 4xx/5xx status on errors. A
 //! repeated signup is harmless to listmonk (it adds the lists to the existing subscriber), so no
@@ -20,9 +24,19 @@ pub struct ListmonkAdapter {
     /// The instance's root URL, e.g. `https://lists.news.example`.
     pub base: String,
     /// List UUID per newsletter id. A newsletter without an entry is sent with its id as the
-    /// UUID (for sites that use listmonk's UUIDs as newsletter ids).
+    /// UUID (for sites that use listmonk's UUIDs as newsletter ids), unless `discover` is on.
     pub lists: Vec<(String, String)>,
+    /// Look unmapped newsletters up in listmonk's public lists, by name.
+    pub discover: bool,
+    /// Newsletter id → the name shown to readers (set from the slot's newsletters when
+    /// `discover` is on): the listmonk list name it is looked up by.
+    pub names: Vec<(String, String)>,
 }
+
+/// The step that asks listmonk for its public lists; the subscription is [`SUBSCRIBE`].
+const LISTS: Step = Step(0);
+/// The step that posts the subscription.
+const SUBSCRIBE: Step = Step(1);
 
 impl ListmonkAdapter {
     /// An adapter for the instance at `base`.
@@ -30,7 +44,16 @@ impl ListmonkAdapter {
         ListmonkAdapter {
             base: base.trim_end_matches('/').to_owned(),
             lists: Vec::new(),
+            discover: false,
+            names: Vec::new(),
         }
+    }
+
+    fn mapped(&self, id: &str) -> Option<&str> {
+        self.lists
+            .iter()
+            .find(|(n, _)| n == id)
+            .map(|(_, uuid)| uuid.as_str())
     }
 
     /// The list UUIDs for the chosen newsletters.
@@ -38,11 +61,49 @@ impl ListmonkAdapter {
         intent
             .newsletters
             .iter()
+            .map(|id| self.mapped(id).unwrap_or(id))
+            .collect()
+    }
+
+    /// The chosen newsletters' UUIDs, each from `lists`, else found by name (or UUID) among
+    /// `public` (listmonk's public lists as `(uuid, name)`); an error names the first newsletter
+    /// that matches none.
+    fn discovered<'a>(
+        &'a self,
+        intent: &'a Intent,
+        public: &'a [(String, String)],
+    ) -> Result<Vec<&'a str>, Outcome> {
+        intent
+            .newsletters
+            .iter()
             .map(|id| {
-                self.lists
+                if let Some(uuid) = self.mapped(id) {
+                    return Ok(uuid);
+                }
+                let name = self
+                    .names
                     .iter()
                     .find(|(n, _)| n == id)
-                    .map_or(id.as_str(), |(_, uuid)| uuid.as_str())
+                    .map_or(id.as_str(), |(_, name)| name.as_str());
+                public
+                    .iter()
+                    .find(|(uuid, list)| list.trim() == name.trim() || uuid == id)
+                    .or_else(|| {
+                        public
+                            .iter()
+                            .find(|(_, list)| list.trim().eq_ignore_ascii_case(name.trim()))
+                    })
+                    .map(|(uuid, _)| uuid.as_str())
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = public.iter().map(|(_, n)| n.as_str()).collect();
+                        Outcome::ConfigurationError {
+                            message: format!(
+                                "newsletter \"{id}\" (\"{name}\") matches none of listmonk's \
+                                 public lists ({}); rename it or map it in listmonk.lists",
+                                known.join(", ")
+                            ),
+                        }
+                    })
             })
             .collect()
     }
@@ -58,22 +119,12 @@ impl ListmonkAdapter {
     ///     r#"{"email":"jane+news@example.com","name":"","list_uuids":["e6b6a7d2-61c4-4b5e-9e1a-0c1c2f7d9a10"]}"#);
     /// ```
     pub fn body(&self, intent: &Intent) -> String {
-        let mut out = String::from("{\"email\":");
-        write_string(&mut out, &intent.email);
-        out.push_str(",\"name\":\"\",\"list_uuids\":[");
-        for (i, uuid) in self.list_uuids(intent).into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_string(&mut out, uuid);
-        }
-        out.push_str("]}");
-        out
+        body(intent, &self.list_uuids(intent))
     }
 
-    pub(super) fn start(&self, intent: &Intent) -> Next {
+    fn subscribe(&self, intent: &Intent, uuids: &[&str]) -> Next {
         Next::Send(Exchange {
-            step: Step(0),
+            step: SUBSCRIBE,
             request: Request::Fetch {
                 method: Method::Post,
                 url: format!("{}/api/public/subscription", self.base),
@@ -81,17 +132,93 @@ impl ListmonkAdapter {
                     ("Content-Type".into(), "application/json".into()),
                     ("Accept".into(), "application/json".into()),
                 ],
-                body: Some(self.body(intent)),
+                body: Some(body(intent, uuids)),
             },
         })
     }
 
-    pub(super) fn next(&self, intent: &Intent, _step: Step, reply: &Reply<'_>) -> Next {
-        Next::Done(match reply {
-            Reply::Http(http) => interpret(intent, http),
-            _ => wrong_kind("listmonk"),
+    pub(super) fn start(&self, intent: &Intent) -> Next {
+        let unmapped = intent
+            .newsletters
+            .iter()
+            .any(|id| self.mapped(id).is_none());
+        if !(self.discover && unmapped) {
+            return self.subscribe(intent, &self.list_uuids(intent));
+        }
+        Next::Send(Exchange {
+            step: LISTS,
+            request: Request::Fetch {
+                method: Method::Get,
+                url: format!("{}/api/public/lists", self.base),
+                headers: vec![("Accept".into(), "application/json".into())],
+                body: None,
+            },
         })
     }
+
+    pub(super) fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+        let Reply::Http(http) = reply else {
+            return Next::Done(wrong_kind("listmonk"));
+        };
+        if step != LISTS {
+            return Next::Done(interpret(intent, http));
+        }
+        match public_lists(http).map(|public| {
+            self.discovered(intent, &public)
+                .map(|uuids| self.subscribe(intent, &uuids))
+        }) {
+            Ok(Ok(next)) => next,
+            Ok(Err(outcome)) | Err(outcome) => Next::Done(outcome),
+        }
+    }
+}
+
+/// listmonk's public lists as `(uuid, name)`, from `GET /api/public/lists`: a JSON array of
+/// `{"uuid", "name"}` (accepted inside `{"data": …}` too).
+fn public_lists(reply: &HttpReply<'_>) -> Result<Vec<(String, String)>, Outcome> {
+    if let Some(outcome) = common_status(reply) {
+        return Err(outcome);
+    }
+    let not_lists = || Outcome::ConfigurationError {
+        message: format!(
+            "listmonk's public lists (GET /api/public/lists) answered {} without the list of \
+             lists; check the base URL",
+            reply.status
+        ),
+    };
+    if !(200..300).contains(&reply.status) {
+        return Err(not_lists());
+    }
+    let body = json::parse(reply.body).map_err(|_| not_lists())?;
+    let items = match &body {
+        Value::Array(items) => items,
+        other => match other.get("data") {
+            Some(Value::Array(items)) => items,
+            _ => return Err(not_lists()),
+        },
+    };
+    Ok(items
+        .iter()
+        .filter_map(|item| {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some((text("uuid")?, text("name")?))
+        })
+        .collect())
+}
+
+/// The subscription body for `uuids`.
+fn body(intent: &Intent, uuids: &[&str]) -> String {
+    let mut out = String::from("{\"email\":");
+    write_string(&mut out, &intent.email);
+    out.push_str(",\"name\":\"\",\"list_uuids\":[");
+    for (i, uuid) in uuids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, uuid);
+    }
+    out.push_str("]}");
+    out
 }
 
 fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
@@ -218,6 +345,130 @@ mod tests {
         let recorded: serde_json::Value =
             serde_json::from_str(&fixture("listmonk/request.json")).unwrap();
         assert_eq!(ours, recorded);
+    }
+
+    /// A discovering adapter for newsletters named as the lists in `public-lists.json`.
+    fn discovering() -> ListmonkAdapter {
+        let mut a = ListmonkAdapter::new("https://lists.news.example");
+        a.discover = true;
+        a.names = vec![
+            ("daily".into(), "The Daily Briefing".into()),
+            ("culture".into(), "culture notes".into()),
+            ("alerts".into(), "Breaking news alerts".into()),
+        ];
+        a
+    }
+
+    fn uuids_sent(next: Next) -> Vec<String> {
+        let Request::Fetch {
+            method, url, body, ..
+        } = sent(next).request
+        else {
+            panic!("a fetch")
+        };
+        assert_eq!(
+            (method, url.as_str()),
+            (
+                Method::Post,
+                "https://lists.news.example/api/public/subscription"
+            )
+        );
+        let body: serde_json::Value = serde_json::from_str(&body.unwrap()).unwrap();
+        body["list_uuids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn discovery_finds_unmapped_newsletters_by_name_in_the_public_lists() {
+        let a = Adapter::Listmonk(discovering());
+        let mut intent = Intent::example();
+        intent.newsletters = vec!["daily".into(), "culture".into()];
+        let ask = sent(a.start(&intent));
+        let Request::Fetch {
+            method, url, body, ..
+        } = &ask.request
+        else {
+            panic!("a fetch")
+        };
+        assert_eq!(
+            (*method, url.as_str(), body),
+            (
+                Method::Get,
+                "https://lists.news.example/api/public/lists",
+                &None
+            )
+        );
+        let lists = fixture("listmonk/public-lists.json");
+        let post = a.next(&intent, ask.step, &http(200, JSON, &lists));
+        assert_eq!(
+            uuids_sent(post.clone()),
+            [
+                "e6b6a7d2-61c4-4b5e-9e1a-0c1c2f7d9a10",
+                "0f4c3b8e-2d7a-4c1b-9a6e-5b2d8c7e1f30"
+            ],
+            "exact name first, then the same name in another case"
+        );
+        let step = sent(post).step;
+        assert_eq!(
+            done(a.next(
+                &intent,
+                step,
+                &http(200, JSON, &fixture("listmonk/optin.json"))
+            )),
+            Outcome::PendingConfirmation
+        );
+        // Wrapped in listmonk's usual {"data": …} it is read the same.
+        let wrapped = format!(r#"{{"data":{lists}}}"#);
+        assert_eq!(
+            uuids_sent(a.next(&intent, ask.step, &http(200, JSON, &wrapped))).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn discovery_is_skipped_when_every_newsletter_is_mapped_and_mapping_wins() {
+        let mut lm = discovering();
+        lm.lists = vec![("daily".into(), "mapped-uuid".into())];
+        let a = Adapter::Listmonk(lm);
+        assert_eq!(uuids_sent(a.start(&Intent::example())), ["mapped-uuid"]);
+    }
+
+    #[test]
+    fn a_newsletter_that_matches_no_public_list_is_a_configuration_error() {
+        let a = Adapter::Listmonk(discovering());
+        let mut intent = Intent::example();
+        intent.newsletters = vec!["daily".into(), "alerts".into()];
+        let ask = sent(a.start(&intent));
+        let lists = fixture("listmonk/public-lists.json");
+        assert!(matches!(
+            done(a.next(&intent, ask.step, &http(200, JSON, &lists))),
+            Outcome::ConfigurationError { message }
+                if message.contains("\"alerts\" (\"Breaking news alerts\")")
+                    && message.contains("The Daily Briefing, Culture Notes")
+        ));
+        // Something that is not listmonk's list of lists never leads to a signup.
+        for (status, body) in [
+            (200, fixture("common/captive-portal-200.html")),
+            (200, r#"{"data":{"uuid":"x"}}"#.to_owned()),
+            (404, "404 page not found".to_owned()),
+        ] {
+            assert!(
+                matches!(
+                    done(a.next(&intent, ask.step, &http(status, None, &body))),
+                    Outcome::ConfigurationError { .. }
+                ),
+                "{status} {body}"
+            );
+        }
+        assert_eq!(
+            done(a.next(&intent, ask.step, &http(503, None, ""))),
+            Outcome::ServerError { status: 503 },
+            "a passing failure stays retryable"
+        );
     }
 
     #[test]
