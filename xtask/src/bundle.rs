@@ -26,12 +26,14 @@ use crate::util::{root, run, target_dir, Result};
 /// | and the offline queue and deferred mounting | 121.3 KB |
 /// | and bot checks (session 1 end: 122,308 B wasm + 8,057 B JS = 130,365 B) | 122.3 KB |
 /// | and consent, the challenge hook, one request per signup (2026-11-26, session 2) | 130.5 KB |
+/// | and listmonk list discovery, `data-<provider>-*` settings, `pending_days` | 133.1 KB |
+/// | the same, wasm-opt run twice (`-Oz -Oz`) | 132.2 KB |
 ///
-/// The JS glue is minified by esbuild since session 2 (8,171 → 6,293 B), so the total is
-/// 136,762 B (after removing Unicode case tables, Debug escaping, float parsing and float
-/// printing, 36 KB in all). This ceiling, about 2% above, stops creep until the team chooses
-/// between per-provider bundles, a lighter renderer, or a larger budget; see README.
-pub const BUDGET_BROTLI_BYTES: usize = 136 * 1024;
+/// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B), so the total is about
+/// 138.5 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
+/// 36 KB in all). This ceiling, about 2% above, stops creep until the team chooses between
+/// per-provider bundles, a lighter renderer, or a larger budget; see README.
+pub const BUDGET_BROTLI_BYTES: usize = 138 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
@@ -146,9 +148,10 @@ pub fn build(tools: &Tools) -> Result<Bundle> {
     }
     // Both targets emit the same wasm; one file serves both scripts.
     let wasm = dist.join("letterbox_bg.wasm");
+    // Two -Oz rounds: the second finds what the first opened up (about 0.9 KB brotli, 7 s more).
     run(Command::new(&tools.wasm_opt)
         .env("PATH", &tools.path)
-        .arg("-Oz")
+        .args(["-Oz", "-Oz"])
         .arg(work.join("web/letterbox_bg.wasm"))
         .arg("-o")
         .arg(&wasm))?;
