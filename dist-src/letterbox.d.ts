@@ -22,7 +22,7 @@ export interface LetterboxConsent {
   privacy_url?: string;
   /** The link's text (default "Privacy policy" in the reader's language). */
   privacy_label?: string;
-  /** true (default): an unticked box the reader must tick; false: a statement above the button. */
+  /** true (default): an unticked box the reader must tick; false: a statement above the email field, read with the submit button. */
   checkbox?: boolean;
 }
 
@@ -87,7 +87,8 @@ export interface LetterboxChallengeRequest {
 
 /** Gives a Turnstile / hCaptcha / proof-of-work token (or a promise of one) for one request;
  *  `null` or `undefined` sends none. A throw, a rejection, a non-string or no answer within
- *  60 s shows the reader a failure and sends nothing. */
+ *  60 s sends nothing: after the reader's submit they see a failure with Try again; a signup
+ *  kept in the browser stays kept. */
 export type LetterboxChallengeProvider = (
   request: LetterboxChallengeRequest,
 ) => string | null | undefined | Promise<string | null | undefined>;

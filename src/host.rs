@@ -51,40 +51,29 @@ thread_local! {
     static REFRESH: RefCell<Vec<(HtmlElement, Refresh)>> = const { RefCell::new(Vec::new()) };
     static CHANNEL: OnceCell<Option<web_sys::BroadcastChannel>> = const { OnceCell::new() };
     static NEAR: OnceCell<Option<web_sys::IntersectionObserver>> = const { OnceCell::new() };
-    static ADAPTERS: RefCell<Vec<(String, Adapter)>> = const { RefCell::new(Vec::new()) };
+    /// Every distinct way this page delivers: (target, adapter fingerprint, adapter).
+    static ADAPTERS: RefCell<Vec<(String, String, Adapter)>> = const { RefCell::new(Vec::new()) };
     static WAITING: RefCell<Vec<(String, Delivered)>> = const { RefCell::new(Vec::new()) };
     static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static IN_FLIGHT: RefCell<Vec<(String, String, Vec<Delivered>)>> = const { RefCell::new(Vec::new()) };
-    static ALIASES: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The idempotency key that carries the submission `key`: another slot's, when this slot joined
-/// that slot's identical submission (see [`join_or_lead`]).
-fn carrier(key: &str) -> String {
-    ALIASES.with(|a| {
-        a.borrow()
-            .iter()
-            .find(|(follower, _)| follower == key)
-            .map_or_else(|| key.to_owned(), |(_, leader)| leader.clone())
-    })
-}
-
-/// One request for one signup: when a submission with the same `signature` (delivery, address
-/// and newsletters) is already on its way from another slot, the submission `key` joins it:
-/// `done` gets that one's answer and true is returned, and nothing is sent for this slot.
-/// Otherwise this submission is registered as on its way (false); call [`landed`] with its answer.
-pub fn join_or_lead(signature: &str, key: &str, done: Delivered) -> bool {
+/// One request for one signup: when a submission with the same `signature` (delivery settings,
+/// address, newsletters, language and consent) is already on its way from another slot, this one
+/// joins it: `done` gets that one's answer, its idempotency key is returned (the joining slot
+/// takes it as its own), and nothing is sent for this slot. Otherwise the submission `key` is
+/// registered as on its way (`None`); call [`landed`] with its answer.
+pub fn join_or_lead(signature: &str, key: &str, done: Delivered) -> Option<String> {
     IN_FLIGHT.with(|f| {
         let mut f = f.borrow_mut();
         match f.iter_mut().find(|(s, _, _)| s == signature) {
             Some((_, leader, followers)) => {
                 followers.push(done);
-                ALIASES.with(|a| a.borrow_mut().push((key.to_owned(), leader.clone())));
-                true
+                Some(leader.clone())
             }
             None => {
                 f.push((signature.to_owned(), key.to_owned(), Vec::new()));
-                false
+                None
             }
         }
     })
@@ -103,8 +92,9 @@ pub fn landed(signature: &str, outcome: &Outcome) {
     }
 }
 
-/// How long one page holds its claim on a queued submission while it sends it.
-const LEASE_MS: u64 = 30_000;
+/// How long one page holds its claim on a queued submission; renewed before each send, and
+/// longer than one send can take (a challenge token, then two requests, each with its limit).
+const LEASE_MS: u64 = 120_000;
 
 fn now_ms() -> u64 {
     js_sys::Date::now().max(0.0) as u64
@@ -125,15 +115,17 @@ fn save_queue(queue: &PendingQueue) {
 }
 
 /// Keeps a submission that could not be sent, for up to `days`, to send when the browser is back
-/// online or on the reader's next page view. False when the slot keeps nothing (`days` 0) or the
-/// browser cannot store it (then it is not queued).
-pub fn enqueue(target: &str, intent: &Intent, days: u32) -> bool {
+/// online or on the reader's next page view, through `adapter` (or another with the same
+/// settings). False when the slot keeps nothing (`days` 0) or the browser cannot store it (then
+/// it is not queued).
+pub fn enqueue(adapter: &Adapter, intent: &Intent, days: u32) -> bool {
     if days == 0 || storage().is_none() {
         return false;
     }
     let mut queue = load_queue();
-    let mut entry = Pending::from_intent(intent, target, now_ms());
+    let mut entry = Pending::from_intent(intent, &adapter.identity(), now_ms());
     entry.max_age_ms = u64::from(days) * 24 * 60 * 60 * 1000;
+    entry.adapter = Some(adapter.fingerprint());
     queue.add(entry);
     save_queue(&queue);
     load_queue().entries().iter().any(|p| p.key == intent.key)
@@ -142,9 +134,8 @@ pub fn enqueue(target: &str, intent: &Intent, days: u32) -> bool {
 /// Drops the queued submission with idempotency key `key` (the reader withdrew it); a slot that
 /// shared it is told.
 pub fn withdraw(key: &str) {
-    let key = carrier(key);
     let mut queue = load_queue();
-    if queue.remove(&key) {
+    if queue.remove(key) {
         save_queue(&queue);
     }
     let sharing: Vec<Delivered> = WAITING.with(|w| {
@@ -158,13 +149,14 @@ pub fn withdraw(key: &str) {
     }
 }
 
-/// Registers how this page delivers to `target`, so queued submissions for it can be sent here.
-pub fn register_adapter(target: String, adapter: Adapter) {
+/// Registers how this page delivers, so queued submissions for the same place can be sent here.
+pub fn register_adapter(adapter: Adapter) {
+    let fingerprint = adapter.fingerprint();
     let added = ADAPTERS.with(|a| {
         let mut a = a.borrow_mut();
-        let new = !a.iter().any(|(t, _)| *t == target);
+        let new = !a.iter().any(|(_, f, _)| *f == fingerprint);
         if new {
-            a.push((target, adapter));
+            a.push((adapter.identity(), fingerprint, adapter));
         }
         new
     });
@@ -177,13 +169,14 @@ pub fn register_adapter(target: String, adapter: Adapter) {
 
 /// Calls `done` with the answer when the queued submission `key` is finally delivered.
 pub fn wait_for_delivery(key: &str, done: Delivered) {
-    let key = carrier(key);
-    WAITING.with(|w| w.borrow_mut().push((key, done)));
+    WAITING.with(|w| w.borrow_mut().push((key.to_owned(), done)));
 }
 
 /// Sends the queued submissions this page can deliver, each exactly once: a page claims an entry
 /// (a lease in storage, so another tab does not send it too), sends it with its original
-/// idempotency key, and removes it on any final answer; a passing failure leaves it queued.
+/// idempotency key through a slot with the same settings (else another delivering to the same
+/// place), and removes it on any final answer; a passing failure, or no challenge token, leaves
+/// it queued.
 pub fn flush() {
     if FLUSHING.with(|f| f.replace(true)) {
         return;
@@ -194,19 +187,39 @@ pub fn flush() {
             "page-{}",
             (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64
         );
-        let targets: Vec<(String, Adapter)> = ADAPTERS.with(|a| a.borrow().clone());
-        for (target, adapter) in targets {
+        let adapters: Vec<(String, String, Adapter)> = ADAPTERS.with(|a| a.borrow().clone());
+        let mut targets: Vec<&str> = adapters.iter().map(|(t, _, _)| t.as_str()).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for target in targets {
             let mut queue = load_queue();
-            let claimed = queue.claim(&target, &owner, now_ms(), LEASE_MS);
+            let claimed = queue.claim(target, &owner, now_ms(), LEASE_MS);
             if claimed.is_empty() {
                 continue;
             }
             save_queue(&queue);
             for entry in claimed {
-                let outcome =
-                    crate::transport::deliver_challenged(&adapter, &entry.to_intent(None)).await;
+                // Renew this page's claim before each send, so a long batch keeps it.
                 let mut queue = load_queue();
-                if is_retryable(&outcome) || is_queueable(&outcome) {
+                let still_ours = queue
+                    .claim(target, &owner, now_ms(), LEASE_MS)
+                    .iter()
+                    .any(|e| e.key == entry.key);
+                save_queue(&queue);
+                if !still_ours {
+                    continue; // withdrawn, or taken over, meanwhile
+                }
+                let for_target = || adapters.iter().filter(|(t, _, _)| t == target);
+                let same = for_target().find(|(_, f, _)| entry.adapter.as_ref() == Some(f));
+                let Some((_, _, adapter)) = same.or_else(|| for_target().next()) else {
+                    continue;
+                };
+                let outcome =
+                    crate::transport::deliver_challenged(adapter, &entry.to_intent(None)).await;
+                let mut queue = load_queue();
+                // No token (the provider failed or is not there yet) is no answer: keep it.
+                let unsent = matches!(outcome, Outcome::ChallengeFailed { .. });
+                if unsent || is_retryable(&outcome) || is_queueable(&outcome) {
                     queue.release(&entry.key);
                     save_queue(&queue);
                     continue;
@@ -217,7 +230,7 @@ pub fn flush() {
                     outcome,
                     Outcome::Subscribed | Outcome::PendingConfirmation | Outcome::AlreadySubscribed
                 ) {
-                    remember(&target, &entry.newsletters);
+                    remember(target, &entry.newsletters);
                 }
                 let waiting: Vec<Delivered> = WAITING.with(|w| {
                     let mut w = w.borrow_mut();

@@ -56,15 +56,14 @@ impl Owned {
 /// as [`RetryPolicy::decide`] says, with the same idempotency key, up to `max_attempts` in all.
 ///
 /// When the browser is offline, or the attempts are spent without reaching the service (no
-/// answer, timeout), the submission is queued in the browser under `target` (the slot's delivery
-/// key) for up to `pending_days` and [`Outcome::Queued`] is returned; see
+/// answer, timeout), the submission is queued in the browser for `adapter`'s place and settings
+/// for up to `pending_days`, and [`Outcome::Queued`] is returned; see
 /// [`crate::host::flush`].
 pub async fn deliver_with_retries(
     adapter: &Adapter,
     attempt: &Attempt,
     signals: Option<Signals>,
     max_attempts: u32,
-    target: &str,
     pending_days: u32,
 ) -> Outcome {
     let policy = RetryPolicy {
@@ -88,7 +87,7 @@ pub async fn deliver_with_retries(
             // own honest message ("Try again in N seconds") and the reader's Try again.
             Decision::Queue
                 if matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
-                    && crate::host::enqueue(target, &intent, pending_days) =>
+                    && crate::host::enqueue(adapter, &intent, pending_days) =>
             {
                 return Outcome::Queued
             }
@@ -102,9 +101,14 @@ thread_local! {
     static CHALLENGE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
-/// Registers the site's challenge provider (`None` removes it).
+/// Registers the site's challenge provider (`None` removes it). Queued signups that waited for a
+/// token get their chance now.
 pub fn set_challenge(provider: Option<js_sys::Function>) {
+    let registered = provider.is_some();
     CHALLENGE.with(|c| *c.borrow_mut() = provider);
+    if registered {
+        crate::host::flush();
+    }
 }
 
 /// Delivers `intent` once, with a fresh token from the site's challenge provider when one is

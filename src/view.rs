@@ -130,12 +130,11 @@ impl Slot {
         for effect in effects {
             match effect {
                 Effect::Send(attempt) => {
-                    let (adapter, attempts, target, min_fill_ms, policy, pending_days) =
+                    let (adapter, attempts, min_fill_ms, policy, pending_days) =
                         self.config.with_value(|c| {
                             (
                                 c.adapter.clone(),
                                 c.attempts,
-                                c.delivery_key(),
                                 c.min_fill_ms,
                                 c.bots,
                                 c.pending_days,
@@ -153,12 +152,24 @@ impl Slot {
                     let signals = (policy == BotPolicy::Flag).then_some(signals);
                     // Two slots sending the same address for the same newsletters at the same
                     // moment make one request; the second shares the first one's answer.
+                    // Only a signup that would be sent identically joins another: the same
+                    // delivery settings, address, newsletters, language and consent wording.
+                    let consent = attempt
+                        .consent
+                        .as_ref()
+                        .map(|c| format!("{}\n{}", c.version, c.text))
+                        .unwrap_or_default();
                     let signature = format!(
-                        "{target}\n{}\n{}",
+                        "{}\n{}\n{}\n{}\n{consent}",
+                        adapter.fingerprint(),
                         attempt.request.email,
-                        attempt.request.newsletters.join("\n")
+                        attempt.request.newsletters.join(","),
+                        attempt.request.locale,
                     );
-                    if crate::host::join_or_lead(&signature, &attempt.key, self.answer()) {
+                    if let Some(key) =
+                        crate::host::join_or_lead(&signature, &attempt.key, self.answer())
+                    {
+                        self.dispatch(Event::Joined { key });
                         continue;
                     }
                     leptos::task::spawn_local(async move {
@@ -171,7 +182,6 @@ impl Slot {
                                 &attempt,
                                 signals,
                                 attempts,
-                                &target,
                                 pending_days,
                             )
                             .await
@@ -268,7 +278,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         consent_box: NodeRef::new(),
         fieldset: NodeRef::new(),
     };
-    config.with_value(|c| crate::host::register_adapter(c.delivery_key(), c.adapter.clone()));
+    config.with_value(|c| crate::host::register_adapter(c.adapter.clone()));
     crate::host::watch_remembered(
         &s.host.get_value(),
         std::rc::Rc::new(move || s.dispatch(Event::Remembered(remembered_now()))),
@@ -402,6 +412,12 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
 
     // The consent the slot asks for: a box to tick, or a statement that signing up is agreeing.
     // It stands before the email field, so the submit button stays the form's last control.
+    let statement = config.with_value(|c| {
+        c.consent
+            .as_ref()
+            .is_some_and(|c| !c.checkbox)
+            .then(|| format!("{id}-consent"))
+    });
     let consent = config.with_value(|c| c.consent.clone()).map(|c| {
         let privacy = c.privacy_url.map(|url| {
             let label = c
@@ -418,7 +434,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         let error_id = format!("{id}-consent-error");
         let text = c.text;
         if !c.checkbox {
-            return Either::Left(view! { <p class="lb-consent lb-hint">{text}{privacy}</p> });
+            return Either::Left(view! { <p class="lb-consent lb-hint" id=consent_id>{text}{privacy}</p> });
         }
         Either::Right(view! {
             <div class="lb-consent" class:lb-field--error=move || !s.hides(consent_error)()>
@@ -501,7 +517,9 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                             on:input=move |ev| s.dispatch(Event::EmailEdited(event_target_value(&ev)))
                             on:change=move |ev| s.dispatch(Event::EmailEdited(event_target_value(&ev)))
                             on:blur=move |_| s.dispatch(Event::EmailLeft)/>
-                        <button type="submit" class="lb-button" part="letterbox-submit">{s.text(Key::Submit)}</button>
+                        // A consent statement is what pressing the button agrees to: read with it.
+                        <button type="submit" class="lb-button" part="letterbox-submit"
+                            aria-describedby=statement>{s.text(Key::Submit)}</button>
                     </div>
                     <div class="lb-suggestion" aria-live="polite">
                         <p class="lb-suggestion-text" hidden=s.hides(suggestion)>{s.shows(suggestion)}</p>

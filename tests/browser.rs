@@ -1707,9 +1707,15 @@ async fn a_consent_statement_needs_no_tick_and_is_recorded_too() {
     let host = host_with("consent-statement", "subscribed", consent);
     sleep(0).await;
     assert!(find(&host, "input[name=consent]").is_none());
+    let statement = get(&host, ".lb-consent");
     assert_eq!(
-        text(&host, ".lb-consent"),
-        "By signing up you agree to our terms."
+        statement.text_content().as_deref(),
+        Some("By signing up you agree to our terms.")
+    );
+    assert_eq!(
+        get(&host, "button[type=submit]").get_attribute("aria-describedby"),
+        Some(statement.id()),
+        "read with the button it is agreed by"
     );
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
@@ -1956,5 +1962,58 @@ async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_b
     assert!(
         !left.contains("shared-queue@example.com"),
         "withdrawn: {left}"
+    );
+    // The slot that joined sends it again on its own, still offline, and withdraws it again:
+    // it is gone again (the joined slot took the shared submission's key as its own).
+    submit(&slots[1]).await;
+    wait_for("the queued panel again", || shown(&slots[1], ".lb-queued")).await;
+    click(&slots[1], ".lb-queued button");
+    wait_for("the form again", || shown(&slots[1], "form")).await;
+    let left = storage
+        .get_item("letterbox:pending")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        !left.contains("shared-queue@example.com"),
+        "withdrawn again: {left}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_signup_with_other_consent_wording_is_not_merged_into_another() {
+    // The same address and newsletter at the same moment, but only one slot asks for consent:
+    // each is its own signup, so the consent record is never lost to the other slot's request.
+    let endpoint = format!("{}/t/consent-not-merged/slow", base());
+    let asks = mounted(
+        "consent-not-merged-asks",
+        &format!(
+            r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1,
+                "consent": {{"text": "I agree", "version": "v1"}}}}"#
+        ),
+    );
+    let plain = mounted(
+        "consent-not-merged-plain",
+        &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#),
+    );
+    type_email(&plain, "jane@example.com").await;
+    type_email(&asks, "jane@example.com").await;
+    click(&asks, "input[name=consent]");
+    submit(&plain).await;
+    submit(&asks).await;
+    for host in [&plain, &asks] {
+        wait_for("a success panel in each slot", || {
+            shown(host, ".lb-success")
+        })
+        .await;
+    }
+    let sent = requests("consent-not-merged").await;
+    assert_eq!(sent.len(), 2);
+    let with_consent = sent
+        .iter()
+        .filter(|r| body_of(r)["consent"]["version"] == "v1")
+        .count();
+    assert_eq!(
+        with_consent, 1,
+        "the consent record went out with its own signup"
     );
 }

@@ -55,8 +55,9 @@ pub struct HostInput<'a> {
     /// The `lang` of the element itself or its nearest ancestor that has one.
     pub nearest_lang: Option<&'a str>,
     /// The element's other `data-*` attributes, as (name without `data-`, value). Those named
-    /// after a provider's settings object (`data-mailchimp-action`, `data-form-email-field`…)
-    /// set that object's key (dashes read as underscores), over the JSON; the rest are ignored.
+    /// after the slot's provider (`data-mailchimp-action` when it delivers to Mailchimp,
+    /// `data-form-email-field`…) set that settings object's key (dashes read as underscores),
+    /// over the JSON; the rest are ignored (a page's own `data-form-id` breaks nothing).
     pub settings: &'a [(&'a str, &'a str)],
 }
 
@@ -81,18 +82,22 @@ fn attribute_value(name: &str, text: &str) -> Result<Value, ConfigError> {
     }
 }
 
-/// Sets each `data-<provider>-<key>` attribute in `settings` as `<key>` of the `<provider>`
-/// object of `merged`, over what the JSON gave.
+/// Sets each `data-<provider>-<key>` attribute in `settings` for the slot's `provider` as
+/// `<key>` of the `<provider>` object of `merged`, over what the JSON gave.
 fn apply_settings_attributes(
     merged: &mut Vec<(String, Value)>,
     settings: &[(&str, &str)],
+    provider: &str,
 ) -> Result<(), ConfigError> {
+    if !SETTINGS_ATTRIBUTE_PROVIDERS.contains(&provider) {
+        return Ok(());
+    }
     for (name, text) in settings {
-        let found = SETTINGS_ATTRIBUTE_PROVIDERS.iter().find_map(|p| {
-            let key = name.strip_prefix(p)?.strip_prefix('-')?;
-            (!key.is_empty()).then_some((*p, key))
-        });
-        let Some((provider, key)) = found else {
+        let Some(key) = name
+            .strip_prefix(provider)
+            .and_then(|k| k.strip_prefix('-'))
+            .filter(|k| !k.is_empty())
+        else {
             continue;
         };
         let (key, value) = (key.replace('-', "_"), attribute_value(name, text)?);
@@ -138,8 +143,8 @@ pub struct Config {
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
 /// and an optional privacy-policy link. With `checkbox` (the default) the reader must tick an
-/// unticked box to sign up; without it the text is shown as a statement above the button and
-/// signing up is the agreement.
+/// unticked box to sign up; without it the text is shown as a statement above the email field
+/// (and read with the submit button), and signing up is the agreement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentConfig {
     /// The exact text shown (the checkbox's label), as the site wrote it.
@@ -453,7 +458,15 @@ impl Config {
             merged.retain(|(k, _)| *k != key);
             merged.push((key, value));
         }
-        apply_settings_attributes(&mut merged, input.settings)?;
+        let provider = crate::provider::name(
+            input.provider,
+            merged
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "provider")
+                .map(|(_, v)| v),
+        )?;
+        apply_settings_attributes(&mut merged, input.settings, &provider)?;
         let root = Value::Object(merged);
 
         let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
@@ -558,6 +571,18 @@ impl Config {
         };
 
         let consent = root.get("consent").map(consent).transpose()?.flatten();
+        let consent_field = match &adapter {
+            Adapter::Form(f) => f.consent_field.as_ref().map(|_| "form.consent_field"),
+            Adapter::Mailchimp(m) => m.consent_field.as_ref().map(|_| "mailchimp.consent_field"),
+            _ => None,
+        };
+        if let (Some(field), None) = (consent_field, &consent) {
+            // Without a consent box the field would never be sent: readers would be subscribed
+            // without the permission the site meant to record.
+            return Err(ConfigError::MissingSetting(format!(
+                "consent (what {field} records)"
+            )));
+        }
         let pending_days = whole_number(
             &root,
             "pending_days",
@@ -687,6 +712,7 @@ mod tests {
     #[test]
     fn data_provider_attributes_set_the_providers_settings_over_the_json() {
         let json = r#"{"provider": "mailchimp", "newsletters": [{"id": "daily", "name": "Daily"}],
+            "consent": {"text": "Email me", "version": "1"},
             "mailchimp": {"action": "https://old.us1.list-manage.com/subscribe/post?u=old&id=old",
                           "hidden": {"tags": "1"}}}"#;
         let settings = [
@@ -754,6 +780,26 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("unknown key \"list\" in mailchimp"), "{e}");
+
+        // Attributes of another provider are the page's own (analytics, a CMS) and ignored.
+        let pages_own = [("form-id", "newsletter-footer"), ("ghost-x", "1")];
+        let c = Config::from_host(&HostInput {
+            settings: &pages_own,
+            ..host(FIVE)
+        });
+        assert!(c.is_ok(), "{c:?}");
+    }
+
+    #[test]
+    fn a_consent_field_without_consent_is_refused() {
+        let json = r#"{"provider": "mailchimp", "newsletters": [{"id": "daily", "name": "Daily"}],
+            "mailchimp": {"action": "https://n.us1.list-manage.com/subscribe/post?u=a&id=b",
+                          "consent_field": "gdpr[27]"}}"#;
+        let e = Config::from_host(&host(json)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "consent (what mailchimp.consent_field records) is required but missing"
+        );
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Pending {
     pub consent: Option<Consent>,
     /// Which tab is sending it, and until when (ms): another tab leaves it alone until then.
     pub lease: Option<(String, u64)>,
+    /// [`crate::adapters::Adapter::fingerprint`] of the slot that queued it: a page sends it
+    /// through a slot with the same settings when it has one.
+    pub adapter: Option<String>,
     /// How long it may wait before it is dropped unsent, in milliseconds (the slot's
     /// `pending_days`; [`PendingQueue::DEFAULT_MAX_AGE_MS`] unless the site set another).
     pub max_age_ms: u64,
@@ -65,6 +68,7 @@ impl Pending {
             source: intent.source.clone(),
             consent: intent.consent.clone(),
             lease: None,
+            adapter: None,
             max_age_ms: PendingQueue::DEFAULT_MAX_AGE_MS,
         }
     }
@@ -138,6 +142,10 @@ impl Pending {
             out.push_str(&until.to_string());
             out.push('}');
         }
+        if let Some(adapter) = &self.adapter {
+            out.push_str(",\"adapter\":");
+            write_string(out, adapter);
+        }
         out.push_str(",\"max_age_ms\":");
         out.push_str(&self.max_age_ms.to_string());
         out.push('}');
@@ -186,6 +194,7 @@ impl Pending {
             },
             consent,
             lease,
+            adapter: text(value, "adapter"),
             // Records written before the setting existed waited the default time.
             max_age_ms: number(value, "max_age_ms").unwrap_or(PendingQueue::DEFAULT_MAX_AGE_MS),
         };
@@ -383,6 +392,7 @@ mod tests {
         });
         e.lease = Some(("tab-1".into(), 99));
         e.max_age_ms = 3 * DAY;
+        e.adapter = Some("0123456789abcdef".into());
         let mut q = PendingQueue::default();
         q.add(e.clone());
         let stored = q.to_storage();

@@ -147,6 +147,19 @@ fn group_field(field: &str) -> Option<(&str, &str)> {
     (digits(group) && digits(bit)).then_some((group, bit))
 }
 
+/// The provider's name: `data-provider` (`attribute`), else the JSON's `"provider"` (`json`),
+/// else `json`.
+pub(crate) fn name(attribute: Option<&str>, json: Option<&Value>) -> Result<String, ConfigError> {
+    match attribute.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Ok(p.to_owned()),
+        None => match json {
+            None | Some(Value::Null) => Ok("json".to_owned()),
+            Some(Value::String(s)) => Ok(s.trim().to_owned()),
+            Some(other) => Err(wrong("provider", "a string", other)),
+        },
+    }
+}
+
 /// The slot's adapter. `provider` is `data-provider` (which wins over the JSON's `"provider"`),
 /// `endpoint` the resolved `endpoint` (attribute or JSON), `root` the merged configuration.
 pub fn adapter(
@@ -154,14 +167,7 @@ pub fn adapter(
     provider: Option<&str>,
     endpoint: Option<String>,
 ) -> Result<Adapter, ConfigError> {
-    let provider = match provider.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => p.to_owned(),
-        None => match root.get("provider") {
-            None | Some(Value::Null) => "json".to_owned(),
-            Some(Value::String(s)) => s.trim().to_owned(),
-            Some(other) => return Err(wrong("provider", "a string", other)),
-        },
-    };
+    let provider = name(provider, root.get("provider"))?;
     let endpoint = endpoint.map(|e| url(e, "endpoint")).transpose()?;
     match provider.as_str() {
         "json" => Ok(Adapter::Json(JsonAdapter {

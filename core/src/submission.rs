@@ -246,6 +246,13 @@ pub enum Event {
     Remembered(Vec<String>),
     /// The reader chose not to send a queued submission after all.
     Withdrawn,
+    /// The in-flight submission joined another slot's identical one (the same address,
+    /// newsletters, delivery, language and consent), which carries the idempotency `key`: from
+    /// now on this slot's submission is that one (its queued entry, its withdrawal).
+    Joined {
+        /// The other submission's idempotency key.
+        key: String,
+    },
     /// The queued submission this slot shared with another slot (the same address and
     /// newsletters, submitted at the same moment) was withdrawn there: the form is back, and
     /// nothing moves focus here.
@@ -419,6 +426,13 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     .iter()
                     .map(|n| n.id.clone())
                     .collect();
+            }
+        }
+        Event::Joined { key } => {
+            if state.status == Status::Submitting {
+                if let Some(attempt) = &mut state.attempt {
+                    attempt.key = key;
+                }
             }
         }
         Event::WithdrawnElsewhere => {
@@ -1077,6 +1091,19 @@ mod tests {
         assert_eq!(fx, vec![Effect::Withdraw("k1".into()), Effect::FocusEmail]);
         let (_, fx) = run(&c, vec![Event::Withdrawn]);
         assert!(fx.is_empty(), "nothing to withdraw unless queued");
+        // Joined to another slot's submission: its key is this slot's from then on.
+        let (s, fx) = run(
+            &c,
+            vec![
+                Event::EmailEdited("a@b.co".into()),
+                submit("k1"),
+                Event::Joined { key: "k0".into() },
+                Event::Answered(Outcome::Queued),
+                Event::Withdrawn,
+            ],
+        );
+        assert_eq!(s.status, Status::Editing);
+        assert_eq!(fx, vec![Effect::Withdraw("k0".into()), Effect::FocusEmail]);
         // Withdrawn in the slot that shared it: the form is back, with no effect here.
         let (s, fx) = run(
             &c,

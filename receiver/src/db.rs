@@ -446,11 +446,10 @@ impl Db {
                 continue;
             }
             // Asked for again (after unsubscribing, or while unconfirmed): this signup's source
-            // and consent are the ones the confirmation will stand on.
+            // and consent (or its lack of one) are what the confirmation will stand on.
             sqlx::query(
                 "UPDATE subscriptions SET status = 'pending_confirmation', \
-                 updated_at = $3, source_page = $4, source_slot = $5, \
-                 consent = COALESCE($6, consent) \
+                 updated_at = $3, source_page = $4, source_slot = $5, consent = $6 \
                  WHERE email_key = $1 AND newsletter = $2",
             )
             .bind(&key)

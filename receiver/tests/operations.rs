@@ -296,6 +296,12 @@ async fn the_consent_record_is_stored_with_the_subscription_and_exported(b: Back
     req["consent"] = record.clone();
     let r = http.signup(&s.base, &req, None).await;
     assert_eq!(r.status, 202, "{}", r.body);
+    // Signed up again before confirming, under a newer wording: that record is the one kept.
+    let mut record = record;
+    record["version"] = "2026-04".into();
+    req["consent"] = record.clone();
+    let r = http.signup(&s.base, &req, None).await;
+    assert_eq!(r.status, 202, "{}", r.body);
     let link = confirm_path(&s, &email).await;
     assert_eq!(http.send("POST", &s.url(&link), &[], "").await.status, 200);
 
@@ -319,7 +325,7 @@ async fn the_consent_record_is_stored_with_the_subscription_and_exported(b: Back
     let line = csv.lines().find(|l| l.contains(&email)).expect("a row");
     assert!(
         line.ends_with(
-            "\"2026-03\",\"2025-11-24T16:00:00Z\",\"I agree to receive The Daily Briefing by email.\""
+            "\"2026-04\",\"2025-11-24T16:00:00Z\",\"I agree to receive The Daily Briefing by email.\""
         ),
         "{line}"
     );

@@ -58,6 +58,25 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     server: Arc<Server>,
     worker: Option<thread::JoinHandle<()>>,
+    dropper: Dropper,
+}
+
+/// The running dropper: stops when dropped.
+struct Dropper {
+    addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    worker: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for Dropper {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the blocking accept so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 impl Endpoint {
@@ -94,7 +113,7 @@ pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpo
     let log: Log = Arc::default();
     let dropper = start_dropper(log.clone())?;
     let statics = Arc::new(Statics {
-        dropper: Some(format!("http://{dropper}")),
+        dropper: Some(format!("http://{}", dropper.addr)),
         ..statics
     });
     let worker = {
@@ -112,6 +131,7 @@ pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpo
         addr,
         server,
         worker: Some(worker),
+        dropper,
     })
 }
 
@@ -340,19 +360,28 @@ fn record(log: &Log, test: &str, recorded: Recorded) -> usize {
 }
 
 /// Starts the raw TCP dropper on 127.0.0.1 (any free port); it records into `log`.
-fn start_dropper(log: Log) -> Result<SocketAddr> {
+fn start_dropper(log: Log) -> Result<Dropper> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
         .map_err(|e| format!("the dropper cannot listen: {e}"))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("the dropper has no address: {e}"))?;
-    thread::spawn(move || {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = stop.clone();
+    let worker = thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
             let log = log.clone();
             thread::spawn(move || drop_or_answer(stream, &log));
         }
     });
-    Ok(addr)
+    Ok(Dropper {
+        addr,
+        stop,
+        worker: Some(worker),
+    })
 }
 
 /// One connection to the dropper: one request, then the connection is closed (answered or not).

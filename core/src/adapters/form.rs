@@ -15,7 +15,7 @@ use crate::contract::interpret;
 use crate::submission::Outcome;
 
 /// Delivery as an HTML form would post it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FormAdapter {
     /// The form's `action` URL.
     pub action: String,

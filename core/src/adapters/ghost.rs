@@ -25,7 +25,7 @@ const TOKEN: Step = Step(0);
 const MAGIC_LINK: Step = Step(1);
 
 /// Delivery to a Ghost site's members.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GhostAdapter {
     /// The site's URL, e.g. `https://news.example` (or with its subdirectory).
     pub site: String,

@@ -9,7 +9,7 @@ use crate::contract::{interpret, SignupRequest};
 use crate::json::write_string;
 
 /// Delivery to an endpoint that implements the Letterbox contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct JsonAdapter {
     /// Where signups are POSTed.
     pub endpoint: String,

@@ -19,7 +19,7 @@ use crate::messages::Key;
 use crate::submission::{FieldName, Outcome};
 
 /// Delivery to a listmonk instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListmonkAdapter {
     /// The instance's root URL, e.g. `https://lists.news.example`.
     pub base: String,

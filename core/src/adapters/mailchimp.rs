@@ -21,7 +21,7 @@ use crate::messages::Key;
 use crate::submission::{FieldName, Outcome};
 
 /// How one newsletter maps to a Mailchimp interest group field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MailchimpGroup {
     /// The Letterbox newsletter id.
     pub newsletter: String,
@@ -49,7 +49,7 @@ impl MailchimpGroup {
 }
 
 /// Delivery to a Mailchimp audience's hosted signup form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MailchimpAdapter {
     /// The form's origin, e.g. `https://example.us1.list-manage.com`.
     pub host: String,

@@ -328,7 +328,7 @@ pub enum Next {
 }
 
 /// A configured delivery adapter (`data-provider`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Adapter {
     /// `json`: the Letterbox endpoint contract (the default).
     Json(JsonAdapter),
@@ -372,6 +372,35 @@ impl Adapter {
             Adapter::Ghost(a) => a.site.clone(),
         };
         format!("{} {target}", self.provider())
+    }
+
+    /// A fingerprint of every setting of this adapter (FNV-1a over its derived `Hash`), as 16
+    /// hex digits: two slots whose adapters have the same fingerprint send a signup identically.
+    /// Stable within one build of the widget (not across versions, nor between native and wasm).
+    ///
+    /// ```
+    /// use letterbox_core::adapters::{Adapter, JsonAdapter};
+    /// let a = Adapter::Json(JsonAdapter { endpoint: "/a".into() });
+    /// let b = Adapter::Json(JsonAdapter { endpoint: "/b".into() });
+    /// assert_eq!(a.fingerprint(), a.clone().fingerprint());
+    /// assert_ne!(a.fingerprint(), b.fingerprint());
+    /// assert_eq!(a.fingerprint().len(), 16);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        struct Fnv(u64);
+        impl std::hash::Hasher for Fnv {
+            fn finish(&self) -> u64 {
+                self.0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                for b in bytes {
+                    self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+        }
+        let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+        std::hash::Hash::hash(self, &mut hasher);
+        format!("{:016x}", hasher.0)
     }
 
     /// True when requests to this service can carry a challenge token: the JSON contract always
