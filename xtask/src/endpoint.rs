@@ -58,7 +58,8 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     server: Arc<Server>,
     worker: Option<thread::JoinHandle<()>>,
-    dropper: Dropper,
+    /// Held only to stop it with the endpoint.
+    _dropper: Dropper,
 }
 
 /// The running dropper: stops when dropped.
@@ -131,7 +132,7 @@ pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpo
         addr,
         server,
         worker: Some(worker),
-        dropper,
+        _dropper: dropper,
     })
 }
 
