@@ -28,12 +28,13 @@ use crate::util::{root, run, target_dir, Result};
 /// | and consent, the challenge hook, one request per signup (2026-11-26, session 2) | 130.5 KB |
 /// | and listmonk list discovery, `data-<provider>-*` settings, `pending_days` | 133.1 KB |
 /// | the same, wasm-opt run twice (`-Oz -Oz`) | 132.2 KB |
+/// | and the review's fixes: queued signups sent with their own settings (adapter fingerprints), joined signups keyed as one, the consent statement read with the button | 134.6 KB |
 ///
 /// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B), so the total is about
-/// 138.5 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
-/// 36 KB in all). This ceiling, about 2% above, stops creep until the team chooses between
+/// 140.9 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
+/// 36 KB in all). This ceiling, under 2% above, stops creep until the team chooses between
 /// per-provider bundles, a lighter renderer, or a larger budget; see README.
-pub const BUDGET_BROTLI_BYTES: usize = 138 * 1024;
+pub const BUDGET_BROTLI_BYTES: usize = 140 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
