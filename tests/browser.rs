@@ -182,6 +182,14 @@ async fn submit(host: &Element) {
     sleep(0).await;
 }
 
+/// What the widget keeps in this browser's pending queue (`letterbox:pending`), as stored.
+fn pending_queue() -> String {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("letterbox:pending").ok().flatten())
+        .unwrap_or_default()
+}
+
 /// The body of a GET of `url`, as text.
 async fn fetch_text(url: &str) -> String {
     let window = web_sys::window().unwrap();
@@ -555,11 +563,7 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
     let said = panel.text_content().unwrap_or_default();
     assert!(said.contains("Your signup will be sent later"), "{said}");
     assert!(said.contains("jane@example.com"), "{said}");
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    let queued = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let queued = pending_queue();
     assert!(
         queued.contains("jane@example.com"),
         "kept in the browser: {queued}"
@@ -575,10 +579,7 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
         input(&host, "input[type=email]").value(),
         "jane@example.com"
     );
-    let left = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let left = pending_queue();
     assert!(!left.contains("jane@example.com"), "withdrawn: {left}");
 }
 
@@ -1877,11 +1878,7 @@ async fn a_slot_that_keeps_nothing_offers_try_again_and_stores_no_address() {
         reason.text_content()
     );
     assert!(shown(&host, ".lb-queued").is_none());
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    let queued = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let queued = pending_queue();
     assert!(
         !queued.contains("kept-nowhere@example.com"),
         "nothing kept: {queued}"
@@ -1940,11 +1937,7 @@ async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_b
     for host in &slots {
         wait_for("a queued panel in each slot", || shown(host, ".lb-queued")).await;
     }
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    let queued = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let queued = pending_queue();
     assert_eq!(
         queued.matches("shared-queue@example.com").count(),
         1,
@@ -1955,10 +1948,7 @@ async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_b
     for host in &slots {
         wait_for("the form again in each slot", || shown(host, "form")).await;
     }
-    let left = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let left = pending_queue();
     assert!(
         !left.contains("shared-queue@example.com"),
         "withdrawn: {left}"
@@ -1969,10 +1959,7 @@ async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_b
     wait_for("the queued panel again", || shown(&slots[1], ".lb-queued")).await;
     click(&slots[1], ".lb-queued button");
     wait_for("the form again", || shown(&slots[1], "form")).await;
-    let left = storage
-        .get_item("letterbox:pending")
-        .unwrap()
-        .unwrap_or_default();
+    let left = pending_queue();
     assert!(
         !left.contains("shared-queue@example.com"),
         "withdrawn again: {left}"
