@@ -205,6 +205,13 @@ async fn fetch_text(url: &str) -> String {
         .unwrap()
 }
 
+/// Types `email`, submits, and waits for the success panel.
+async fn sign_up(host: &Element, email: &str) {
+    type_email(host, email).await;
+    submit(host).await;
+    wait_for("the success panel", || shown(host, ".lb-success")).await;
+}
+
 /// What the endpoint recorded for test `name`.
 async fn requests(name: &str) -> Vec<Value> {
     let body = fetch_text(&format!("{}/t/{name}/requests", base())).await;
@@ -448,9 +455,7 @@ async fn a_valid_signup_sends_one_request_with_the_contract_body_and_shows_succe
 #[wasm_bindgen_test]
 async fn an_international_domain_is_sent_in_ascii() {
     let host = mount("idn", "pending", ONE);
-    type_email(&host, "jane@münchen.de").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "jane@münchen.de").await;
     let sent = requests("idn").await;
     assert_eq!(body_of(&sent[0])["email"], "jane@xn--mnchen-3ya.de");
     assert_eq!(text(&host, ".lb-success h2"), "Check your inbox");
@@ -659,9 +664,7 @@ async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works(
         "{error}"
     );
     assert!(error.contains("newsleters"), "names the mistake: {error}");
-    type_email(&good, "jane@example.com").await;
-    submit(&good).await;
-    wait_for("the success panel", || shown(&good, ".lb-success")).await;
+    sign_up(&good, "jane@example.com").await;
 }
 
 #[wasm_bindgen_test]
@@ -934,9 +937,7 @@ async fn the_js_api_mounts_with_options_and_unmounts() {
     );
     let widget = slot(host.clone());
     assert_eq!(text(&widget, "button[type=submit]"), "Sign up");
-    type_email(&widget, "jane@example.com").await;
-    submit(&widget).await;
-    wait_for("the success panel", || shown(&widget, ".lb-success")).await;
+    sign_up(&widget, "jane@example.com").await;
     assert_eq!(requests("js-api").await.len(), 1);
 
     assert_eq!(call(&api, "unmount", &[host.clone().into()]), JsValue::TRUE);
@@ -1135,9 +1136,7 @@ async fn the_mailchimp_provider_can_be_configured_by_data_attributes() {
     letterbox::mount(&host);
     let host = slot(host);
     click(&host, "input[value=culture]");
-    type_email(&host, "jane@example.com").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "jane@example.com").await;
     let sent = requests("mailchimp-attributes").await;
     assert_eq!(sent.len(), 1);
     let query = sent[0]["body"].as_str().unwrap();
@@ -1306,9 +1305,7 @@ async fn a_plain_fallback_form_is_read_and_posted_where_it_posted_before() {
         text(&slot, ".lb-hint").contains("The Daily Briefing"),
         "one newsletter, named by the form's heading"
     );
-    type_email(&slot, "jane@example.com").await;
-    submit(&slot).await;
-    wait_for("the success panel", || shown(&slot, ".lb-success")).await;
+    sign_up(&slot, "jane@example.com").await;
     let sent = requests("plain-upgrade").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["content_type"], "application/x-www-form-urlencoded");
@@ -1357,9 +1354,7 @@ fn retrying_host(test: &str, behaviour: &str) -> Slot {
 #[wasm_bindgen_test]
 async fn a_passing_server_error_is_retried_with_the_same_key_without_the_reader() {
     let host = retrying_host("retry-500", "fail-once");
-    type_email(&host, "jane@example.com").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "jane@example.com").await;
     assert!(shown(&host, ".lb-failure").is_none());
     one_signup_in_two_requests("retry-500").await;
 }
@@ -1383,9 +1378,7 @@ async fn a_dropped_connection_is_retried_with_the_same_key_and_signs_up_once() {
         "retry-drop",
         &format!(r#"{{"endpoint": "{dropper}/t/retry-drop/drop-once", "newsletters": {ONE}}}"#),
     );
-    type_email(&host, "jane@example.com").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "jane@example.com").await;
     assert!(shown(&host, ".lb-failure").is_none());
     one_signup_in_two_requests("retry-drop").await;
 }
@@ -1565,12 +1558,7 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
         "bots-fast",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 1000}}"#),
     );
-    type_email(&fast, "fast@example.com").await;
-    submit(&fast).await;
-    wait_for("the fast slot success panel", || {
-        shown(&fast, ".lb-success")
-    })
-    .await;
+    sign_up(&fast, "fast@example.com").await;
     assert!(
         requests("bots-honeypot").await.is_empty(),
         "the honeypot one was not sent"
@@ -1587,12 +1575,7 @@ async fn bot_looking_submissions_are_not_sent_but_look_the_same() {
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "min_fill_ms": 300}}"#),
     );
     sleep(400).await;
-    type_email(&person, "person@example.com").await;
-    submit(&person).await;
-    wait_for("the person slot success panel", || {
-        shown(&person, ".lb-success")
-    })
-    .await;
+    sign_up(&person, "person@example.com").await;
     let sent = requests("bots-person").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(body_of(&sent[0])["email"], "person@example.com");
@@ -1611,9 +1594,7 @@ async fn with_bots_flagged_every_submission_carries_its_signals_to_the_server() 
             r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "bots": "flag", "min_fill_ms": 60000}}"#
         ),
     );
-    type_email(&host, "quick@example.com").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "quick@example.com").await;
     let sent = requests("bots-flag").await;
     assert_eq!(
         sent.len(),
@@ -1718,9 +1699,7 @@ async fn a_consent_statement_needs_no_tick_and_is_recorded_too() {
         Some(statement.id()),
         "read with the button it is agreed by"
     );
-    type_email(&host, "jane@example.com").await;
-    submit(&host).await;
-    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    sign_up(&host, "jane@example.com").await;
     let sent = requests("consent-statement").await;
     assert_eq!(body_of(&sent[0])["consent"]["version"], "t1");
 }
@@ -1914,12 +1893,7 @@ async fn a_slot_removed_while_sending_does_not_break_the_page() {
         "after-removal",
         &format!(r#"{{"endpoint": "{endpoint}", "newsletters": {ONE}, "attempts": 1}}"#),
     );
-    type_email(&next, "olena@example.com").await;
-    submit(&next).await;
-    wait_for("the next slot's success panel", || {
-        shown(&next, ".lb-success")
-    })
-    .await;
+    sign_up(&next, "olena@example.com").await;
     assert_eq!(requests("after-removal").await.len(), 1);
 }
 
