@@ -29,6 +29,10 @@ pub use host::{flush, mount, mount_all, mount_with, unmount};
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    // Leptos initialises its executor when it first mounts a view; tasks spawned before that
+    // (sending the queue on a page whose slots come later, a challenge provider registered on
+    // `letterbox:loaded`) would otherwise abort the module.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
     if let Some(ready) = api::install() {
         host::mount_all_when_ready(ready);
     }

@@ -134,6 +134,13 @@ impl Browser {
         let port = free_port()?;
         let mut driver = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
+            // LETTERBOX_E2E_DRIVER_LOG=<file>: ChromeDriver's verbose log, for a hang or a flake.
+            .args(
+                std::env::var("LETTERBOX_E2E_DRIVER_LOG")
+                    .ok()
+                    .map(|p| vec!["--verbose".to_owned(), format!("--log-path={p}")])
+                    .unwrap_or_default(),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -470,6 +477,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         }),
     );
     c.check(
+        "no script error on the page (a panic in the widget would show here)",
+        browser
+            .script("return window.__errors")
+            .map(|v| v == json!([])),
+    );
+    c.check(
         "the page's challenge provider, registered on letterbox:loaded, was asked once, on submit",
         browser
             .script("return window.__challenges")
@@ -496,6 +509,31 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         browser
             .wait("the late form", &form_in("#late"))
             .map(|_| true),
+    );
+
+    // 1b. A page with no slot at load (a client-side app adds them later): the widget starts,
+    //     Letterbox.ready resolves, and a slot added later mounts, without any script error.
+    browser.open(&format!("{base}/e2e/empty.html"))?;
+    c.check(
+        "a page without slots at load: Letterbox.ready resolves",
+        browser
+            .wait("Letterbox.ready", "window.__ready === true")
+            .map(|_| true),
+    );
+    browser.script(
+        "const host = document.createElement('div');
+         host.id = 'later'; host.setAttribute('data-letterbox', '');
+         host.setAttribute('data-endpoint', '/t/e2e-later/subscribed');
+         const config = document.createElement('script'); config.type = 'application/json';
+         config.textContent = JSON.stringify({newsletters: [{id: 'daily', name: 'Daily'}]});
+         host.appendChild(config); document.body.appendChild(host); return true;",
+    )?;
+    c.check(
+        "a page without slots at load: a slot added later mounts, and no script error",
+        browser
+            .wait("the later form", &form_in("#later"))
+            .and_then(|_| browser.script("return window.__errors"))
+            .map(|v| v == json!([])),
     );
 
     // 2. One reader, two tabs: a signup in one tab updates the other without a reload.
