@@ -129,6 +129,9 @@ impl Drop for Browser {
     }
 }
 
+/// How long a navigation may wait for the page's load event.
+const PAGE_LOAD_MS: u64 = 30_000;
+
 impl Browser {
     pub(crate) fn start(tools: &Tools) -> Result<Browser> {
         let port = free_port()?;
@@ -172,11 +175,17 @@ impl Browser {
             let _ = driver.kill();
             return Err(format!("chromedriver refused the session: {answer}"));
         };
-        Ok(Browser {
+        let browser = Browser {
             driver,
             port,
             session,
-        })
+        };
+        browser.call(
+            "POST",
+            "/timeouts",
+            Some(json!({ "pageLoad": PAGE_LOAD_MS })),
+        )?;
+        Ok(browser)
     }
 
     pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
@@ -197,9 +206,19 @@ impl Browser {
         Ok(value["value"].clone())
     }
 
+    /// Navigates to `url`. A page whose load event has not come after [`PAGE_LOAD_MS`] is used
+    /// as it is, with a warning: every check then waits for what it needs. (On this machine the
+    /// strict page's load sometimes never finishes although the widget has started; see README.)
     pub(crate) fn open(&self, url: &str) -> Result<()> {
-        self.call("POST", "/url", Some(json!({ "url": url })))
-            .map(|_| ())
+        match self.call("POST", "/url", Some(json!({ "url": url }))) {
+            Err(e) if e.contains("timeout") => {
+                println!(
+                    "e2e: warning: {url} did not finish loading in {PAGE_LOAD_MS} ms; going on"
+                );
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     pub(crate) fn script(&self, script: &str) -> Result<Value> {
