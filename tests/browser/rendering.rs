@@ -1,0 +1,182 @@
+//! What the reader sees: the form, its texts and language, a broken configuration, and a
+//! widget the page's CSS cannot reach.
+
+use crate::support::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Element, HtmlInputElement};
+
+#[wasm_bindgen_test]
+async fn renders_an_accessible_form_with_every_newsletter_unticked() {
+    let host = answering("renders-form", "subscribed", five()).mount();
+    sleep(0).await;
+    let form = get(&host, "form");
+    assert!(form.has_attribute("novalidate"));
+    let email = input(&host, "input[type=email]");
+    assert_eq!(
+        email.get_attribute("autocomplete").as_deref(),
+        Some("email")
+    );
+    assert_eq!(email.get_attribute("spellcheck").as_deref(), Some("false"));
+    for absent in ["required", "maxlength", "placeholder"] {
+        assert!(!email.has_attribute(absent), "email field has {absent}");
+    }
+    let label = get(&host, &format!("label[for='{}']", email.id()));
+    assert_eq!(label.text_content().as_deref(), Some("Email address"));
+    let hint_id = email.get_attribute("aria-describedby").unwrap();
+    assert!(text(&host, &format!("[id='{hint_id}']")).contains("newsletters you choose"));
+    assert_eq!(
+        email.get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+
+    assert_eq!(text(&host, "fieldset legend"), "Choose your newsletters");
+    let boxes = all(&host, "input[type=checkbox]");
+    assert_eq!(boxes.len(), 5);
+    for b in &boxes {
+        let b: HtmlInputElement = b.clone().dyn_into().unwrap();
+        assert!(!b.checked(), "{} is pre-selected", b.value());
+        let label = get(&host, &format!("label[for='{}']", b.id()));
+        assert!(!label.text_content().unwrap_or_default().is_empty());
+    }
+    let first_hint = boxes[0].get_attribute("aria-describedby").unwrap();
+    assert_eq!(
+        text(&host, &format!("[id='{first_hint}']")),
+        "The day's main stories at 7am."
+    );
+    assert!(
+        !host.text_content().unwrap_or_default().contains('*'),
+        "no asterisks"
+    );
+    for part in [
+        ".lb-summary",
+        ".lb-failure",
+        ".lb-success",
+        ".lb-error",
+        ".lb-suggestion-text",
+    ] {
+        assert!(
+            shown(&host, part).is_none(),
+            "{part} is shown before anything happened"
+        );
+    }
+    let status = get(&host, "[role=status]");
+    assert_eq!(
+        status.get_attribute("aria-live").as_deref(),
+        Some("polite"),
+        "live region exists from the first render"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_single_newsletter_makes_a_compact_form_without_checkboxes() {
+    let host = answering("single", "subscribed", one()).mount();
+    sleep(0).await;
+    assert!(all(&host, "input[type=checkbox]").is_empty());
+    assert!(find(&host, "fieldset").is_none());
+    assert!(text(&host, ".lb-hint").contains("The Daily Briefing"));
+}
+
+#[wasm_bindgen_test]
+async fn ukrainian_texts_when_the_host_is_inside_lang_uk() {
+    let section = document().create_element("section").unwrap();
+    section.set_attribute("lang", "uk").unwrap();
+    document().body().unwrap().append_child(&section).unwrap();
+    let host = answering("ukrainian", "pending", five()).mount_in(&section);
+    sleep(0).await;
+    assert_eq!(text(&host, "label.lb-label"), "Електронна пошта");
+    assert_eq!(text(&host, "legend"), "Оберіть розсилки");
+    submit(&host).await;
+    wait_for("the error summary", || shown(&host, ".lb-summary")).await;
+    assert!(text(&host, ".lb-summary").contains("Виникла проблема"));
+    assert!(text(&host, ".lb-summary").contains("Введіть адресу електронної пошти"));
+    type_email(&host, "olena@ukr.net").await;
+    click(&host, "input[value=uk-edition]");
+    submit(&host).await;
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    assert_eq!(text(&host, ".lb-success h2"), "Перевірте свою пошту");
+    assert_eq!(body_of(&requests("ukrainian").await[0])["locale"], "uk");
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_config_shows_its_own_error_and_the_slot_beside_it_still_works() {
+    // A misspelt key, which the typed configuration cannot write.
+    let broken = Host::raw(r#"{"endpoint": "/x", "newsleters": []}"#).mount();
+    let good = answering("beside-broken", "subscribed", one()).mount();
+    sleep(0).await;
+    let error = text(&broken, ".lb-config-error");
+    assert!(
+        error.contains("This signup form is not available"),
+        "{error}"
+    );
+    assert!(error.contains("newsleters"), "names the mistake: {error}");
+    sign_up(&good, "jane@example.com").await;
+}
+
+#[wasm_bindgen_test]
+async fn ids_are_unique_across_instances() {
+    let a = answering("ids-a", "subscribed", five()).mount();
+    let b = answering("ids-b", "subscribed", five()).mount();
+    sleep(0).await;
+    let ids = |h: &Element| all(h, "[id]").iter().map(|e| e.id()).collect::<Vec<_>>();
+    let (ia, ib) = (ids(&a), ids(&b));
+    assert!(!ia.is_empty());
+    assert!(ia.iter().all(|id| !ib.contains(id)), "{ia:?} / {ib:?}");
+}
+
+#[wasm_bindgen_test]
+async fn the_page_css_cannot_reach_inside_the_widget() {
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(
+        "* { all: unset !important; } input, button { display: none !important; } \
+         label { visibility: hidden !important; } .lb-hint, .lb-root { color: transparent !important; } \
+         * { box-sizing: content-box !important; }",
+    ));
+    document().head().unwrap().append_child(&style).unwrap();
+    let host = answering("hostile-css", "subscribed", five()).mount();
+    sleep(50).await;
+    let window = web_sys::window().unwrap();
+    let computed = |e: &Element, prop: &str| {
+        window
+            .get_computed_style(e)
+            .unwrap()
+            .unwrap()
+            .get_property_value(prop)
+            .unwrap()
+    };
+    let email = get(&host, "input[type=email]");
+    let button = get(&host, "button[type=submit]");
+    assert_ne!(computed(&email, "display"), "none");
+    assert_ne!(computed(&button, "display"), "none");
+    assert_eq!(
+        computed(&get(&host, "label.lb-label"), "visibility"),
+        "visible"
+    );
+    assert_ne!(
+        computed(&get(&host, ".lb-hint"), "color"),
+        "rgba(0, 0, 0, 0)"
+    );
+    let rect = email.get_bounding_client_rect();
+    assert!(
+        rect.width() > 100.0 && rect.height() > 20.0,
+        "{}x{}",
+        rect.width(),
+        rect.height()
+    );
+    let hidden_summary = get(&host, ".lb-summary");
+    assert_eq!(
+        computed(&hidden_summary, "display"),
+        "none",
+        "hidden parts stay hidden"
+    );
+    // The widget's own CSS does not leak out: a page element with a widget class is unstyled.
+    let outside = document().create_element("p").unwrap();
+    outside.set_class_name("lb-error");
+    document().body().unwrap().append_child(&outside).unwrap();
+    assert_ne!(
+        computed(&outside, "color"),
+        computed(&get(&host, ".lb-error"), "color")
+    );
+    style.remove();
+    outside.remove();
+}
