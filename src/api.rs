@@ -61,22 +61,22 @@ pub fn install() -> Option<impl FnOnce()> {
                 })?;
                 json.as_string()
             };
-            Ok(crate::host::mount_with(&host, options))
+            Ok(crate::page::mount_with(&host, options))
         },
     );
     set(&api, "mount", &mount.into_js_value());
 
     let unmount = Closure::<dyn Fn(JsValue) -> Result<bool, JsValue>>::new(|target: JsValue| {
-        Ok(crate::host::unmount(&element(target, "unmount")?))
+        Ok(crate::page::unmount(&element(target, "unmount")?))
     });
     set(&api, "unmount", &unmount.into_js_value());
 
-    let forget = Closure::<dyn Fn()>::new(crate::host::forget);
+    let forget = Closure::<dyn Fn()>::new(crate::remembered::forget);
     set(&api, "forget", &forget.into_js_value());
 
     let challenge = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(|provider: JsValue| {
         if provider.is_null() || provider.is_undefined() {
-            crate::transport::set_challenge(None);
+            crate::challenge::set(None);
             return Ok(());
         }
         let provider = provider.dyn_into::<js_sys::Function>().map_err(|_| {
@@ -84,7 +84,9 @@ pub fn install() -> Option<impl FnOnce()> {
                     "Letterbox.challenge: expected a function that returns a token (or a promise of one), or null",
                 ))
             })?;
-        crate::transport::set_challenge(Some(provider));
+        crate::challenge::set(Some(provider));
+        // Signups that waited for a token get their chance now.
+        crate::outbox::flush();
         Ok(())
     });
     set(&api, "challenge", &challenge.into_js_value());

@@ -9,9 +9,17 @@
 //! On load, [`start`] mounts a widget into every `[data-letterbox]` element of the page.
 
 #[cfg(target_arch = "wasm32")]
-pub mod host;
+pub mod challenge;
 #[cfg(target_arch = "wasm32")]
 pub mod idn;
+#[cfg(target_arch = "wasm32")]
+pub mod outbox;
+#[cfg(target_arch = "wasm32")]
+pub mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod remembered;
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
 #[cfg(target_arch = "wasm32")]
@@ -21,7 +29,9 @@ pub mod view;
 pub mod api;
 
 #[cfg(target_arch = "wasm32")]
-pub use host::{flush, mount, mount_all, mount_with, unmount};
+pub use outbox::flush;
+#[cfg(target_arch = "wasm32")]
+pub use page::{mount, mount_all, mount_with, unmount};
 
 /// The wasm entry point: installs `window.Letterbox` and mounts every `[data-letterbox]` element
 /// once the document is parsed. If another copy of Letterbox already initialised this page (the
@@ -34,6 +44,6 @@ pub fn start() {
     // `letterbox:loaded`) would otherwise abort the module.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     if let Some(ready) = api::install() {
-        host::mount_all_when_ready(ready);
+        page::mount_all_when_ready(ready);
     }
 }

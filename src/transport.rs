@@ -1,18 +1,17 @@
 //! Executes what a delivery adapter asks for (a `fetch`, or a JSONP script for Mailchimp) and
 //! hands back what happened. It builds no URL and reads no meaning into a response: request
-//! building and response interpretation are [`letterbox_core::adapters`]. Every request gives up
-//! after [`letterbox_core::contract::TIMEOUT_MS`].
+//! building and response interpretation are [`letterbox_core::delivery`]. Every request gives up
+//! after [`letterbox_core::delivery::contract::TIMEOUT_MS`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use letterbox_core::adapters::{Adapter, HttpReply, Intent, Next, Reply, Request, MAX_STEPS};
-use letterbox_core::bots::Signals;
-use letterbox_core::contract::{CHALLENGE_TIMEOUT_MS, TIMEOUT_MS};
-use letterbox_core::retry::{Decision, RetryPolicy};
-use letterbox_core::submission::{Attempt, Outcome};
+use letterbox_core::delivery::{
+    Adapter, Envelope, HttpReply, Next, Reply, Request, MAX_STEPS, TIMEOUT_MS,
+};
+use letterbox_core::signup::Outcome;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -51,135 +50,8 @@ impl Owned {
     }
 }
 
-/// Delivers `attempt` (with the bot `signals` when the slot flags rather than drops) through
-/// `adapter`, retrying passing failures (no answer, timeout, 429, 5xx)
-/// as [`RetryPolicy::decide`] says, with the same idempotency key, up to `max_attempts` in all.
-///
-/// When the browser is offline, or the attempts are spent without reaching the service (no
-/// answer, timeout), the submission is queued in the browser for `adapter`'s place and settings
-/// for up to `pending_days`, and [`Outcome::Queued`] is returned; see
-/// [`crate::host::flush`].
-pub async fn deliver_with_retries(
-    adapter: &Adapter,
-    attempt: &Attempt,
-    signals: Option<Signals>,
-    max_attempts: u32,
-    pending_days: u32,
-) -> Outcome {
-    let policy = RetryPolicy {
-        max_attempts,
-        ..RetryPolicy::default()
-    };
-    let intent = Intent {
-        signals,
-        ..Intent::from_attempt(attempt)
-    };
-    let mut made = 0;
-    loop {
-        let outcome = deliver_challenged(adapter, &intent).await;
-        made += 1;
-        let online = web_sys::window()
-            .map(|w| w.navigator().on_line())
-            .unwrap_or(true);
-        match policy.decide(&outcome, made, online, js_sys::Math::random()) {
-            Decision::Retry { delay_ms } => sleep(delay_ms).await,
-            // Only what never reached the service waits in the browser; a rate limit keeps its
-            // own honest message ("Try again in N seconds") and the reader's Try again.
-            Decision::Queue
-                if matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
-                    && crate::host::enqueue(adapter, &intent, pending_days) =>
-            {
-                return Outcome::Queued
-            }
-            Decision::Queue | Decision::Finish => return outcome,
-        }
-    }
-}
-
-thread_local! {
-    /// The site's challenge provider, registered with `Letterbox.challenge(provider)`.
-    static CHALLENGE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
-}
-
-/// Registers the site's challenge provider (`None` removes it). Queued signups that waited for a
-/// token get their chance now.
-pub fn set_challenge(provider: Option<js_sys::Function>) {
-    let registered = provider.is_some();
-    CHALLENGE.with(|c| *c.borrow_mut() = provider);
-    if registered {
-        crate::host::flush();
-    }
-}
-
-/// Delivers `intent` once, with a fresh token from the site's challenge provider when one is
-/// registered and the service can carry it. Tokens are asked for only here, just before each
-/// request: they are short-lived and often single-use, so a retry asks again.
-pub async fn deliver_challenged(adapter: &Adapter, intent: &Intent) -> Outcome {
-    let provider = CHALLENGE.with(|c| c.borrow().clone());
-    let Some(provider) = provider.filter(|_| adapter.carries_challenge()) else {
-        return deliver_intent(adapter, intent).await;
-    };
-    match challenge_token(&provider, adapter, &intent.source.slot).await {
-        Ok(challenge) => {
-            let intent = Intent {
-                challenge,
-                ..intent.clone()
-            };
-            deliver_intent(adapter, &intent).await
-        }
-        Err(message) => Outcome::ChallengeFailed { message },
-    }
-}
-
-/// Calls `provider({slot, provider})` and waits, at most [`CHALLENGE_TIMEOUT_MS`], for its token:
-/// a string, or a promise of one. `null` or `undefined` sends no token; anything else, a throw
-/// or a rejection is an error, described for the console.
-async fn challenge_token(
-    provider: &js_sys::Function,
-    adapter: &Adapter,
-    slot: &str,
-) -> Result<Option<String>, String> {
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"slot".into(), &slot.into());
-    let _ = js_sys::Reflect::set(&detail, &"provider".into(), &adapter.provider().into());
-    let describe = |e: JsValue| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| e.as_string())
-            .unwrap_or_else(|| "a value that is not an Error".into())
-    };
-    let answer = provider
-        .call1(&JsValue::UNDEFINED, &detail)
-        .map_err(|e| format!("the challenge provider threw: {}", describe(e)))?;
-    const LATE: &str = "letterbox: challenge timeout";
-    let late = js_sys::Promise::new(&mut |_, reject| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
-                &reject,
-                CHALLENGE_TIMEOUT_MS as i32,
-                &LATE.into(),
-            );
-        }
-    });
-    let race = js_sys::Promise::race(&js_sys::Array::of2(
-        &js_sys::Promise::resolve(&answer),
-        &late,
-    ));
-    match JsFuture::from(race).await {
-        Ok(token) if token.is_null() || token.is_undefined() => Ok(None),
-        Ok(token) => match token.as_string() {
-            Some(t) if !t.is_empty() => Ok(Some(t)),
-            _ => Err("the challenge provider gave no token: expected a non-empty string".into()),
-        },
-        Err(e) if e.as_string().as_deref() == Some(LATE) => Err(format!(
-            "the challenge provider gave no token within {} s",
-            CHALLENGE_TIMEOUT_MS / 1000
-        )),
-        Err(e) => Err(format!("the challenge provider failed: {}", describe(e))),
-    }
-}
-
-async fn sleep(ms: u32) {
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
@@ -191,16 +63,17 @@ async fn sleep(ms: u32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Delivers `intent` through `adapter` once and returns the normalised outcome. Never panics:
+/// Delivers `envelope` through `adapter` once (every request of its flow, [`MAX_STEPS`] at most)
+/// and returns the normalised outcome. Never panics:
 /// every failure is an [`Outcome`].
-pub async fn deliver_intent(adapter: &Adapter, intent: &Intent) -> Outcome {
-    let mut next = adapter.start(intent);
+pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
+    let mut next = adapter.start(envelope);
     for _ in 0..MAX_STEPS {
         match next {
             Next::Done(outcome) => return outcome,
             Next::Send(exchange) => {
                 let got = execute(&exchange.request).await;
-                next = adapter.next(intent, exchange.step, &got.reply());
+                next = adapter.next(envelope, exchange.step, &got.reply());
             }
         }
     }

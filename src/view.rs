@@ -1,4 +1,4 @@
-//! The Leptos components of one slot. They render [`letterbox_core::screen::Screen`] (derived
+//! The Leptos components of one slot. They render [`letterbox_core::slot::screen::Screen`] (derived
 //! from the submission state in core) and turn reader actions into [`Event`]s; they hold no rules
 //! of their own. Every element exists from the first render; what changes is text and the
 //! `hidden` attribute, which keeps the live regions present and the wasm small.
@@ -13,19 +13,19 @@ use std::time::Duration;
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
-use letterbox_core::bots::{looks_like_a_bot, BotPolicy, Signals};
+use letterbox_core::bots::{verdict, Signals, Verdict};
 use letterbox_core::config::{Config, ConfigError};
-use letterbox_core::events;
+use letterbox_core::delivery::Envelope;
 use letterbox_core::messages::{Catalogue, Key};
-use letterbox_core::screen::{screen, Screen};
-use letterbox_core::submission::Outcome;
-use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
+use letterbox_core::signup::Outcome;
+use letterbox_core::slot::events::{self, HostEvent};
+use letterbox_core::slot::screen::{screen, Screen};
+use letterbox_core::slot::submission::{transition, Context, Effect, Event, State, Status};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-use crate::host::emit;
 use crate::idn::BrowserIdn;
-use crate::transport;
+use crate::{outbox, remembered, transport};
 
 /// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
 /// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
@@ -114,7 +114,7 @@ impl Slot {
         let succeeded = matches!(next.status, Status::Succeeded(_));
         let queued = next.status == Status::Queued;
         let newly_queued = queued && current_copy.status != Status::Queued;
-        let queued_key = next.attempt.as_ref().map(|a| a.key.clone());
+        let queued_key = next.sent.as_ref().map(|a| a.key.clone());
         let raised = self.config.with_value(|c| {
             events::between(&current_copy, &event_copy, &next, c.events_include_email)
         });
@@ -125,11 +125,11 @@ impl Slot {
         });
         if let (true, Some(key)) = (newly_queued, queued_key) {
             // The queued signup's answer, when a later flush delivers it, completes this slot.
-            crate::host::wait_for_delivery(&key, self.answer());
+            outbox::wait_for_delivery(&key, self.answer());
         }
         for effect in effects {
             match effect {
-                Effect::Send(attempt) => {
+                Effect::Send(signup) => {
                     let (adapter, attempts, min_fill_ms, policy, pending_days) =
                         self.config.with_value(|c| {
                             (
@@ -148,43 +148,26 @@ impl Slot {
                             .unwrap_or_default(),
                         fill_ms: (js_sys::Date::now() - self.opened_ms).max(0.0) as u64,
                     };
-                    let bot = looks_like_a_bot(&signals, min_fill_ms);
-                    let signals = (policy == BotPolicy::Flag).then_some(signals);
-                    // Two slots sending the same address for the same newsletters at the same
+                    let verdict = verdict(signals, min_fill_ms, policy);
+                    // Two slots sending the same signup through the same settings at the same
                     // moment make one request; the second shares the first one's answer.
-                    // Only a signup that would be sent identically joins another: the same
-                    // delivery settings, address, newsletters, language and consent wording.
-                    let consent = attempt
-                        .consent
-                        .as_ref()
-                        .map(|c| format!("{}\n{}", c.version, c.text))
-                        .unwrap_or_default();
-                    let signature = format!(
-                        "{}\n{}\n{}\n{}\n{consent}",
-                        adapter.fingerprint(),
-                        attempt.request.email,
-                        attempt.request.newsletters.join(","),
-                        attempt.request.locale,
-                    );
-                    if let Some(key) =
-                        crate::host::join_or_lead(&signature, &attempt.key, self.answer())
-                    {
+                    let fingerprint = adapter.fingerprint();
+                    if let Some(key) = outbox::join_or_lead(&fingerprint, &signup, self.answer()) {
                         self.dispatch(Event::Joined { key });
                         continue;
                     }
                     leptos::task::spawn_local(async move {
-                        let outcome = if bot && policy == BotPolicy::Drop {
+                        let key = signup.key.clone();
+                        let outcome = match verdict {
                             // Not sent; the same visible success as a real signup.
-                            Outcome::Subscribed
-                        } else {
-                            transport::deliver_with_retries(
-                                &adapter,
-                                &attempt,
-                                signals,
-                                attempts,
-                                pending_days,
-                            )
-                            .await
+                            Verdict::Drop => Outcome::Subscribed,
+                            Verdict::Send(signals) => {
+                                let envelope = Envelope {
+                                    signals,
+                                    ..Envelope::new(*signup)
+                                };
+                                outbox::send(&adapter, &envelope, attempts, pending_days).await
+                            }
                         };
                         if let Outcome::ConfigurationError { message }
                         | Outcome::ChallengeFailed { message } = &outcome
@@ -192,14 +175,14 @@ impl Slot {
                             web_sys::console::error_1(&format!("Letterbox: {message}").into());
                         }
                         self.dispatch(Event::Answered(outcome.clone()));
-                        crate::host::landed(&signature, &outcome);
+                        outbox::landed(&key, &outcome);
                     });
                 }
                 Effect::Remember(ids) => {
-                    let key = self.config.with_value(|c| c.delivery_key());
-                    crate::host::remember(&key, &ids);
+                    let key = self.config.with_value(|c| c.destination());
+                    remembered::remember(&key, &ids);
                 }
-                Effect::Withdraw(key) => crate::host::withdraw(&key),
+                Effect::Withdraw(key) => outbox::withdraw(&key),
                 Effect::FocusEmail => {
                     let email = self.email_input;
                     focus_later(email);
@@ -214,7 +197,7 @@ impl Slot {
 
     /// What this slot does with the answer to a submission it waits for (its queued one, or
     /// another slot's identical one): `None` means it was withdrawn in the other slot.
-    fn answer(self) -> crate::host::Delivered {
+    fn answer(self) -> outbox::Delivered {
         std::rc::Rc::new(move |outcome: Option<Outcome>| {
             self.dispatch(outcome.map_or(Event::WithdrawnElsewhere, Event::Answered))
         })
@@ -242,8 +225,8 @@ impl Slot {
 fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> impl IntoView {
     // Start from what this browser remembers, so a slot never flashes a form it will not offer.
     let offered: Vec<String> = config.newsletters.iter().map(|n| n.id.clone()).collect();
-    let (key, days) = (config.delivery_key(), config.remember_days);
-    let remembered_now = move || crate::host::remembered(&key, &offered, days);
+    let (key, days) = (config.destination(), config.remember_days);
+    let remembered_now = move || remembered::remembered(&key, &offered, days);
     let initial = {
         let ctx = Context {
             config: &config,
@@ -278,11 +261,12 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         consent_box: NodeRef::new(),
         fieldset: NodeRef::new(),
     };
-    config.with_value(|c| crate::host::register_adapter(c.adapter.clone()));
-    crate::host::watch_remembered(
-        &s.host.get_value(),
-        std::rc::Rc::new(move || s.dispatch(Event::Remembered(remembered_now()))),
-    );
+    config.with_value(|c| outbox::register_adapter(c.adapter.clone()));
+    // Tied to this slot's lifetime: the watcher goes when the slot is unmounted.
+    let watch = remembered::watch(std::rc::Rc::new(move || {
+        s.dispatch(Event::Remembered(remembered_now()))
+    }));
+    on_cleanup(move || remembered::unwatch(watch));
     let root_class = if single {
         "lb-root lb-root--single"
     } else {
@@ -596,5 +580,19 @@ fn focus_first_offered(fieldset: NodeRef<html::Fieldset>) {
 fn focus(target: NodeRef<html::Input>) {
     if let Some(input) = target.get_untracked() {
         let _ = input.focus();
+    }
+}
+
+/// Dispatches a `letterbox:*` event on the host: bubbling and composed, so a listener on
+/// `document` receives it.
+pub fn emit(host: &HtmlElement, event: &HostEvent, slot: &str) {
+    let detail =
+        js_sys::JSON::parse(&event.detail_json(slot)).unwrap_or(wasm_bindgen::JsValue::NULL);
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(e) = web_sys::CustomEvent::new_with_event_init_dict(event.kind.name(), &init) {
+        let _ = host.dispatch_event(&e);
     }
 }

@@ -42,6 +42,32 @@ pub fn looks_like_a_bot(signals: &Signals, min_fill_ms: u32) -> bool {
     !signals.honeypot.trim().is_empty() || signals.fill_ms < u64::from(min_fill_ms)
 }
 
+/// What to do with one submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it, with the signals when the site wants them in the request (`"bots": "flag"`).
+    Send(Option<Signals>),
+    /// Do not send it; the reader sees the usual success (`"bots": "drop"` and it looks like a
+    /// bot).
+    Drop,
+}
+
+/// The verdict on a submission with these `signals` under the slot's `policy`.
+///
+/// ```
+/// use letterbox_core::bots::{verdict, BotPolicy, Signals, Verdict};
+/// let fast = Signals { honeypot: String::new(), fill_ms: 200 };
+/// assert_eq!(verdict(fast.clone(), 1_000, BotPolicy::Drop), Verdict::Drop);
+/// assert_eq!(verdict(fast.clone(), 1_000, BotPolicy::Flag), Verdict::Send(Some(fast)));
+/// ```
+pub fn verdict(signals: Signals, min_fill_ms: u32, policy: BotPolicy) -> Verdict {
+    match policy {
+        BotPolicy::Flag => Verdict::Send(Some(signals)),
+        BotPolicy::Drop if looks_like_a_bot(&signals, min_fill_ms) => Verdict::Drop,
+        BotPolicy::Drop => Verdict::Send(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +91,25 @@ mod tests {
         assert!(
             !looks_like_a_bot(&s("  ", 5_000), 1_000),
             "whitespace is not text"
+        );
+    }
+
+    #[test]
+    fn dropping_sends_readers_without_signals_and_flagging_sends_everyone_with_them() {
+        let reader = s("", 4_000);
+        let bot = s("http://spam.example", 4_000);
+        assert_eq!(
+            verdict(reader.clone(), 1_000, BotPolicy::Drop),
+            Verdict::Send(None)
+        );
+        assert_eq!(verdict(bot.clone(), 1_000, BotPolicy::Drop), Verdict::Drop);
+        assert_eq!(
+            verdict(bot.clone(), 1_000, BotPolicy::Flag),
+            Verdict::Send(Some(bot))
+        );
+        assert_eq!(
+            verdict(reader.clone(), 1_000, BotPolicy::Flag),
+            Verdict::Send(Some(reader))
         );
     }
 

@@ -362,6 +362,102 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Writes one JSON object member by member: the one way JSON text is produced in core.
+///
+/// Keys are written as given (they are the contract's own names); every string value is escaped
+/// by [`write_string`]. Numbers are unsigned integers, written without float formatting (which
+/// would cost wasm size).
+///
+/// ```
+/// use letterbox_core::json::ObjectWriter;
+/// let mut out = String::new();
+/// let mut o = ObjectWriter::new(&mut out);
+/// o.string("email", "jane@example.com");
+/// o.strings("newsletters", &["daily".to_owned()]);
+/// o.object("source", |s| { s.string("slot", "0"); });
+/// o.number("at_ms", 7);
+/// o.end();
+/// assert_eq!(out, r#"{"email":"jane@example.com","newsletters":["daily"],"source":{"slot":"0"},"at_ms":7}"#);
+/// ```
+pub struct ObjectWriter<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    /// Opens an object at the end of `out`.
+    pub fn new(out: &'a mut String) -> ObjectWriter<'a> {
+        out.push('{');
+        ObjectWriter { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        write_string(self.out, key);
+        self.out.push(':');
+    }
+
+    /// A string member.
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        write_string(self.out, value);
+        self
+    }
+
+    /// A string member when `value` is `Some`.
+    pub fn optional_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.string(key, value);
+        }
+        self
+    }
+
+    /// An unsigned integer member.
+    pub fn number(&mut self, key: &str, value: u64) -> &mut Self {
+        self.key(key);
+        self.out.push_str(&value.to_string());
+        self
+    }
+
+    /// A boolean member.
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        self.key(key);
+        self.out.push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    /// An array of strings.
+    pub fn strings(&mut self, key: &str, values: &[String]) -> &mut Self {
+        self.key(key);
+        self.out.push('[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            write_string(self.out, v);
+        }
+        self.out.push(']');
+        self
+    }
+
+    /// A nested object, written by `fill`.
+    pub fn object(&mut self, key: &str, fill: impl FnOnce(&mut ObjectWriter<'_>)) -> &mut Self {
+        self.key(key);
+        let mut inner = ObjectWriter::new(self.out);
+        fill(&mut inner);
+        inner.end();
+        self
+    }
+
+    /// Closes the object.
+    pub fn end(self) {
+        self.out.push('}');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,27 +4,34 @@
 //! The widget (`letterbox`, in `src/`) renders the state these types describe and performs the I/O
 //! they ask for; the reference receiver uses the same email rule on the server.
 //!
-//! Data flows one way: [`config`] (from the host element) → [`submission`] state → on submit,
-//! [`contract`] builds the request → the widget's transport sends it → [`contract`] interprets the
-//! response into an [`submission::Outcome`] → [`submission::transition`] → the view.
+//! # The module map
 //!
-//! Delivery to other services goes through [`adapters`] (request building and response
-//! interpretation per provider), paced by [`retry`], with unfinished submissions kept by
-//! [`pending`]. The widget's transport executes what they describe.
+//! From the leaves up, each row imports only from the rows above it (`cargo xtask test` fails on
+//! any import circle, `cargo xtask layers` alone):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`json`], [`email`], [`messages`], [`suggest`] | leaves: the JSON reader and writer, the email rule, the text catalogues, typo suggestions |
+//! | [`signup`] | the one [`signup::Signup`], its [`signup::Source`] and [`signup::Consent`], every [`signup::Outcome`], and the "same signup" rule |
+//! | [`bots`] | the honeypot and fill-time signals and the verdict on a submission |
+//! | [`delivery`] | the adapters (request building and answer reading per provider), the endpoint [`delivery::contract`], and [`delivery::retry`] with the one queueing rule |
+//! | [`pending`], [`remember`] | the browser's records: signups waiting to be sent (and how each answer settles them), signups already made |
+//! | [`config`] | a slot's configuration: the model and its errors, provider settings ([`config::providers`]), and reading an existing form ([`config::upgrade`]) |
+//! | [`slot`] | one slot's life: the submission state machine, the screen presenter, the host events |
+//!
+//! Data flows one way: [`config`] (from the host element) → [`slot::submission`] state → on
+//! submit, a [`signup::Signup`] → [`delivery`] builds the requests → the widget's transport sends
+//! them → [`delivery`] reads the answers into an [`signup::Outcome`] → [`delivery::retry`] decides
+//! (retry, queue in [`pending`], or finish) → [`slot::submission::transition`] → the view.
 
-pub mod adapters;
 pub mod bots;
 pub mod config;
-pub mod contract;
+pub mod delivery;
 pub mod email;
-pub mod events;
 pub mod json;
 pub mod messages;
 pub mod pending;
-pub mod provider;
 pub mod remember;
-pub mod retry;
-pub mod screen;
-pub mod submission;
+pub mod signup;
+pub mod slot;
 pub mod suggest;
-pub mod upgrade;

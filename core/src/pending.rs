@@ -16,8 +16,9 @@
 //! assert_eq!(again.entries(), queue.entries());
 //! ```
 
-use crate::adapters::{Consent, Intent, Source};
-use crate::json::{self, write_string, Value};
+use crate::delivery::retry::is_retryable;
+use crate::json::{self, ObjectWriter, Value};
+use crate::signup::{Consent, Outcome, Signup, Source};
 
 /// The `localStorage` key of the queue.
 pub const STORAGE_KEY: &str = "letterbox:pending";
@@ -25,28 +26,18 @@ pub const STORAGE_KEY: &str = "letterbox:pending";
 /// The record format written now. Entries of another version are dropped on load.
 pub const VERSION: u64 = 1;
 
-/// One submission waiting to be sent.
+/// One signup waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    /// The normalised address.
-    pub email: String,
-    /// The chosen newsletter ids, in the site's order.
-    pub newsletters: Vec<String>,
-    /// The idempotency key, reused when it is finally sent.
-    pub key: String,
+    /// The signup, with the idempotency key it is finally sent with.
+    pub signup: Signup,
     /// When the reader submitted, in milliseconds since the Unix epoch.
     pub created_ms: u64,
-    /// Where it goes: [`crate::adapters::Adapter::identity`].
-    pub target: String,
-    /// The reader's language tag.
-    pub locale: String,
-    /// The page and slot it came from.
-    pub source: Source,
-    /// The consent record, if one was given.
-    pub consent: Option<Consent>,
+    /// Where it goes: [`crate::delivery::Adapter::destination`].
+    pub destination: String,
     /// Which tab is sending it, and until when (ms): another tab leaves it alone until then.
     pub lease: Option<(String, u64)>,
-    /// [`crate::adapters::Adapter::fingerprint`] of the slot that queued it: a page sends it
+    /// [`crate::delivery::Adapter::fingerprint`] of the slot that queued it: a page sends it
     /// through a slot with the same settings when it has one.
     pub adapter: Option<String>,
     /// How long it may wait before it is dropped unsent, in milliseconds (the slot's
@@ -54,101 +45,91 @@ pub struct Pending {
     pub max_age_ms: u64,
 }
 
+/// What an answer to a queued signup does to its entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// No final answer (no token, no answer, a passing failure): release the claim and keep the
+    /// entry for the next chance.
+    Keep,
+    /// A final answer that subscribed nobody: drop the entry, tell the slots that wait for it.
+    Drop,
+    /// Subscribed (or already, or pending confirmation): drop the entry, remember the
+    /// newsletters as subscribed, tell the slots that wait for it.
+    Delivered,
+}
+
+/// How the `outcome` of sending a queued signup settles its entry.
+///
+/// ```
+/// use letterbox_core::pending::{settle, Settlement};
+/// use letterbox_core::signup::Outcome;
+/// assert_eq!(settle(&Outcome::Timeout), Settlement::Keep);
+/// assert_eq!(settle(&Outcome::RateLimited { retry_after_secs: Some(600) }), Settlement::Keep);
+/// assert_eq!(settle(&Outcome::PendingConfirmation), Settlement::Delivered);
+/// assert_eq!(settle(&Outcome::Rejected { status: 403, message: None }), Settlement::Drop);
+/// ```
+pub fn settle(outcome: &Outcome) -> Settlement {
+    match outcome {
+        // No token (the provider failed or is not there yet) is no answer.
+        Outcome::ChallengeFailed { .. } => Settlement::Keep,
+        o if is_retryable(o) => Settlement::Keep,
+        Outcome::Subscribed | Outcome::PendingConfirmation | Outcome::AlreadySubscribed => {
+            Settlement::Delivered
+        }
+        _ => Settlement::Drop,
+    }
+}
+
 impl Pending {
-    /// The record of `intent` for `target`, made at `now_ms`. A challenge token is not kept: it is
-    /// short-lived, and a fresh one is asked for when the entry is sent.
-    pub fn from_intent(intent: &Intent, target: &str, now_ms: u64) -> Pending {
+    /// The record of `signup` for `destination`, made at `now_ms`. A challenge token is not
+    /// kept: it is short-lived, and a fresh one is asked for when the entry is sent.
+    pub fn new(signup: Signup, destination: &str, now_ms: u64) -> Pending {
         Pending {
-            email: intent.email.clone(),
-            newsletters: intent.newsletters.clone(),
-            key: intent.key.clone(),
+            signup,
             created_ms: now_ms,
-            target: target.to_owned(),
-            locale: intent.locale.clone(),
-            source: intent.source.clone(),
-            consent: intent.consent.clone(),
+            destination: destination.to_owned(),
             lease: None,
             adapter: None,
             max_age_ms: PendingQueue::DEFAULT_MAX_AGE_MS,
         }
     }
 
-    /// The intent to send again (same key), with a fresh `challenge` token if the site uses one.
-    pub fn to_intent(&self, challenge: Option<String>) -> Intent {
-        Intent {
-            email: self.email.clone(),
-            newsletters: self.newsletters.clone(),
-            locale: self.locale.clone(),
-            consent: self.consent.clone(),
-            source: self.source.clone(),
-            key: self.key.clone(),
-            challenge,
-            signals: None,
-        }
-    }
-
     /// A sample record for examples and tests.
     pub fn example() -> Pending {
-        Pending::from_intent(&Intent::example(), "json /api/subscribe", 0)
+        Pending::new(Signup::example(), "json /api/subscribe", 0)
     }
 
-    /// True when this is the same signup as `other`: the same address (the domain is already
-    /// lower-case; the part before `@` is compared exactly, as servers do), the same newsletters in
-    /// any order, and the same target.
+    /// True when this is the same signup as `other` ([`Signup::is_same_as`]) for the same
+    /// destination.
     pub fn same_signup(&self, other: &Pending) -> bool {
-        let sorted = |v: &[String]| {
-            let mut v = v.to_vec();
-            v.sort();
-            v.dedup();
-            v
-        };
-        self.email == other.email
-            && self.target == other.target
-            && sorted(&self.newsletters) == sorted(&other.newsletters)
+        self.destination == other.destination && self.signup.is_same_as(&other.signup)
     }
 
+    // The stored form keeps its version-1 member names ("target" is the destination), so
+    // entries written by earlier releases are still sent.
     fn write(&self, out: &mut String) {
-        out.push_str("{\"v\":");
-        out.push_str(&VERSION.to_string());
-        out.push_str(",\"email\":");
-        write_string(out, &self.email);
-        out.push_str(",\"newsletters\":[");
-        for (i, id) in self.newsletters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_string(out, id);
-        }
-        out.push_str("],\"key\":");
-        write_string(out, &self.key);
-        out.push_str(",\"created_ms\":");
-        out.push_str(&self.created_ms.to_string());
-        out.push_str(",\"target\":");
-        write_string(out, &self.target);
-        out.push_str(",\"locale\":");
-        write_string(out, &self.locale);
-        out.push_str(",\"page\":");
-        write_string(out, &self.source.page);
-        out.push_str(",\"slot\":");
-        write_string(out, &self.source.slot);
-        if let Some(consent) = &self.consent {
-            out.push_str(",\"consent\":");
-            out.push_str(&consent.to_json());
+        let signup = &self.signup;
+        let mut o = ObjectWriter::new(out);
+        o.number("v", VERSION)
+            .string("email", &signup.email)
+            .strings("newsletters", &signup.newsletters)
+            .string("key", &signup.key)
+            .number("created_ms", self.created_ms)
+            .string("target", &self.destination)
+            .string("locale", &signup.locale)
+            .string("page", &signup.source.page)
+            .string("slot", &signup.source.slot);
+        if let Some(consent) = &signup.consent {
+            o.object("consent", |c| consent.write(c));
         }
         if let Some((owner, until)) = &self.lease {
-            out.push_str(",\"lease\":{\"owner\":");
-            write_string(out, owner);
-            out.push_str(",\"until_ms\":");
-            out.push_str(&until.to_string());
-            out.push('}');
+            o.object("lease", |l| {
+                l.string("owner", owner).number("until_ms", *until);
+            });
         }
-        if let Some(adapter) = &self.adapter {
-            out.push_str(",\"adapter\":");
-            write_string(out, adapter);
-        }
-        out.push_str(",\"max_age_ms\":");
-        out.push_str(&self.max_age_ms.to_string());
-        out.push('}');
+        o.optional_string("adapter", self.adapter.as_deref())
+            .number("max_age_ms", self.max_age_ms);
+        o.end();
     }
 
     /// Reads one stored entry; `None` for anything that is not a complete record of this version.
@@ -182,26 +163,28 @@ impl Pending {
             .get("lease")
             .and_then(|l| Some((text(l, "owner")?, number(l, "until_ms")?)));
         let entry = Pending {
-            email: text(value, "email")?,
-            newsletters,
-            key: text(value, "key")?,
-            created_ms: number(value, "created_ms")?,
-            target: text(value, "target")?,
-            locale: text(value, "locale")?,
-            source: Source {
-                page: text(value, "page")?,
-                slot: text(value, "slot")?,
+            signup: Signup {
+                email: text(value, "email")?,
+                newsletters,
+                key: text(value, "key")?,
+                locale: text(value, "locale")?,
+                source: Source {
+                    page: text(value, "page")?,
+                    slot: text(value, "slot")?,
+                },
+                consent,
             },
-            consent,
+            created_ms: number(value, "created_ms")?,
+            destination: text(value, "target")?,
             lease,
             adapter: text(value, "adapter"),
             // Records written before the setting existed waited the default time.
             max_age_ms: number(value, "max_age_ms").unwrap_or(PendingQueue::DEFAULT_MAX_AGE_MS),
         };
-        let usable = entry.email.contains('@')
-            && !entry.key.is_empty()
-            && !entry.target.is_empty()
-            && !entry.newsletters.is_empty();
+        let usable = entry.signup.email.contains('@')
+            && !entry.signup.key.is_empty()
+            && !entry.destination.is_empty()
+            && !entry.signup.newsletters.is_empty();
         usable.then_some(entry)
     }
 }
@@ -278,8 +261,8 @@ impl PendingQueue {
     /// let mut q = PendingQueue::default();
     /// q.add(Pending::example());
     /// let mut twin = Pending::example();
-    /// twin.key = "another-key".into();
-    /// assert_eq!(q.add(twin).key, Pending::example().key);
+    /// twin.signup.key = "another-key".into();
+    /// assert_eq!(q.add(twin).signup.key, Pending::example().signup.key);
     /// assert_eq!(q.entries().len(), 1);
     /// ```
     pub fn add(&mut self, entry: Pending) -> &Pending {
@@ -310,7 +293,7 @@ impl PendingQueue {
     /// Returns how many were dropped.
     pub fn withdraw(&mut self, email: &str) -> usize {
         let before = self.entries.len();
-        self.entries.retain(|e| e.email != email);
+        self.entries.retain(|e| e.signup.email != email);
         before - self.entries.len()
     }
 
@@ -318,7 +301,7 @@ impl PendingQueue {
     /// there.
     pub fn remove(&mut self, key: &str) -> bool {
         let before = self.entries.len();
-        self.entries.retain(|e| e.key != key);
+        self.entries.retain(|e| e.signup.key != key);
         before != self.entries.len()
     }
 
@@ -336,7 +319,7 @@ impl PendingQueue {
     /// ```
     pub fn claim(&mut self, target: &str, owner: &str, now_ms: u64, lease_ms: u64) -> Vec<Pending> {
         let mut claimed = Vec::new();
-        for entry in self.entries.iter_mut().filter(|e| e.target == target) {
+        for entry in self.entries.iter_mut().filter(|e| e.destination == target) {
             let free = match &entry.lease {
                 None => true,
                 Some((holder, until)) => holder == owner || *until <= now_ms,
@@ -352,7 +335,7 @@ impl PendingQueue {
     /// Gives back `key`'s lease (the send failed again and the entry should wait for the next
     /// chance).
     pub fn release(&mut self, key: &str) {
-        for entry in self.entries.iter_mut().filter(|e| e.key == key) {
+        for entry in self.entries.iter_mut().filter(|e| e.signup.key == key) {
             entry.lease = None;
         }
     }
@@ -366,10 +349,10 @@ mod tests {
 
     fn entry(email: &str, newsletters: &[&str], target: &str, key: &str, at: u64) -> Pending {
         let mut e = Pending::example();
-        e.email = email.into();
-        e.newsletters = newsletters.iter().map(|s| (*s).to_owned()).collect();
-        e.target = target.into();
-        e.key = key.into();
+        e.signup.email = email.into();
+        e.signup.newsletters = newsletters.iter().map(|s| (*s).to_owned()).collect();
+        e.destination = target.into();
+        e.signup.key = key.into();
         e.created_ms = at;
         e
     }
@@ -383,7 +366,7 @@ mod tests {
             "k1",
             5,
         );
-        e.consent = Some(Consent {
+        e.signup.consent = Some(Consent {
             text: "Email me \"news\"".into(),
             version: "v3".into(),
             locale: "uk".into(),
@@ -419,7 +402,7 @@ mod tests {
             PendingQueue::load(Some(&q.to_storage()), now, cap)
                 .entries()
                 .iter()
-                .map(|e| e.key.clone())
+                .map(|e| e.signup.key.clone())
                 .collect()
         };
         assert_eq!(keys(DAY), ["k-short", "k-long"]);
@@ -508,7 +491,11 @@ mod tests {
         q.add(entry("new@example.com", &["d"], "t", "k2", 3 * DAY));
         q.add(entry("future@example.com", &["d"], "t", "k3", 30 * DAY));
         let loaded = PendingQueue::load(Some(&q.to_storage()), 4 * DAY, 2 * DAY);
-        let emails: Vec<&str> = loaded.entries().iter().map(|e| e.email.as_str()).collect();
+        let emails: Vec<&str> = loaded
+            .entries()
+            .iter()
+            .map(|e| e.signup.email.as_str())
+            .collect();
         assert_eq!(emails, ["new@example.com"]);
         let mut kept = q.clone();
         kept.expire(4 * DAY, PendingQueue::DEFAULT_MAX_AGE_MS);
@@ -533,6 +520,7 @@ mod tests {
                 "second",
                 1,
             ))
+            .signup
             .key
             .clone();
         assert_eq!(
@@ -570,7 +558,7 @@ mod tests {
             ));
         }
         assert_eq!(q.entries().len(), PendingQueue::MAX_ENTRIES);
-        assert_eq!(q.entries()[0].email, "r5@example.com");
+        assert_eq!(q.entries()[0].signup.email, "r5@example.com");
     }
 
     #[test]
@@ -594,7 +582,7 @@ mod tests {
         q.add(entry("b@example.com", &["d"], "other", "k2", 0));
         let a = q.claim("t", "tab-a", 100, 1_000);
         assert_eq!(a.len(), 1);
-        assert_eq!(a[0].key, "k1");
+        assert_eq!(a[0].signup.key, "k1");
         let stored = q.to_storage();
         let mut seen_by_b = PendingQueue::load(Some(&stored), 200, DAY);
         assert!(seen_by_b.claim("t", "tab-b", 200, 1_000).is_empty());
@@ -609,13 +597,14 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_becomes_the_same_intent_again_with_a_fresh_challenge() {
-        let mut intent = Intent::example();
-        intent.challenge = Some("old".into());
-        let e = Pending::from_intent(&intent, "json /s", 9);
-        let again = e.to_intent(Some("new".into()));
-        assert_eq!(again.key, intent.key);
-        assert_eq!(again.challenge.as_deref(), Some("new"));
-        assert_eq!(again.email, intent.email);
+    fn a_queued_signup_keeps_its_key_and_never_its_challenge_token() {
+        let mut envelope = crate::delivery::Envelope::example();
+        envelope.challenge = Some("single-use-token".into());
+        let mut q = PendingQueue::default();
+        q.add(Pending::new(envelope.signup.clone(), "json /s", 9));
+        let stored = q.to_storage();
+        assert!(!stored.contains("single-use-token"), "{stored}");
+        let again = PendingQueue::load(Some(&stored), 10, PendingQueue::DEFAULT_MAX_AGE_MS);
+        assert_eq!(again.entries()[0].signup, envelope.signup);
     }
 }

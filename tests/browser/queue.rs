@@ -43,12 +43,12 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
 
 #[wasm_bindgen_test]
 async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
-    use letterbox_core::adapters::{Intent, Source};
     use letterbox_core::pending::{Pending, PendingQueue, STORAGE_KEY};
+    use letterbox_core::signup::{Signup, Source};
     let endpoint = route("queued-next-view", "subscribed");
-    let target = format!("json {endpoint}");
+    let destination = format!("json {endpoint}");
     // What an earlier page view left behind when it could not send.
-    let intent = Intent {
+    let signup = Signup {
         email: "jane@example.com".into(),
         newsletters: vec!["daily".into()],
         locale: "en".into(),
@@ -58,17 +58,15 @@ async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
             slot: "footer".into(),
         },
         key: "7d1f6a2c-0000-4000-8000-000000000001".into(),
-        challenge: None,
-        signals: None,
     };
     let mut queue = PendingQueue::load(
         None,
         js_sys::Date::now() as u64,
         PendingQueue::DEFAULT_MAX_AGE_MS,
     );
-    queue.add(Pending::from_intent(
-        &intent,
-        &target,
+    queue.add(Pending::new(
+        signup,
+        &destination,
         js_sys::Date::now() as u64,
     ));
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();

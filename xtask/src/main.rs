@@ -1,13 +1,14 @@
 //! Letterbox's automation, run as `cargo xtask <command>`:
 //!
 //! - `setup`: install what is missing (wasm32 target, wasm-bindgen CLI, wasm-opt, Chromium, trunk).
-//! - `test`: everything CI checks: rustfmt, clippy (native and wasm32), native tests, browser tests
+//! - `test`: everything CI checks: rustfmt, no import circle between modules, clippy (native and wasm32), native tests, browser tests
 //!   in headless Chromium, the release bundle and its size budget.
 //! - `demo`: serve the playground with `trunk serve` on http://127.0.0.1:8080, with the reference
 //!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`).
 //! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
+//! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
 //! - `endpoint [PORT]`: run only the local endpoint.
 
@@ -15,6 +16,7 @@ mod a11y;
 mod bundle;
 mod e2e;
 mod endpoint;
+mod layers;
 mod receiver;
 mod tools;
 mod util;
@@ -47,6 +49,21 @@ fn main() -> ExitCode {
         Some("a11y") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|_| a11y::run(&t)))
         }
+        Some("layers") => layers::check(
+            &args[1..]
+                .iter()
+                .map(std::path::PathBuf::from)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .chain(
+                    args.len()
+                        .eq(&1)
+                        .then(|| [root().join("core/src"), root().join("src")])
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect::<Vec<_>>(),
+        ),
         Some("endpoint") => serve_endpoint(
             args.get(1)
                 .and_then(|p| p.parse().ok())
@@ -54,7 +71,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | a11y | bench | endpoint [PORT]>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench | endpoint [PORT]>"
             );
             return ExitCode::from(2);
         }
@@ -79,6 +96,9 @@ fn test() -> Result<()> {
     let mut steps: Vec<Step> = Vec::new();
     step(&mut steps, "rustfmt", || {
         run(&mut cargo(&["fmt", "--all", "--", "--check"]))
+    });
+    step(&mut steps, "import circles (core/src, src)", || {
+        layers::check(&[root().join("core/src"), root().join("src")])
     });
     step(&mut steps, "clippy (native)", || {
         run(&mut cargo(&[

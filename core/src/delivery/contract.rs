@@ -5,11 +5,12 @@
 //! [`interpret`] a [`Response`] (or reports a network error / timeout as an
 //! [`Outcome`] directly) and the state machine takes it from there.
 
-use crate::json::{self, Value};
-use crate::submission::{FieldName, Outcome};
+use super::Envelope;
+use crate::json::{self, ObjectWriter, Value};
+use crate::signup::{FieldName, Outcome};
 
 /// How long the widget waits for an answer to one request before it counts the attempt as timed
-/// out (then it retries or queues, see [`crate::retry`]).
+/// out (then it retries or queues, see [`crate::delivery::retry`]).
 pub const TIMEOUT_MS: u32 = 15_000;
 
 /// How long the widget waits for the site's challenge provider (`Letterbox.challenge`) to give a
@@ -19,50 +20,36 @@ pub const CHALLENGE_TIMEOUT_MS: u32 = 60_000;
 /// The longest server message the widget will show; longer ones are cut at a character boundary.
 pub const MAX_SERVER_MESSAGE_CHARS: usize = 300;
 
-/// The body POSTed to the endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignupRequest {
-    /// The normalised address (domain in ASCII, lower case).
-    pub email: String,
-    /// The ids of the chosen newsletters, in the site's order.
-    pub newsletters: Vec<String>,
-    /// The reader's language tag (`en`, `uk`).
-    pub locale: String,
-    /// Where the signup came from.
-    pub source: Source,
-}
-
-/// Where on the site a signup came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    /// `location.href` of the page.
-    pub page: String,
-    /// The host element's id, or its index among the page's slots.
-    pub slot: String,
-}
-
-impl SignupRequest {
-    /// The JSON body, `{"email", "newsletters", "locale", "source": {"page", "slot"}}`.
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(128 + self.source.page.len());
-        out.push_str("{\"email\":");
-        json::write_string(&mut out, &self.email);
-        out.push_str(",\"newsletters\":[");
-        for (i, id) in self.newsletters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            json::write_string(&mut out, id);
-        }
-        out.push_str("],\"locale\":");
-        json::write_string(&mut out, &self.locale);
-        out.push_str(",\"source\":{\"page\":");
-        json::write_string(&mut out, &self.source.page);
-        out.push_str(",\"slot\":");
-        json::write_string(&mut out, &self.source.slot);
-        out.push_str("}}");
-        out
+/// The body POSTed to the endpoint: `{"email", "newsletters", "locale", "source": {"page",
+/// "slot"}}`, plus `"consent"` (the consent record), `"challenge"` (the token) and `"honeypot"`
+/// and `"fill_ms"` (the bot signals) when the envelope has them.
+///
+/// ```
+/// use letterbox_core::delivery::{contract, Envelope};
+/// assert_eq!(contract::body(&Envelope::example()),
+///     r#"{"email":"jane+news@example.com","newsletters":["daily"],"locale":"en","source":{"page":"https://news.example/article","slot":"in-article"}}"#);
+/// ```
+pub fn body(envelope: &Envelope) -> String {
+    let signup = &envelope.signup;
+    let mut out = String::with_capacity(128 + signup.source.page.len());
+    let mut o = ObjectWriter::new(&mut out);
+    o.string("email", &signup.email)
+        .strings("newsletters", &signup.newsletters)
+        .string("locale", &signup.locale)
+        .object("source", |s| {
+            s.string("page", &signup.source.page)
+                .string("slot", &signup.source.slot);
+        });
+    if let Some(consent) = &signup.consent {
+        o.object("consent", |c| consent.write(c));
     }
+    o.optional_string("challenge", envelope.challenge.as_deref());
+    if let Some(signals) = &envelope.signals {
+        o.string("honeypot", &signals.honeypot)
+            .number("fill_ms", signals.fill_ms);
+    }
+    o.end();
+    out
 }
 
 /// An HTTP answer as the transport received it.
@@ -79,8 +66,8 @@ pub struct Response<'a> {
 /// Maps an endpoint's answer to an [`Outcome`], whatever the body holds.
 ///
 /// ```
-/// use letterbox_core::contract::{interpret, Response};
-/// use letterbox_core::submission::Outcome;
+/// use letterbox_core::delivery::contract::{interpret, Response};
+/// use letterbox_core::signup::Outcome;
 /// let r = Response { status: 200, retry_after: None, body: r#"{"status":"pending_confirmation"}"# };
 /// assert_eq!(interpret(&r), Outcome::PendingConfirmation);
 /// ```
@@ -152,6 +139,7 @@ pub fn clean_server_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signup::{Signup, Source};
 
     fn r(status: u16, body: &str) -> Outcome {
         interpret(&Response {
@@ -163,7 +151,7 @@ mod tests {
 
     #[test]
     fn request_body_has_exactly_the_contract_fields() {
-        let req = SignupRequest {
+        let signup = Signup {
             email: "jane@example.com".into(),
             newsletters: vec!["daily".into(), "culture".into()],
             locale: "uk".into(),
@@ -171,8 +159,9 @@ mod tests {
                 page: "https://news.example/a?b=1".into(),
                 slot: "footer".into(),
             },
+            ..Signup::example()
         };
-        let v: serde_json::Value = serde_json::from_str(&req.to_json()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body(&Envelope::new(signup))).unwrap();
         assert_eq!(
             v,
             serde_json::json!({

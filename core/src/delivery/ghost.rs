@@ -11,12 +11,12 @@
 //! Ghost's signup form, which Ghost's CORS setup allows.
 
 use super::{
-    common_status, plain, wait_in_words, wrong_kind, Exchange, HttpReply, Intent, Method, Next,
+    common_status, plain, wait_in_words, wrong_kind, Envelope, Exchange, HttpReply, Method, Next,
     Reply, Request, Step,
 };
 use crate::json::{self, write_string, Value};
 use crate::messages::Key;
-use crate::submission::{FieldName, Outcome};
+use crate::signup::{FieldName, Outcome};
 
 /// The longest integrity token accepted; anything longer is not a token (an HTML page, say).
 const MAX_TOKEN_LEN: usize = 4096;
@@ -61,21 +61,21 @@ impl GhostAdapter {
         headers
     }
 
-    /// The send-magic-link body for `intent` with `token`.
+    /// The send-magic-link body for `envelope` with `token`.
     ///
     /// ```
-    /// use letterbox_core::adapters::{GhostAdapter, Intent};
+    /// use letterbox_core::delivery::{GhostAdapter, Envelope};
     /// let mut g = GhostAdapter::new("https://ghost.example");
     /// g.newsletters = vec![("daily".into(), "The Daily Briefing".into())];
-    /// let body = g.body(&Intent::example(), "t0k");
+    /// let body = g.body(&Envelope::example(), "t0k");
     /// assert!(body.contains(r#""emailType":"signup","newsletters":[{"name":"The Daily Briefing"}]"#));
     /// assert!(body.ends_with(r#""honeypot":"","integrityToken":"t0k"}"#));
     /// ```
-    pub fn body(&self, intent: &Intent, token: &str) -> String {
+    pub fn body(&self, envelope: &Envelope, token: &str) -> String {
         let mut out = String::from("{\"email\":");
-        write_string(&mut out, &intent.email);
+        write_string(&mut out, &envelope.signup.email);
         out.push_str(",\"emailType\":\"signup\",\"newsletters\":[");
-        for (i, id) in intent.newsletters.iter().enumerate() {
+        for (i, id) in envelope.signup.newsletters.iter().enumerate() {
             let name = self
                 .newsletters
                 .iter()
@@ -101,7 +101,7 @@ impl GhostAdapter {
         out
     }
 
-    pub(super) fn start(&self, _intent: &Intent) -> Next {
+    pub(super) fn start(&self, _intent: &Envelope) -> Next {
         Next::Send(Exchange {
             step: TOKEN,
             request: Request::Fetch {
@@ -113,7 +113,7 @@ impl GhostAdapter {
         })
     }
 
-    pub(super) fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+    pub(super) fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
         let Reply::Http(http) = reply else {
             return Next::Done(wrong_kind("ghost"));
         };
@@ -125,12 +125,12 @@ impl GhostAdapter {
                         method: Method::Post,
                         url: self.url("send-magic-link"),
                         headers: Self::headers(true),
-                        body: Some(self.body(intent, token)),
+                        body: Some(self.body(envelope, token)),
                     },
                 }),
                 Err(outcome) => Next::Done(outcome),
             },
-            _ => Next::Done(interpret(intent, http)),
+            _ => Next::Done(interpret(envelope, http)),
         }
     }
 }
@@ -177,12 +177,12 @@ fn first_error(body: &str) -> Option<String> {
     }
 }
 
-fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
+fn interpret(envelope: &Envelope, reply: &HttpReply<'_>) -> Outcome {
     let message = first_error(reply.body);
     if reply.status == 429 {
         let from_header = reply
             .retry_after
-            .and_then(crate::contract::parse_retry_after);
+            .and_then(crate::delivery::contract::parse_retry_after);
         return Outcome::RateLimited {
             retry_after_secs: from_header.or_else(|| message.as_deref().and_then(wait_in_words)),
         };
@@ -194,7 +194,7 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
         // `201 Created.`: the magic link is on its way. (A filled honeypot gets the same answer.)
         200..=299 => Outcome::PendingConfirmation,
         400 | 422 => match message {
-            Some(m) => classify(intent, &m, reply.status),
+            Some(m) => classify(envelope, &m, reply.status),
             None => Outcome::Rejected {
                 status: reply.status,
                 message: None,
@@ -211,18 +211,18 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
 }
 
 /// Ghost's messages (`RouterController.js`) for the cases the reader or the site must act on.
-fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
+fn classify(envelope: &Envelope, message: &str, status: u16) -> Outcome {
     let lower = message.to_ascii_lowercase();
     if lower.starts_with("email is not valid") || lower.starts_with("email is required") {
         return Outcome::FieldError {
             field: FieldName::Email,
-            message: intent.text(Key::EmailDomainInvalid),
+            message: envelope.text(Key::EmailDomainInvalid),
         };
     }
     if lower.contains("email domain") {
         return Outcome::FieldError {
             field: FieldName::Email,
-            message: plain(message).unwrap_or_else(|| intent.text(Key::EmailDomainInvalid)),
+            message: plain(message).unwrap_or_else(|| envelope.text(Key::EmailDomainInvalid)),
         };
     }
     if lower.contains("newsletters")
@@ -261,12 +261,16 @@ mod tests {
     /// Runs both steps: the recorded token, then `status`/`body` for the magic link.
     fn answer_in(locale: &str, status: u16, content_type: Option<&str>, body: &str) -> Outcome {
         let a = Adapter::Ghost(adapter());
-        let mut intent = Intent::example();
-        intent.locale = locale.into();
-        let first = sent(a.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.locale = locale.into();
+        let first = sent(a.start(&envelope));
         let token = fixture("ghost/integrity-token.txt");
-        let second = sent(a.next(&intent, first.step, &http(200, Some("text/plain"), &token)));
-        done(a.next(&intent, second.step, &http(status, content_type, body)))
+        let second = sent(a.next(
+            &envelope,
+            first.step,
+            &http(200, Some("text/plain"), &token),
+        ));
+        done(a.next(&envelope, second.step, &http(status, content_type, body)))
     }
 
     fn answer(status: u16, content_type: Option<&str>, body: &str) -> Outcome {
@@ -278,9 +282,9 @@ mod tests {
     #[test]
     fn the_flow_fetches_a_token_then_posts_the_recorded_magic_link_request() {
         let a = Adapter::Ghost(adapter());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "culture".into()];
-        let first = sent(a.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "culture".into()];
+        let first = sent(a.start(&envelope));
         assert_eq!(
             first.request,
             Request::Fetch {
@@ -294,7 +298,11 @@ mod tests {
             }
         );
         let token = fixture("ghost/integrity-token.txt");
-        let second = sent(a.next(&intent, first.step, &http(200, Some("text/plain"), &token)));
+        let second = sent(a.next(
+            &envelope,
+            first.step,
+            &http(200, Some("text/plain"), &token),
+        ));
         let Request::Fetch {
             method, url, body, ..
         } = second.request
@@ -361,8 +369,8 @@ mod tests {
             }
         );
         let a = Adapter::Ghost(adapter());
-        let intent = Intent::example();
-        let first = sent(a.start(&intent));
+        let envelope = Envelope::example();
+        let first = sent(a.start(&envelope));
         let reply = Reply::Http(HttpReply {
             status: 429,
             content_type: JSON,
@@ -370,7 +378,7 @@ mod tests {
             body: "{}",
         });
         assert_eq!(
-            done(a.next(&intent, first.step, &reply)),
+            done(a.next(&envelope, first.step, &reply)),
             Outcome::RateLimited {
                 retry_after_secs: Some(120)
             },
@@ -381,8 +389,8 @@ mod tests {
     #[test]
     fn a_token_step_that_is_not_a_token_never_reaches_the_magic_link() {
         let a = Adapter::Ghost(adapter());
-        let intent = Intent::example();
-        let first = sent(a.start(&intent));
+        let envelope = Envelope::example();
+        let first = sent(a.start(&envelope));
         let portal = fixture("common/captive-portal-200.html");
         for reply in [
             http(200, Some("text/html"), &portal),
@@ -390,13 +398,13 @@ mod tests {
             http(200, Some("text/plain"), "   \n"),
         ] {
             assert!(matches!(
-                done(a.next(&intent, first.step, &reply)),
+                done(a.next(&envelope, first.step, &reply)),
                 Outcome::ConfigurationError { .. }
             ));
         }
         assert!(matches!(
             done(a.next(
-                &intent,
+                &envelope,
                 first.step,
                 &http(404, Some("text/html"), "<h1>Not found</h1>")
             )),
@@ -404,7 +412,7 @@ mod tests {
         ));
         assert_eq!(
             done(a.next(
-                &intent,
+                &envelope,
                 first.step,
                 &http(503, Some("text/html"), &fixture("common/nginx-502.html"))
             )),
@@ -412,7 +420,7 @@ mod tests {
         );
         assert_eq!(
             done(a.next(
-                &intent,
+                &envelope,
                 first.step,
                 &http(403, JSON, r#"{"errors":[{"message":"Forbidden <x>"}]}"#)
             )),

@@ -21,7 +21,7 @@
 //!   A text field hidden from people (a honeypot) is sent empty.
 //!
 //! ```
-//! use letterbox_core::upgrade::{config_json, FieldKind, FormField, FormMarkup};
+//! use letterbox_core::config::upgrade::{config_json, FieldKind, FormField, FormMarkup};
 //! let markup = FormMarkup {
 //!     action: "https://news.example/subscribe".into(),
 //!     method: "post".into(),
@@ -36,7 +36,7 @@
 
 use std::fmt;
 
-use crate::adapters::encode::percent_decode;
+use crate::delivery::encode::percent_decode;
 use crate::json::write_string;
 
 /// A form as the widget found it in the page, as plain data.
@@ -131,7 +131,7 @@ impl Upgrade {
     /// Mailchimp forms on a page (`data-letterbox-upgrade="mailchimp"`) before reading them.
     ///
     /// ```
-    /// use letterbox_core::upgrade::Upgrade;
+    /// use letterbox_core::config::upgrade::Upgrade;
     /// let mc = "https://news.us9.list-manage.com/subscribe/post?u=5e0c&amp;id=7a2c";
     /// assert_eq!(Upgrade::of_action(mc), Upgrade::Mailchimp);
     /// assert_eq!(Upgrade::of_action("https://list-manage.com.evil.example/subscribe/post"), Upgrade::Plain);
@@ -320,7 +320,7 @@ struct Plan {
 /// (32-bit) hash of the text, so a change of wording is a new version.
 ///
 /// ```
-/// use letterbox_core::upgrade::label_version;
+/// use letterbox_core::config::upgrade::label_version;
 /// assert_eq!(label_version(""), "label-811c9dc5");
 /// assert_eq!(label_version("a"), "label-e40c292c");
 /// ```
@@ -755,7 +755,7 @@ fn plain_newsletters(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::Adapter;
+    use crate::delivery::Adapter;
     use crate::json::{parse, Value};
 
     // ---- A test-only stand-in for the widget's DOM extraction ------------------------------
@@ -988,7 +988,7 @@ mod tests {
     /// The adapter the lead's provider parser builds from the produced JSON.
     fn adapter_from(markup: &FormMarkup) -> Adapter {
         let root = parse(&config_json(markup).unwrap()).unwrap();
-        crate::provider::adapter(&root, None, None).unwrap_or_else(|e| panic!("{e}"))
+        crate::config::providers::adapter(&root, None, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn field(kind: FieldKind, name: &str, value: &str) -> FormField {

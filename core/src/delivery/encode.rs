@@ -10,7 +10,7 @@
 ///
 /// ```
 /// let mut out = String::new();
-/// letterbox_core::adapters::encode::percent_encode(&mut out, "jane+news@example.com");
+/// letterbox_core::delivery::encode::percent_encode(&mut out, "jane+news@example.com");
 /// assert_eq!(out, "jane%2Bnews%40example.com");
 /// ```
 pub fn percent_encode(out: &mut String, s: &str) {
@@ -29,7 +29,7 @@ pub fn percent_encode(out: &mut String, s: &str) {
 /// `name=value` pairs joined with `&`, both sides percent-encoded: a query string or a form body.
 ///
 /// ```
-/// use letterbox_core::adapters::encode::form_encode;
+/// use letterbox_core::delivery::encode::form_encode;
 /// let pairs = [("EMAIL", "a+b@example.com"), ("group[1][2]", "2"), ("b_u_id", "")];
 /// assert_eq!(form_encode(pairs), "EMAIL=a%2Bb%40example.com&group%5B1%5D%5B2%5D=2&b_u_id=");
 /// ```
@@ -53,7 +53,7 @@ where
 /// they are; bytes that do not form UTF-8 are replaced.
 ///
 /// ```
-/// assert_eq!(letterbox_core::adapters::encode::percent_decode("a%2Bb+c%zz"), "a+b c%zz");
+/// assert_eq!(letterbox_core::delivery::encode::percent_decode("a%2Bb+c%zz"), "a+b c%zz");
 /// ```
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -81,10 +81,10 @@ pub fn percent_decode(s: &str) -> String {
 
 /// A service's HTML message as plain text: tags removed (a `<br>` or block end becomes a space),
 /// the common entities decoded (`&amp; &lt; &gt; &quot; &apos; &#39; &nbsp;` and numeric ones).
-/// The result still goes through [`crate::contract::clean_server_text`] before it is shown.
+/// The result still goes through [`crate::delivery::contract::clean_server_text`] before it is shown.
 ///
 /// ```
-/// use letterbox_core::adapters::encode::html_to_text;
+/// use letterbox_core::delivery::encode::html_to_text;
 /// assert_eq!(
 ///     html_to_text(r#"jane@example.com is already subscribed. <a href="https://x">Click here</a> &amp; more"#),
 ///     "jane@example.com is already subscribed. Click here & more"

@@ -17,7 +17,10 @@
 
 use std::fmt;
 
-use crate::adapters::Adapter;
+pub mod providers;
+pub mod upgrade;
+
+use crate::delivery::Adapter;
 use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
 
@@ -40,7 +43,7 @@ pub struct Newsletter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInput<'a> {
     /// Configuration derived from a `<form>` inside the element (a site's no-JS fallback or a
-    /// Mailchimp embed, see [`crate::upgrade`]); the lowest precedence of all.
+    /// Mailchimp embed, see [`crate::config::upgrade`]); the lowest precedence of all.
     pub derived: Option<&'a str>,
     /// The text of the element's `<script type="application/json">` child, if any.
     pub json: Option<&'a str>,
@@ -127,7 +130,7 @@ pub struct Config {
     /// For how many days this browser remembers a signup so no slot asks again (0: never).
     pub remember_days: u32,
     /// Attempts per submission, the first included: network errors, timeouts, 429 and 5xx are
-    /// retried with back-off (see [`crate::retry`]) up to this many times in all.
+    /// retried with back-off (see [`crate::delivery::retry`]) up to this many times in all.
     pub attempts: u32,
     /// The least time, in milliseconds, between the form appearing and a submission that is not
     /// taken for a bot (0: no time check); see [`crate::bots`].
@@ -285,7 +288,7 @@ impl fmt::Display for ConfigError {
             ConfigError::UnknownProvider(p) => {
                 f.write_str("unknown provider ")?;
                 quoted(f, p)?;
-                write!(f, "; expected one of: {}", crate::provider::PROVIDERS.join(", "))
+                write!(f, "; expected one of: {}", providers::PROVIDERS.join(", "))
             }
             ConfigError::NoNewsletters => f.write_str(
                 "no newsletters: add \"newsletters\": [{\"id\": …, \"name\": …}] to the JSON",
@@ -431,7 +434,7 @@ fn consent(value: &Value) -> Result<Option<ConsentConfig>, ConfigError> {
         version: required("version")?,
         privacy_url: field("privacy_url")?
             .filter(|s| !s.is_empty())
-            .map(|u| crate::provider::url(u, "consent.privacy_url"))
+            .map(|u| providers::url(u, "consent.privacy_url"))
             .transpose()?,
         privacy_label: field("privacy_label")?.filter(|s| !s.is_empty()),
         checkbox,
@@ -458,7 +461,7 @@ impl Config {
             merged.retain(|(k, _)| *k != key);
             merged.push((key, value));
         }
-        let provider = crate::provider::name(
+        let provider = providers::name(
             input.provider,
             merged
                 .iter()
@@ -473,7 +476,7 @@ impl Config {
             Some(e) => Some(e.to_owned()),
             None => string_at(root.get("endpoint"), || "endpoint".into())?,
         };
-        let adapter = crate::provider::adapter(&root, input.provider, endpoint)?;
+        let adapter = providers::adapter(&root, input.provider, endpoint)?;
 
         let newsletters: Vec<Newsletter> = match root.get("newsletters") {
             None | Some(Value::Null) => Vec::new(),
@@ -607,8 +610,8 @@ impl Config {
 
     /// What identifies where signups go (provider and target), e.g. `json /api/subscribe`; the
     /// key under which this browser remembers signups.
-    pub fn delivery_key(&self) -> String {
-        self.adapter.identity()
+    pub fn destination(&self) -> String {
+        self.adapter.destination()
     }
 
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::messages::{Catalogue, Key};
-use crate::submission::{EmailProblem, Failure, NewsletterProblem, State, Status, Success};
+use crate::slot::submission::{EmailProblem, Failure, NewsletterProblem, State, Status, Success};
 
 /// The success panel's texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,9 +100,10 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
 
 fn success_text(state: &State, config: &Config, success: Success) -> SuccessText {
     let texts = &config.texts;
-    let (email, ids): (&str, &[String]) = state.attempt.as_ref().map_or(("", &[]), |a| {
-        (a.request.email.as_str(), a.request.newsletters.as_slice())
-    });
+    let (email, ids): (&str, &[String]) = state
+        .sent
+        .as_ref()
+        .map_or(("", &[]), |a| (a.email.as_str(), a.newsletters.as_slice()));
     let (outcome, title, body) = match success {
         Success::PendingConfirmation => ("pending", Key::PendingTitle, Key::PendingBody),
         Success::Subscribed => ("subscribed", Key::SubscribedTitle, Key::SubscribedBody),
@@ -122,8 +123,8 @@ fn success_text(state: &State, config: &Config, success: Success) -> SuccessText
 ///
 /// ```
 /// use letterbox_core::config::{Config, HostInput};
-/// use letterbox_core::screen::screen;
-/// use letterbox_core::submission::State;
+/// use letterbox_core::slot::screen::screen;
+/// use letterbox_core::slot::submission::State;
 /// let json = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#;
 /// let config = Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap();
 /// assert!(!screen(&State::new(&config), &config).has_errors());
@@ -163,9 +164,10 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             String::new()
         },
         queued: (state.status == Status::Queued).then(|| {
-            let (email, ids): (&str, &[String]) = state.attempt.as_ref().map_or(("", &[]), |a| {
-                (a.request.email.as_str(), a.request.newsletters.as_slice())
-            });
+            let (email, ids): (&str, &[String]) = state
+                .sent
+                .as_ref()
+                .map_or(("", &[]), |a| (a.email.as_str(), a.newsletters.as_slice()));
             texts.format(
                 Key::QueuedBody,
                 &[("email", email), ("newsletters", &names(config, ids))],
@@ -207,7 +209,8 @@ mod tests {
     use super::*;
     use crate::config::HostInput;
     use crate::email::{EmailError, Uts46};
-    use crate::submission::{transition, Context, Event, Outcome};
+    use crate::signup::Outcome;
+    use crate::slot::submission::{transition, Context, Event};
 
     fn config(json: &str) -> Config {
         Config::from_host(&HostInput {

@@ -6,7 +6,7 @@
 //! never included unless the site opts in with `"events_include_email": true`.
 
 use crate::json::write_string;
-use crate::submission::{Event, Failure, State, Status, Success};
+use crate::slot::submission::{Event, Failure, State, Status, Success};
 
 /// Which event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,13 +145,13 @@ fn failure_name(f: &Failure) -> &'static str {
 pub fn between(prev: &State, event: &Event, next: &State, include_email: bool) -> Vec<HostEvent> {
     let mut events = Vec::new();
     let sent: Vec<String> = next
-        .attempt
+        .sent
         .as_ref()
-        .map(|a| a.request.newsletters.clone())
+        .map(|a| a.newsletters.clone())
         .unwrap_or_default();
     let email = || {
         if include_email {
-            next.attempt.as_ref().map(|a| a.request.email.clone())
+            next.sent.as_ref().map(|a| a.email.clone())
         } else {
             None
         }
@@ -175,7 +175,7 @@ pub fn between(prev: &State, event: &Event, next: &State, include_email: bool) -
                 ..HostEvent::new(EventKind::Error, sent.clone(), "queued")
             });
         }
-        Status::Failed(f) if changed || prev.attempt != next.attempt => {
+        Status::Failed(f) if changed || prev.sent != next.sent => {
             events.push(HostEvent {
                 email: email(),
                 ..HostEvent::new(EventKind::Error, sent.clone(), failure_name(f))
@@ -223,7 +223,8 @@ mod tests {
     use super::*;
     use crate::config::{Config, HostInput};
     use crate::email::Uts46;
-    use crate::submission::{transition, Context, Event, Outcome};
+    use crate::signup::Outcome;
+    use crate::slot::submission::{transition, Context, Event};
 
     const TWO: &str = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "culture", "name": "Culture"}]"#;
 

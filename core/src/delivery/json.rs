@@ -1,12 +1,11 @@
 //! The `json` adapter: the Letterbox endpoint contract (`docs/endpoint-contract.md`), one POST.
 //!
-//! The body is exactly [`crate::contract::SignupRequest::to_json`], plus `"consent"` (the consent
-//! record) and `"challenge"` (the challenge token) when the signup has them. Answers are read by
-//! [`crate::contract::interpret`], so this adapter and the contract can never disagree.
+//! The body is exactly [`contract::body`]: the signup, plus `"consent"` (the consent record) and
+//! `"challenge"` (the challenge token) when the signup has them. Answers are read by
+//! [`crate::delivery::contract::interpret`], so this adapter and the contract can never disagree.
 
-use super::{wrong_kind, Exchange, Intent, Method, Next, Reply, Request, Step};
-use crate::contract::{interpret, SignupRequest};
-use crate::json::write_string;
+use super::contract::{self, interpret};
+use super::{wrong_kind, Envelope, Exchange, Method, Next, Reply, Request, Step};
 
 /// Delivery to an endpoint that implements the Letterbox contract.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -19,39 +18,15 @@ impl JsonAdapter {
     /// The request body.
     ///
     /// ```
-    /// use letterbox_core::adapters::{Intent, JsonAdapter};
-    /// let body = JsonAdapter { endpoint: "/s".into() }.body(&Intent::example());
+    /// use letterbox_core::delivery::{Envelope, JsonAdapter};
+    /// let body = JsonAdapter { endpoint: "/s".into() }.body(&Envelope::example());
     /// assert!(body.starts_with(r#"{"email":"jane+news@example.com","newsletters":["daily"]"#));
     /// ```
-    pub fn body(&self, intent: &Intent) -> String {
-        let mut body = SignupRequest {
-            email: intent.email.clone(),
-            newsletters: intent.newsletters.clone(),
-            locale: intent.locale.clone(),
-            source: intent.source.clone(),
-        }
-        .to_json();
-        if intent.consent.is_some() || intent.challenge.is_some() || intent.signals.is_some() {
-            body.pop(); // the closing brace
-            if let Some(consent) = &intent.consent {
-                body.push_str(",\"consent\":");
-                body.push_str(&consent.to_json());
-            }
-            if let Some(token) = &intent.challenge {
-                body.push_str(",\"challenge\":");
-                write_string(&mut body, token);
-            }
-            if let Some(signals) = &intent.signals {
-                body.push_str(",\"honeypot\":");
-                write_string(&mut body, &signals.honeypot);
-                body.push_str(&format!(",\"fill_ms\":{}", signals.fill_ms));
-            }
-            body.push('}');
-        }
-        body
+    pub fn body(&self, envelope: &Envelope) -> String {
+        contract::body(envelope)
     }
 
-    pub(super) fn start(&self, intent: &Intent) -> Next {
+    pub(super) fn start(&self, envelope: &Envelope) -> Next {
         Next::Send(Exchange {
             step: Step(0),
             request: Request::Fetch {
@@ -60,14 +35,14 @@ impl JsonAdapter {
                 headers: vec![
                     ("Content-Type".into(), "application/json".into()),
                     ("Accept".into(), "application/json".into()),
-                    ("Idempotency-Key".into(), intent.key.clone()),
+                    ("Idempotency-Key".into(), envelope.signup.key.clone()),
                 ],
-                body: Some(self.body(intent)),
+                body: Some(self.body(envelope)),
             },
         })
     }
 
-    pub(super) fn next(&self, _intent: &Intent, _step: Step, reply: &Reply<'_>) -> Next {
+    pub(super) fn next(&self, _intent: &Envelope, _step: Step, reply: &Reply<'_>) -> Next {
         Next::Done(match reply {
             Reply::Http(http) => interpret(&http.contract()),
             _ => wrong_kind("json"),
@@ -78,9 +53,10 @@ impl JsonAdapter {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::super::{Adapter, Consent, HttpReply};
+    use super::super::{Adapter, HttpReply};
     use super::*;
-    use crate::submission::{FieldName, Outcome};
+    use crate::signup::Consent;
+    use crate::signup::{FieldName, Outcome};
 
     fn adapter() -> Adapter {
         Adapter::Json(JsonAdapter {
@@ -89,16 +65,16 @@ mod tests {
     }
 
     fn answer(status: u16, content_type: Option<&str>, body: &str) -> Outcome {
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         let a = adapter();
-        let ex = sent(a.start(&intent));
-        done(a.next(&intent, ex.step, &http(status, content_type, body)))
+        let ex = sent(a.start(&envelope));
+        done(a.next(&envelope, ex.step, &http(status, content_type, body)))
     }
 
     #[test]
     fn posts_the_contract_body_with_the_idempotency_key_header() {
-        let intent = Intent::example();
-        let ex = sent(adapter().start(&intent));
+        let envelope = Envelope::example();
+        let ex = sent(adapter().start(&envelope));
         let Request::Fetch {
             method,
             url,
@@ -110,15 +86,9 @@ mod tests {
         };
         assert_eq!(method, Method::Post);
         assert_eq!(url, "https://news.example/api/subscribe");
-        assert!(headers.contains(&("Idempotency-Key".into(), intent.key.clone())));
+        assert!(headers.contains(&("Idempotency-Key".into(), envelope.signup.key.clone())));
         let body = body.unwrap();
-        let expected = SignupRequest {
-            email: intent.email.clone(),
-            newsletters: intent.newsletters.clone(),
-            locale: intent.locale.clone(),
-            source: intent.source.clone(),
-        }
-        .to_json();
+        let expected = contract::body(&Envelope::new(envelope.signup.clone()));
         assert_eq!(body, expected, "no extras: exactly the contract's body");
         let recorded: serde_json::Value =
             serde_json::from_str(&fixture("json/request.json")).unwrap();
@@ -128,19 +98,19 @@ mod tests {
 
     #[test]
     fn consent_and_challenge_are_added_as_members_when_present() {
-        let mut intent = Intent::example();
-        intent.consent = Some(Consent {
+        let mut envelope = Envelope::example();
+        envelope.signup.consent = Some(Consent {
             text: "Email me".into(),
             version: "2024-06".into(),
             locale: "en".into(),
             page: "https://news.example/article".into(),
             at_ms: 1_718_000_000_000,
         });
-        intent.challenge = Some("0.turnstile-token".into());
+        envelope.challenge = Some("0.turnstile-token".into());
         let body = JsonAdapter {
             endpoint: "/s".into(),
         }
-        .body(&intent);
+        .body(&envelope);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["consent"]["version"], "2024-06");
         assert_eq!(v["challenge"], "0.turnstile-token");
@@ -191,9 +161,9 @@ mod tests {
 
     #[test]
     fn retry_after_travels_from_the_reply_to_the_outcome() {
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         let a = adapter();
-        let ex = sent(a.start(&intent));
+        let ex = sent(a.start(&envelope));
         let reply = Reply::Http(HttpReply {
             status: 429,
             content_type: Some("text/plain"),
@@ -201,7 +171,7 @@ mod tests {
             body: "slow down",
         });
         assert_eq!(
-            done(a.next(&intent, ex.step, &reply)),
+            done(a.next(&envelope, ex.step, &reply)),
             Outcome::RateLimited {
                 retry_after_secs: Some(17)
             }

@@ -8,7 +8,7 @@
 //! ```
 //! use letterbox_core::config::{Config, HostInput};
 //! use letterbox_core::email::Uts46;
-//! use letterbox_core::submission::{transition, Context, Effect, Event, State, Status};
+//! use letterbox_core::slot::submission::{transition, Context, Effect, Event, State, Status};
 //! let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
 //! let config = Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap();
 //! let ctx = Context { config: &config, idn: &Uts46, page: "https://news.example/", slot: "0" };
@@ -19,80 +19,10 @@
 //! assert!(matches!(&effects[0], Effect::Send(a) if a.key == "k1"));
 //! ```
 
-use crate::adapters::Consent;
 use crate::config::Config;
-use crate::contract::{SignupRequest, Source};
 use crate::email::{parse_email, DomainToAscii, EmailError};
+use crate::signup::{Consent, FieldName, Outcome, Signup, Source};
 use crate::suggest::{suggest, Suggestion};
-
-/// A form field the endpoint can report an error on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldName {
-    /// The email field.
-    Email,
-    /// The newsletter choice.
-    Newsletters,
-}
-
-/// Every way a submission can end, normalised from whatever the endpoint or network did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The subscription is active.
-    Subscribed,
-    /// The reader must confirm through an email.
-    PendingConfirmation,
-    /// The address was already subscribed.
-    AlreadySubscribed,
-    /// The endpoint refused a field, with a message to show as text.
-    FieldError {
-        /// Which field.
-        field: FieldName,
-        /// What to show, already cleaned by [`crate::contract::clean_server_text`].
-        message: String,
-    },
-    /// Too many attempts; the server's wait, if it gave one.
-    RateLimited {
-        /// `Retry-After` in seconds.
-        retry_after_secs: Option<u32>,
-    },
-    /// A 5xx answer.
-    ServerError {
-        /// The status code.
-        status: u16,
-    },
-    /// Any other non-success answer the reader cannot fix by editing a field.
-    Rejected {
-        /// The status code.
-        status: u16,
-        /// The server's explanation, if it gave a usable one.
-        message: Option<String>,
-    },
-    /// The request never got an answer (offline, DNS, CORS, connection reset).
-    NetworkError,
-    /// No answer within [`crate::contract::TIMEOUT_MS`].
-    Timeout,
-    /// Offline, or every attempt spent on a passing failure: the widget kept the submission in
-    /// the browser and will send it when the browser is back online or on the next page view.
-    Queued,
-    /// The service turned the signup away as likely spam (a failed challenge, an address that
-    /// signed up to too many lists). Not retried.
-    RejectedAsSpam,
-    /// The site's challenge provider (`Letterbox.challenge`) gave no token: it threw, rejected,
-    /// answered something other than a string, or took longer than
-    /// [`crate::contract::CHALLENGE_TIMEOUT_MS`]. Nothing was sent. `message` is for the
-    /// console, in English.
-    ChallengeFailed {
-        /// What the provider did.
-        message: String,
-    },
-    /// The site's delivery setup is wrong (unknown list, disabled public signup, a captcha the
-    /// widget cannot show). `message` is for the site's developers (logged to the console), in
-    /// English; the reader sees a catalogue text.
-    ConfigurationError {
-        /// What is wrong and where to fix it.
-        message: String,
-    },
-}
 
 /// A problem with the email field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,18 +108,6 @@ pub enum Status {
     Queued,
 }
 
-/// One submission as sent: the request, its idempotency key and its consent record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    /// What is sent.
-    pub request: SignupRequest,
-    /// The `Idempotency-Key`, the same on every retry of the same submission.
-    pub key: String,
-    /// The consent record, when the slot asks for consent: the exact text shown, its version,
-    /// the locale, the page and the moment of the submission that gave it.
-    pub consent: Option<Consent>,
-}
-
 /// Everything a slot shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -203,8 +121,8 @@ pub struct State {
     pub errors: Errors,
     /// A typo suggestion for the address, if one applies.
     pub suggestion: Option<Suggestion>,
-    /// The latest submission sent, if any.
-    pub attempt: Option<Attempt>,
+    /// The latest signup sent, if any: "Try again" sends it again, with its key.
+    pub sent: Option<Signup>,
     /// Offered newsletters this browser remembers the reader subscribed to (in any slot or tab);
     /// they are not offered again.
     pub remembered: Vec<String>,
@@ -262,8 +180,8 @@ pub enum Event {
 /// Work the widget must do after a transition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Send this attempt to the endpoint, then feed the result back as [`Event::Answered`].
-    Send(Box<Attempt>),
+    /// Deliver this signup, then feed the result back as [`Event::Answered`].
+    Send(Box<Signup>),
     /// Remember that these newsletters are subscribed, and tell the other slots and tabs.
     Remember(Vec<String>),
     /// Drop the queued submission with this idempotency key.
@@ -305,7 +223,7 @@ impl State {
             chosen,
             errors: Errors::default(),
             suggestion: None,
-            attempt: None,
+            sent: None,
             remembered: Vec::new(),
             consented: false,
         }
@@ -368,7 +286,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             state.errors.consent_missing = asked.is_some_and(|c| c.checkbox) && !state.consented;
             match email {
                 Ok(email) if state.errors.is_empty() => {
-                    let request = SignupRequest {
+                    let locale = ctx.config.texts.lang().tag().to_owned();
+                    let signup = Signup {
                         email: email.as_str().to_owned(),
                         newsletters: ctx
                             .config
@@ -377,31 +296,31 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                             .filter(|n| state.chosen.contains(&n.id))
                             .map(|n| n.id.clone())
                             .collect(),
-                        locale: ctx.config.texts.lang().tag().to_owned(),
+                        consent: asked.map(|c| Consent {
+                            text: c.text.clone(),
+                            version: c.version.clone(),
+                            locale: locale.clone(),
+                            page: ctx.page.to_owned(),
+                            at_ms,
+                        }),
+                        locale,
                         source: Source {
                             page: ctx.page.to_owned(),
                             slot: ctx.slot.to_owned(),
                         },
+                        key: fresh_key,
                     };
-                    let attempt = match &state.attempt {
-                        // "Try again", or a second submit of the same: the same submission, its
-                        // key and its consent record.
-                        Some(last) if last.request == request => last.clone(),
-                        _ => Attempt {
-                            consent: asked.map(|c| Consent {
-                                text: c.text.clone(),
-                                version: c.version.clone(),
-                                locale: request.locale.clone(),
-                                page: request.source.page.clone(),
-                                at_ms,
-                            }),
-                            request,
-                            key: fresh_key,
-                        },
+                    let signup = match state.sent.take() {
+                        // "Try again", or a second submit of the same: the same signup, with
+                        // its key and its consent record.
+                        Some(last) if last.is_same_as(&signup) && last.source == signup.source => {
+                            last
+                        }
+                        _ => signup,
                     };
-                    state.attempt = Some(attempt.clone());
+                    state.sent = Some(signup.clone());
                     state.status = Status::Submitting;
-                    effects.push(Effect::Send(Box::new(attempt)));
+                    effects.push(Effect::Send(Box::new(signup)));
                 }
                 _ => {
                     state.status = Status::Editing;
@@ -430,8 +349,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         }
         Event::Joined { key } => {
             if state.status == Status::Submitting {
-                if let Some(attempt) = &mut state.attempt {
-                    attempt.key = key;
+                if let Some(signup) = &mut state.sent {
+                    signup.key = key;
                 }
             }
         }
@@ -443,8 +362,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         Event::Withdrawn => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
-                if let Some(attempt) = &state.attempt {
-                    effects.push(Effect::Withdraw(attempt.key.clone()));
+                if let Some(signup) = &state.sent {
+                    effects.push(Effect::Withdraw(signup.key.clone()));
                 }
                 effects.push(Effect::FocusEmail);
             }
@@ -504,8 +423,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 ),
             };
             if matches!(status, Status::Succeeded(_)) {
-                if let Some(attempt) = &state.attempt {
-                    effects.push(Effect::Remember(attempt.request.newsletters.clone()));
+                if let Some(signup) = &state.sent {
+                    effects.push(Effect::Remember(signup.newsletters.clone()));
                 }
             }
             state.status = status;
@@ -581,7 +500,7 @@ mod tests {
         assert!(s.errors.email.is_none());
         assert_eq!(s.status, Status::Editing);
         assert_eq!(fx, vec![Effect::FocusErrorSummary]);
-        assert!(s.attempt.is_none());
+        assert!(s.sent.is_none());
         // Ticking clears the error at once; unticking again does not bring it back before a submit.
         let ctx = Context {
             config: &c,
@@ -606,11 +525,11 @@ mod tests {
                 submit_at("k1", 1_764_000_000_000),
             ],
         );
-        let Some(Effect::Send(attempt)) = fx.first() else {
+        let Some(Effect::Send(signup)) = fx.first() else {
             panic!("expected a send, got {fx:?}");
         };
         assert_eq!(
-            attempt.consent,
+            signup.consent,
             Some(Consent {
                 text: "I agree to receive the Daily by email.".into(),
                 version: "2026-03".into(),
@@ -628,7 +547,7 @@ mod tests {
         };
         let (s, _) = transition(s, Event::Answered(Outcome::NetworkError), &ctx);
         let (_, fx) = transition(s, submit_at("k2", 1_764_000_099_000), &ctx);
-        assert_eq!(fx, vec![Effect::Send(attempt.clone())]);
+        assert_eq!(fx, vec![Effect::Send(signup.clone())]);
     }
 
     #[test]
@@ -643,10 +562,10 @@ mod tests {
                 submit_at("k", 7),
             ],
         );
-        let Some(Effect::Send(attempt)) = fx.first() else {
+        let Some(Effect::Send(signup)) = fx.first() else {
             panic!("expected a send, got {fx:?}");
         };
-        let consent = attempt
+        let consent = signup
             .consent
             .as_ref()
             .map(|c| (c.version.as_str(), c.at_ms));
@@ -784,11 +703,11 @@ mod tests {
             panic!("{fx:?}")
         };
         assert_eq!(a.key, "key-1");
-        assert_eq!(a.request.email, "Jane@xn--mnchen-3ya.de");
-        assert_eq!(a.request.newsletters, ["daily", "culture", "alerts"]);
-        assert_eq!(a.request.locale, "uk");
+        assert_eq!(a.email, "Jane@xn--mnchen-3ya.de");
+        assert_eq!(a.newsletters, ["daily", "culture", "alerts"]);
+        assert_eq!(a.locale, "uk");
         assert_eq!(
-            a.request.source,
+            a.source,
             Source {
                 page: "https://news.example/article".into(),
                 slot: "footer".into()
@@ -809,7 +728,7 @@ mod tests {
         );
         assert_eq!(s.status, Status::Submitting);
         assert!(fx.is_empty());
-        assert_eq!(s.attempt.map(|a| a.key), Some("k1".into()));
+        assert_eq!(s.sent.map(|a| a.key), Some("k1".into()));
     }
 
     #[test]
@@ -1038,7 +957,7 @@ mod tests {
         let Effect::Send(a) = &fx[0] else {
             panic!("{fx:?}")
         };
-        assert_eq!(a.request.newsletters, ["alerts"]);
+        assert_eq!(a.newsletters, ["alerts"]);
     }
 
     #[test]
@@ -1148,6 +1067,6 @@ mod tests {
             ],
         );
         assert_eq!(s.status, Status::Submitting, "a suggestion never blocks");
-        assert!(matches!(&fx[0], Effect::Send(a) if a.request.email == "jane@gmial.com"));
+        assert!(matches!(&fx[0], Effect::Send(a) if a.email == "jane@gmial.com"));
     }
 }

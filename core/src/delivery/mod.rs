@@ -11,12 +11,12 @@
 //! integrity token first):
 //!
 //! ```text
-//! let mut next = adapter.start(&intent);
+//! let mut next = adapter.start(&envelope);
 //! loop {
 //!     match next {
 //!         Next::Send(exchange) => {
 //!             let reply = transport.execute(&exchange.request).await;   // the browser's part
-//!             next = adapter.next(&intent, exchange.step, &reply);
+//!             next = adapter.next(&envelope, exchange.step, &reply);
 //!         }
 //!         Next::Done(outcome) => break outcome,                       // feed to `transition`
 //!     }
@@ -35,22 +35,24 @@
 //! phrase for an address problem, the reader gets the catalogue's own wording in their language.
 //!
 //! ```
-//! use letterbox_core::adapters::{Adapter, Intent, JsonAdapter, Next, Reply, HttpReply};
-//! use letterbox_core::submission::Outcome;
+//! use letterbox_core::delivery::{Adapter, Envelope, JsonAdapter, Next, Reply, HttpReply};
+//! use letterbox_core::signup::Outcome;
 //! let adapter = Adapter::Json(JsonAdapter { endpoint: "https://news.example/api/subscribe".into() });
-//! let intent = Intent::example();
-//! let Next::Send(exchange) = adapter.start(&intent) else { panic!() };
+//! let envelope = Envelope::example();
+//! let Next::Send(exchange) = adapter.start(&envelope) else { panic!() };
 //! let reply = Reply::Http(HttpReply { status: 200, content_type: Some("application/json"),
 //!     retry_after: None, body: r#"{"status":"pending_confirmation"}"# });
-//! assert_eq!(adapter.next(&intent, exchange.step, &reply), Next::Done(Outcome::PendingConfirmation));
+//! assert_eq!(adapter.next(&envelope, exchange.step, &reply), Next::Done(Outcome::PendingConfirmation));
 //! ```
 
+pub mod contract;
 pub mod encode;
 pub mod form;
 pub mod ghost;
 pub mod json;
 pub mod listmonk;
 pub mod mailchimp;
+pub mod retry;
 
 pub use form::FormAdapter;
 pub use ghost::GhostAdapter;
@@ -58,124 +60,43 @@ pub use json::JsonAdapter;
 pub use listmonk::ListmonkAdapter;
 pub use mailchimp::{MailchimpAdapter, MailchimpGroup};
 
-pub use crate::contract::{clean_server_text, Source};
-use crate::json::write_string;
 use crate::messages::{Key, Lang};
-use crate::submission::{Attempt, Outcome};
+pub use crate::signup::{Outcome, Signup};
+pub use contract::{clean_server_text, CHALLENGE_TIMEOUT_MS, TIMEOUT_MS};
 
 /// No adapter needs more requests than this for one submission.
 pub const MAX_STEPS: u8 = 2;
 
-/// The reader's consent as it was given: exactly what they agreed to, where and when.
+/// One signup as one request sends it: the [`Signup`] itself, plus what belongs to this request
+/// only (a fresh challenge token, the bot signals). Never stored: a queued signup gets a new
+/// envelope, and a new token, each time it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Consent {
-    /// The exact consent text shown next to the checkbox.
-    pub text: String,
-    /// The site's version id of that text.
-    pub version: String,
-    /// The language it was shown in.
-    pub locale: String,
-    /// `location.href` where it was given.
-    pub page: String,
-    /// When it was given, in milliseconds since the Unix epoch (`Date.now()`).
-    pub at_ms: u64,
-}
-
-impl Consent {
-    /// The record as compact JSON: `{"text","version","locale","page","at_ms"}`.
-    ///
-    /// ```
-    /// use letterbox_core::adapters::Consent;
-    /// let c = Consent { text: "Send me news".into(), version: "v2".into(), locale: "en".into(),
-    ///     page: "https://news.example/".into(), at_ms: 1 };
-    /// assert_eq!(c.to_json(),
-    ///     r#"{"text":"Send me news","version":"v2","locale":"en","page":"https://news.example/","at_ms":1}"#);
-    /// ```
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(96 + self.text.len() + self.page.len());
-        out.push_str("{\"text\":");
-        write_string(&mut out, &self.text);
-        out.push_str(",\"version\":");
-        write_string(&mut out, &self.version);
-        out.push_str(",\"locale\":");
-        write_string(&mut out, &self.locale);
-        out.push_str(",\"page\":");
-        write_string(&mut out, &self.page);
-        out.push_str(",\"at_ms\":");
-        out.push_str(&self.at_ms.to_string());
-        out.push('}');
-        out
-    }
-}
-
-/// What the reader asked for, independent of the service that will receive it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intent {
-    /// The normalised address (domain in lower-case ASCII).
-    pub email: String,
-    /// The ids of the chosen newsletters, in the site's order.
-    pub newsletters: Vec<String>,
-    /// The reader's language tag (`en`, `uk`).
-    pub locale: String,
-    /// The consent record, when the slot asks for consent.
-    pub consent: Option<Consent>,
-    /// The page and slot the signup came from.
-    pub source: Source,
-    /// The submission's idempotency key, the same on every retry.
-    pub key: String,
+pub struct Envelope {
+    /// The signup.
+    pub signup: Signup,
     /// A challenge token (Turnstile, hCaptcha, proof of work) from the site's provider, if any.
     pub challenge: Option<String>,
     /// The bot signals, sent only when the slot flags rather than drops (`"bots": "flag"`).
     pub signals: Option<crate::bots::Signals>,
 }
 
-impl Intent {
-    /// The intent of a submission built by the state machine, with its consent record (no
-    /// challenge token: the widget asks the site for one just before each request).
-    ///
-    /// ```
-    /// use letterbox_core::adapters::Intent;
-    /// use letterbox_core::contract::{SignupRequest, Source};
-    /// use letterbox_core::submission::Attempt;
-    /// let attempt = Attempt { key: "k1".into(), request: SignupRequest {
-    ///     email: "jane@example.com".into(), newsletters: vec!["daily".into()], locale: "uk".into(),
-    ///     source: Source { page: "https://news.example/".into(), slot: "0".into() } },
-    ///     consent: None };
-    /// let intent = Intent::from_attempt(&attempt);
-    /// assert_eq!((intent.key.as_str(), intent.locale.as_str()), ("k1", "uk"));
-    /// ```
-    pub fn from_attempt(attempt: &Attempt) -> Intent {
-        Intent {
-            email: attempt.request.email.clone(),
-            newsletters: attempt.request.newsletters.clone(),
-            locale: attempt.request.locale.clone(),
-            consent: attempt.consent.clone(),
-            source: attempt.request.source.clone(),
-            key: attempt.key.clone(),
+impl Envelope {
+    /// The envelope of `signup` with no token and no signals.
+    pub fn new(signup: Signup) -> Envelope {
+        Envelope {
+            signup,
             challenge: None,
             signals: None,
         }
     }
 
-    /// A sample intent for examples and tests: `jane+news@example.com`, newsletter `daily`.
-    pub fn example() -> Intent {
-        Intent {
-            email: "jane+news@example.com".into(),
-            newsletters: vec!["daily".into()],
-            locale: "en".into(),
-            consent: None,
-            source: Source {
-                page: "https://news.example/article".into(),
-                slot: "in-article".into(),
-            },
-            key: "5f0c6a1e-9b7d-4c51-8d1e-2a6f3b9c7e10".into(),
-            challenge: None,
-            signals: None,
-        }
+    /// A sample envelope for examples and tests: [`Signup::example`].
+    pub fn example() -> Envelope {
+        Envelope::new(Signup::example())
     }
 
     fn lang(&self) -> Lang {
-        Lang::from_tag(&self.locale).unwrap_or_default()
+        Lang::from_tag(&self.signup.locale).unwrap_or_default()
     }
 
     /// The catalogue's built-in text for `key` in the reader's language.
@@ -234,7 +155,7 @@ impl Request {
     /// For a JSONP request, the URL to load with `callback` as the callback's name.
     ///
     /// ```
-    /// use letterbox_core::adapters::Request;
+    /// use letterbox_core::delivery::Request;
     /// let r = Request::Jsonp { url: "https://x.example/p?u=1".into(), callback_param: "c" };
     /// assert_eq!(r.jsonp_url("__lb7").as_deref(), Some("https://x.example/p?u=1&c=__lb7"));
     /// ```
@@ -270,8 +191,8 @@ pub struct HttpReply<'a> {
 }
 
 impl<'a> HttpReply<'a> {
-    fn contract(&self) -> crate::contract::Response<'a> {
-        crate::contract::Response {
+    fn contract(&self) -> crate::delivery::contract::Response<'a> {
+        crate::delivery::contract::Response {
             status: self.status,
             retry_after: self.retry_after,
             body: self.body,
@@ -301,7 +222,7 @@ pub enum Reply<'a> {
     Jsonp(&'a str),
     /// No answer: offline, DNS, CORS refused, connection reset, or the JSONP script failed to load.
     NetworkError,
-    /// No answer within [`crate::contract::TIMEOUT_MS`].
+    /// No answer within [`crate::delivery::contract::TIMEOUT_MS`].
     Timeout,
 }
 
@@ -359,11 +280,11 @@ impl Adapter {
     /// queued for one endpoint is never sent to another.
     ///
     /// ```
-    /// use letterbox_core::adapters::{Adapter, JsonAdapter};
+    /// use letterbox_core::delivery::{Adapter, JsonAdapter};
     /// let a = Adapter::Json(JsonAdapter { endpoint: "/api/subscribe".into() });
-    /// assert_eq!(a.identity(), "json /api/subscribe");
+    /// assert_eq!(a.destination(), "json /api/subscribe");
     /// ```
-    pub fn identity(&self) -> String {
+    pub fn destination(&self) -> String {
         let target = match self {
             Adapter::Json(a) => a.endpoint.clone(),
             Adapter::Form(a) => a.action.clone(),
@@ -379,7 +300,7 @@ impl Adapter {
     /// Stable within one build of the widget (not across versions, nor between native and wasm).
     ///
     /// ```
-    /// use letterbox_core::adapters::{Adapter, JsonAdapter};
+    /// use letterbox_core::delivery::{Adapter, JsonAdapter};
     /// let a = Adapter::Json(JsonAdapter { endpoint: "/a".into() });
     /// let b = Adapter::Json(JsonAdapter { endpoint: "/b".into() });
     /// assert_eq!(a.fingerprint(), a.clone().fingerprint());
@@ -408,7 +329,7 @@ impl Adapter {
     /// asks the site's challenge provider for a token only then.
     ///
     /// ```
-    /// use letterbox_core::adapters::{Adapter, FormAdapter, JsonAdapter};
+    /// use letterbox_core::delivery::{Adapter, FormAdapter, JsonAdapter};
     /// assert!(Adapter::Json(JsonAdapter { endpoint: "/s".into() }).carries_challenge());
     /// let mut form = FormAdapter::new("/signup");
     /// assert!(!Adapter::Form(form.clone()).carries_challenge());
@@ -424,28 +345,28 @@ impl Adapter {
     }
 
     /// The first request of a submission, or an outcome straight away when the configuration
-    /// cannot express the intent (e.g. a newsletter with no Mailchimp group).
-    pub fn start(&self, intent: &Intent) -> Next {
+    /// cannot express the envelope (e.g. a newsletter with no Mailchimp group).
+    pub fn start(&self, envelope: &Envelope) -> Next {
         match self {
-            Adapter::Json(a) => a.start(intent),
-            Adapter::Form(a) => a.start(intent),
-            Adapter::Mailchimp(a) => a.start(intent),
-            Adapter::Listmonk(a) => a.start(intent),
-            Adapter::Ghost(a) => a.start(intent),
+            Adapter::Json(a) => a.start(envelope),
+            Adapter::Form(a) => a.start(envelope),
+            Adapter::Mailchimp(a) => a.start(envelope),
+            Adapter::Listmonk(a) => a.start(envelope),
+            Adapter::Ghost(a) => a.start(envelope),
         }
     }
 
     /// The reply to the request of `step`, turned into the next request or the outcome.
-    pub fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+    pub fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
         if let Some(outcome) = no_answer(reply) {
             return Next::Done(outcome);
         }
         match self {
-            Adapter::Json(a) => a.next(intent, step, reply),
-            Adapter::Form(a) => a.next(intent, step, reply),
-            Adapter::Mailchimp(a) => a.next(intent, step, reply),
-            Adapter::Listmonk(a) => a.next(intent, step, reply),
-            Adapter::Ghost(a) => a.next(intent, step, reply),
+            Adapter::Json(a) => a.next(envelope, step, reply),
+            Adapter::Form(a) => a.next(envelope, step, reply),
+            Adapter::Mailchimp(a) => a.next(envelope, step, reply),
+            Adapter::Listmonk(a) => a.next(envelope, step, reply),
+            Adapter::Ghost(a) => a.next(envelope, step, reply),
         }
     }
 }
@@ -472,7 +393,7 @@ fn common_status(reply: &HttpReply<'_>) -> Option<Outcome> {
         429 => Some(Outcome::RateLimited {
             retry_after_secs: reply
                 .retry_after
-                .and_then(crate::contract::parse_retry_after),
+                .and_then(crate::delivery::contract::parse_retry_after),
         }),
         500..=599 => Some(Outcome::ServerError {
             status: reply.status,
@@ -490,7 +411,7 @@ fn plain(text: &str) -> Option<String> {
 /// seconds.
 ///
 /// ```
-/// use letterbox_core::adapters::wait_in_words;
+/// use letterbox_core::delivery::wait_in_words;
 /// assert_eq!(wait_in_words("Please try again in about 5 minutes. (#8343)"), Some(300));
 /// assert_eq!(wait_in_words("Too many sign-up attempts try again in an hour"), Some(3600));
 /// assert_eq!(wait_in_words("Try later"), None);
@@ -583,17 +504,17 @@ mod tests {
 
     #[test]
     fn network_errors_and_timeouts_mean_the_same_for_every_adapter() {
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         for adapter in every_adapter() {
-            let ex = sent(adapter.start(&intent));
+            let ex = sent(adapter.start(&envelope));
             assert_eq!(
-                done(adapter.next(&intent, ex.step, &Reply::NetworkError)),
+                done(adapter.next(&envelope, ex.step, &Reply::NetworkError)),
                 Outcome::NetworkError,
                 "{}",
                 adapter.provider()
             );
             assert_eq!(
-                done(adapter.next(&intent, ex.step, &Reply::Timeout)),
+                done(adapter.next(&envelope, ex.step, &Reply::Timeout)),
                 Outcome::Timeout
             );
         }
@@ -601,7 +522,7 @@ mod tests {
 
     #[test]
     fn every_flow_ends_within_the_step_limit_whatever_the_replies() {
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         let replies = [
             http(200, Some("text/plain"), "tok.en-1"),
             http(200, Some("application/json"), "{}"),
@@ -612,7 +533,7 @@ mod tests {
         ];
         for adapter in every_adapter() {
             for reply in replies {
-                let mut next = adapter.start(&intent);
+                let mut next = adapter.start(&envelope);
                 let mut sent_count = 0;
                 while let Next::Send(ex) = next {
                     sent_count += 1;
@@ -621,7 +542,7 @@ mod tests {
                         "{}",
                         adapter.provider()
                     );
-                    next = adapter.next(&intent, ex.step, &reply);
+                    next = adapter.next(&envelope, ex.step, &reply);
                 }
             }
         }
@@ -629,15 +550,15 @@ mod tests {
 
     #[test]
     fn a_reply_of_the_wrong_kind_is_a_configuration_error_not_a_panic() {
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         for adapter in every_adapter() {
-            let ex = sent(adapter.start(&intent));
+            let ex = sent(adapter.start(&envelope));
             let wrong = match ex.request {
                 Request::Fetch { .. } => Reply::Jsonp("{}"),
                 Request::Jsonp { .. } => http(200, None, ""),
             };
             assert!(matches!(
-                done(adapter.next(&intent, ex.step, &wrong)),
+                done(adapter.next(&envelope, ex.step, &wrong)),
                 Outcome::ConfigurationError { .. }
             ));
         }
@@ -646,7 +567,7 @@ mod tests {
     #[test]
     fn identities_differ_by_provider_and_address() {
         let ids: std::collections::BTreeSet<String> =
-            every_adapter().iter().map(Adapter::identity).collect();
+            every_adapter().iter().map(Adapter::destination).collect();
         assert_eq!(ids.len(), 5);
     }
 
@@ -659,19 +580,5 @@ mod tests {
         assert_eq!(wait_in_words("try again in soon"), None);
         assert_eq!(wait_in_words("try again in 99999999999 hours"), None);
         assert_eq!(wait_in_words("try again in"), None);
-    }
-
-    #[test]
-    fn consent_text_is_escaped_in_its_record() {
-        let c = Consent {
-            text: "Say \"yes\"\n<b>".into(),
-            version: "1".into(),
-            locale: "uk".into(),
-            page: "https://x/".into(),
-            at_ms: 1_700_000_000_000,
-        };
-        let v: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
-        assert_eq!(v["text"], "Say \"yes\"\n<b>");
-        assert_eq!(v["at_ms"], 1_700_000_000_000u64);
     }
 }

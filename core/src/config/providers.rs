@@ -9,11 +9,11 @@
 //! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}, "discover"}` | `listmonk.base` |
 //! | `ghost` | `"ghost": {"site", "newsletters": {id: name}, "labels"}` | `ghost.site` |
 
-use crate::adapters::{
+use crate::config::ConfigError;
+use crate::delivery::{
     Adapter, FormAdapter, GhostAdapter, JsonAdapter, ListmonkAdapter, MailchimpAdapter,
     MailchimpGroup,
 };
-use crate::config::ConfigError;
 use crate::json::Value;
 
 /// The providers, as written in `data-provider`.

@@ -15,10 +15,10 @@
 //! plain text.
 
 use super::encode::{form_encode, html_to_text, percent_decode};
-use super::{plain, wait_in_words, wrong_kind, Exchange, Intent, Next, Reply, Request, Step};
+use super::{plain, wait_in_words, wrong_kind, Envelope, Exchange, Next, Reply, Request, Step};
 use crate::json;
 use crate::messages::Key;
-use crate::submission::{FieldName, Outcome};
+use crate::signup::{FieldName, Outcome};
 
 /// How one newsletter maps to a Mailchimp interest group field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,7 +35,7 @@ impl MailchimpGroup {
     /// A checkbox interest: field `group[{group}][{bit}]`, value `{bit}`, as in the embed code.
     ///
     /// ```
-    /// use letterbox_core::adapters::MailchimpGroup;
+    /// use letterbox_core::delivery::MailchimpGroup;
     /// let g = MailchimpGroup::checkbox("daily", "21", "1");
     /// assert_eq!((g.field.as_str(), g.value.as_str()), ("group[21][1]", "1"));
     /// ```
@@ -89,7 +89,7 @@ impl MailchimpAdapter {
     /// Reads the `action` of Mailchimp's embed form (`…/subscribe/post?u=…&amp;id=…&amp;f_id=…`).
     ///
     /// ```
-    /// use letterbox_core::adapters::MailchimpAdapter;
+    /// use letterbox_core::delivery::MailchimpAdapter;
     /// let a = MailchimpAdapter::from_form_action(
     ///     "https://example.us1.list-manage.com/subscribe/post?u=8d6e&amp;id=3b1f&amp;f_id=00a1").unwrap();
     /// assert_eq!((a.u.as_str(), a.id.as_str(), a.f_id.as_deref()), ("8d6e", "3b1f", Some("00a1")));
@@ -119,25 +119,25 @@ impl MailchimpAdapter {
         Ok(adapter)
     }
 
-    /// The JSONP URL for `intent`, without the callback parameter; or the configuration error
+    /// The JSONP URL for `envelope`, without the callback parameter; or the configuration error
     /// that stops it (a chosen newsletter without a group).
     ///
     /// ```
-    /// use letterbox_core::adapters::{Intent, MailchimpAdapter, MailchimpGroup};
+    /// use letterbox_core::delivery::{Envelope, MailchimpAdapter, MailchimpGroup};
     /// let mut a = MailchimpAdapter::new("https://example.us1.list-manage.com", "8d6e", "3b1f");
     /// a.groups = vec![MailchimpGroup::checkbox("daily", "21", "1")];
-    /// assert_eq!(a.url(&Intent::example()).unwrap(),
+    /// assert_eq!(a.url(&Envelope::example()).unwrap(),
     ///     "https://example.us1.list-manage.com/subscribe/post-json?u=8d6e&id=3b1f\
     ///      &EMAIL=jane%2Bnews%40example.com&group%5B21%5D%5B1%5D=1&b_8d6e_3b1f=");
     /// ```
-    pub fn url(&self, intent: &Intent) -> Result<String, Outcome> {
+    pub fn url(&self, envelope: &Envelope) -> Result<String, Outcome> {
         let mut pairs: Vec<(&str, &str)> = vec![("u", &self.u), ("id", &self.id)];
         if let Some(f_id) = &self.f_id {
             pairs.push(("f_id", f_id));
         }
-        pairs.push(("EMAIL", &intent.email));
+        pairs.push(("EMAIL", &envelope.signup.email));
         if !self.groups.is_empty() {
-            for id in &intent.newsletters {
+            for id in &envelope.signup.newsletters {
                 let group = self
                     .groups
                     .iter()
@@ -151,7 +151,7 @@ impl MailchimpAdapter {
             }
         }
         pairs.extend(self.hidden.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        if let (Some(field), Some(_)) = (&self.consent_field, &intent.consent) {
+        if let (Some(field), Some(_)) = (&self.consent_field, &envelope.signup.consent) {
             pairs.push((field, "Y"));
         }
         let honeypot = format!("b_{}_{}", self.u, self.id);
@@ -163,8 +163,8 @@ impl MailchimpAdapter {
         ))
     }
 
-    pub(super) fn start(&self, intent: &Intent) -> Next {
-        match self.url(intent) {
+    pub(super) fn start(&self, envelope: &Envelope) -> Next {
+        match self.url(envelope) {
             Ok(url) => Next::Send(Exchange {
                 step: Step(0),
                 request: Request::Jsonp {
@@ -176,14 +176,14 @@ impl MailchimpAdapter {
         }
     }
 
-    pub(super) fn next(&self, intent: &Intent, _step: Step, reply: &Reply<'_>) -> Next {
+    pub(super) fn next(&self, envelope: &Envelope, _step: Step, reply: &Reply<'_>) -> Next {
         Next::Done(match reply {
-            Reply::Jsonp(text) => self.interpret(intent, text),
+            Reply::Jsonp(text) => self.interpret(envelope, text),
             _ => wrong_kind("mailchimp"),
         })
     }
 
-    fn interpret(&self, intent: &Intent, text: &str) -> Outcome {
+    fn interpret(&self, envelope: &Envelope, text: &str) -> Outcome {
         let value = json::parse(text).ok();
         let field = |name| {
             value
@@ -204,7 +204,7 @@ impl MailchimpAdapter {
                     Outcome::Subscribed
                 }
             }
-            Some("error") => error_outcome(intent, &msg),
+            Some("error") => error_outcome(envelope, &msg),
             // Not Mailchimp's shape: the callback was called with something else.
             _ => Outcome::Rejected {
                 status: 200,
@@ -214,7 +214,7 @@ impl MailchimpAdapter {
     }
 }
 
-fn error_outcome(intent: &Intent, msg: &str) -> Outcome {
+fn error_outcome(envelope: &Envelope, msg: &str) -> Outcome {
     let lower = msg.to_ascii_lowercase();
     if lower.trim() == "captcha" {
         return Outcome::ConfigurationError {
@@ -246,13 +246,13 @@ fn error_outcome(intent: &Intent, msg: &str) -> Outcome {
         }
         return Outcome::FieldError {
             field: FieldName::Email,
-            message: email_text(intent, text),
+            message: email_text(envelope, text),
         };
     }
     if lower.contains("looks fake or invalid") || lower.contains("cannot be added to this list") {
         return Outcome::FieldError {
             field: FieldName::Email,
-            message: plain(msg).unwrap_or_else(|| intent.text(Key::EmailDomainInvalid)),
+            message: plain(msg).unwrap_or_else(|| envelope.text(Key::EmailDomainInvalid)),
         };
     }
     Outcome::Rejected {
@@ -269,7 +269,7 @@ fn numbered(msg: &str) -> Option<(u32, &str)> {
 
 /// Mailchimp's fixed English phrases for address problems, in the reader's language; other
 /// messages as plain text.
-fn email_text(intent: &Intent, text: &str) -> String {
+fn email_text(envelope: &Envelope, text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     let key = if lower.contains("single @") {
         Some(Key::EmailMissingAt)
@@ -283,16 +283,17 @@ fn email_text(intent: &Intent, text: &str) -> String {
         None
     };
     match key {
-        Some(key) => intent.text(key),
-        None => plain(text).unwrap_or_else(|| intent.text(Key::EmailDomainInvalid)),
+        Some(key) => envelope.text(key),
+        None => plain(text).unwrap_or_else(|| envelope.text(Key::EmailDomainInvalid)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::super::{Adapter, Consent};
+    use super::super::Adapter;
     use super::*;
+    use crate::signup::Consent;
 
     fn adapter() -> MailchimpAdapter {
         let mut a =
@@ -307,11 +308,11 @@ mod tests {
 
     fn answer_in(a: &MailchimpAdapter, locale: &str, file: &str) -> Outcome {
         let adapter = Adapter::Mailchimp(a.clone());
-        let mut intent = Intent::example();
-        intent.locale = locale.into();
-        let ex = sent(adapter.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.locale = locale.into();
+        let ex = sent(adapter.start(&envelope));
         let body = fixture(file);
-        done(adapter.next(&intent, ex.step, &Reply::Jsonp(body.trim())))
+        done(adapter.next(&envelope, ex.step, &Reply::Jsonp(body.trim())))
     }
 
     fn answer(file: &str) -> Outcome {
@@ -321,9 +322,9 @@ mod tests {
     #[test]
     fn the_request_is_the_recorded_jsonp_get_with_plus_encoded() {
         let a = Adapter::Mailchimp(adapter());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "culture".into()];
-        let ex = sent(a.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "culture".into()];
+        let ex = sent(a.start(&envelope));
         let url = ex.request.jsonp_url("__letterbox_cb_1").unwrap();
         assert_eq!(url, fixture("mailchimp/request-url.txt").trim());
         assert!(url.contains("EMAIL=jane%2Bnews%40example.com"));
@@ -339,10 +340,10 @@ mod tests {
     #[test]
     fn a_newsletter_without_a_group_stops_before_sending() {
         let a = Adapter::Mailchimp(adapter());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["alerts".into()];
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["alerts".into()];
         assert!(matches!(
-            done(a.start(&intent)),
+            done(a.start(&envelope)),
             Outcome::ConfigurationError { message } if message.contains("alerts")
         ));
     }
@@ -352,8 +353,8 @@ mod tests {
         let mut a = MailchimpAdapter::new("https://example.us1.list-manage.com/", "u1", "l1");
         a.consent_field = Some("gdpr[5]".into());
         a.hidden = vec![("tags".into(), "2046".into())];
-        let mut intent = Intent::example();
-        intent.consent = Some(Consent {
+        let mut envelope = Envelope::example();
+        envelope.signup.consent = Some(Consent {
             text: "Yes".into(),
             version: "1".into(),
             locale: "en".into(),
@@ -361,7 +362,7 @@ mod tests {
             at_ms: 1,
         });
         assert_eq!(
-            a.url(&intent).unwrap(),
+            a.url(&envelope).unwrap(),
             "https://example.us1.list-manage.com/subscribe/post-json?u=u1&id=l1&EMAIL=jane%2Bnews%40example.com&tags=2046&gdpr%5B5%5D=Y&b_u1_l1="
         );
     }
@@ -475,7 +476,7 @@ mod tests {
     #[test]
     fn malformed_callback_arguments_are_rejections_not_panics() {
         let a = Adapter::Mailchimp(adapter());
-        let intent = Intent::example();
+        let envelope = Envelope::example();
         for text in [
             "",
             "null",
@@ -485,9 +486,9 @@ mod tests {
             r#"{"result":7}"#,
             "<html>",
         ] {
-            let ex = sent(a.start(&intent));
+            let ex = sent(a.start(&envelope));
             assert_eq!(
-                done(a.next(&intent, ex.step, &Reply::Jsonp(text))),
+                done(a.next(&envelope, ex.step, &Reply::Jsonp(text))),
                 Outcome::Rejected {
                     status: 200,
                     message: None
@@ -495,9 +496,9 @@ mod tests {
                 "{text:?}"
             );
         }
-        let ex = sent(a.start(&intent));
+        let ex = sent(a.start(&envelope));
         assert_eq!(
-            done(a.next(&intent, ex.step, &Reply::Jsonp(r#"{"result":"error"}"#))),
+            done(a.next(&envelope, ex.step, &Reply::Jsonp(r#"{"result":"error"}"#))),
             Outcome::Rejected {
                 status: 200,
                 message: None

@@ -6,7 +6,7 @@
 //! submission reuses its idempotency key, so a retry that crosses a request the server did
 //! receive subscribes nobody twice.
 
-use crate::submission::Outcome;
+use crate::signup::Outcome;
 
 /// What to do after an attempt ended in an outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +16,9 @@ pub enum Decision {
         /// The wait before the next attempt.
         delay_ms: u32,
     },
-    /// Stop retrying now, keep the submission in the pending queue (`crate::pending`) and tell
-    /// the reader it will be sent later (offline, or every attempt spent on a passing failure).
+    /// Stop retrying now, keep the signup in the browser's queue ([`crate::pending`]) and tell
+    /// the reader it will be sent later: offline, or every attempt spent without an answer
+    /// ([`is_queueable`]).
     Queue,
     /// Stop: show the outcome (success, a field error, a refusal the reader cannot fix by waiting).
     Finish,
@@ -53,8 +54,8 @@ impl Default for RetryPolicy {
 /// wrong, and never for success.
 ///
 /// ```
-/// use letterbox_core::retry::is_retryable;
-/// use letterbox_core::submission::Outcome;
+/// use letterbox_core::delivery::retry::is_retryable;
+/// use letterbox_core::signup::Outcome;
 /// assert!(is_retryable(&Outcome::ServerError { status: 503 }));
 /// assert!(!is_retryable(&Outcome::Rejected { status: 400, message: None }));
 /// ```
@@ -74,14 +75,20 @@ pub fn is_retryable(outcome: &Outcome) -> bool {
     }
 }
 
-/// True for outcomes worth keeping for a later page view when the page cannot finish them:
-/// no answer or a timeout (the reader is probably offline), and a rate limit that asks for a
-/// longer wait than the page will hold.
+/// True for outcomes worth keeping for a later page view when the page cannot finish them: no
+/// answer or a timeout, so the signup never reached the service (the reader is probably
+/// offline). This is the one queueing rule. A rate limit is never queued: the service did
+/// answer, and the reader gets its honest "Try again in N seconds" and their own Try again; a
+/// 5xx that keeps failing is shown with Try again too.
+///
+/// ```
+/// use letterbox_core::delivery::retry::is_queueable;
+/// use letterbox_core::signup::Outcome;
+/// assert!(is_queueable(&Outcome::Timeout));
+/// assert!(!is_queueable(&Outcome::RateLimited { retry_after_secs: Some(600) }));
+/// ```
 pub fn is_queueable(outcome: &Outcome) -> bool {
-    matches!(
-        outcome,
-        Outcome::NetworkError | Outcome::Timeout | Outcome::RateLimited { .. }
-    )
+    matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
 }
 
 impl RetryPolicy {
@@ -90,7 +97,7 @@ impl RetryPolicy {
     /// `[0, 1]` from the widget (`Math.random()`; out-of-range or NaN is clamped).
     ///
     /// ```
-    /// use letterbox_core::retry::RetryPolicy;
+    /// use letterbox_core::delivery::retry::RetryPolicy;
     /// let p = RetryPolicy::default();
     /// assert_eq!(p.backoff_ms(2, 0.0), 500);
     /// assert_eq!(p.backoff_ms(2, 1.0), 1_000);
@@ -117,8 +124,8 @@ impl RetryPolicy {
     /// `online` is `navigator.onLine`; `random` feeds the jitter.
     ///
     /// ```
-    /// use letterbox_core::retry::{Decision, RetryPolicy};
-    /// use letterbox_core::submission::Outcome;
+    /// use letterbox_core::delivery::retry::{Decision, RetryPolicy};
+    /// use letterbox_core::signup::Outcome;
     /// let p = RetryPolicy::default();
     /// assert_eq!(p.decide(&Outcome::NetworkError, 1, true, 1.0), Decision::Retry { delay_ms: 1_000 });
     /// assert_eq!(p.decide(&Outcome::NetworkError, 4, true, 1.0), Decision::Queue);
@@ -146,7 +153,7 @@ impl RetryPolicy {
         match outcome {
             Outcome::RateLimited {
                 retry_after_secs: Some(secs),
-            } if *secs > self.max_retry_after_secs => Decision::Queue,
+            } if *secs > self.max_retry_after_secs => Decision::Finish,
             Outcome::RateLimited {
                 retry_after_secs: Some(secs),
             } => Decision::Retry {
@@ -162,7 +169,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::submission::FieldName;
+    use crate::signup::FieldName;
 
     #[test]
     fn input_errors_successes_spam_and_setup_errors_are_never_retried() {
@@ -219,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_exactly_and_long_waits_are_queued() {
+    fn retry_after_is_honoured_exactly_and_long_waits_are_shown_not_queued() {
         let p = RetryPolicy::default();
         let wait = |secs| Outcome::RateLimited {
             retry_after_secs: Some(secs),
@@ -232,8 +239,14 @@ mod tests {
             p.decide(&wait(30), 2, true, 0.9),
             Decision::Retry { delay_ms: 30_000 }
         );
-        assert_eq!(p.decide(&wait(31), 1, true, 0.9), Decision::Queue);
-        assert_eq!(p.decide(&wait(u32::MAX), 1, true, 0.9), Decision::Queue);
+        assert_eq!(p.decide(&wait(31), 1, true, 0.9), Decision::Finish);
+        assert_eq!(p.decide(&wait(u32::MAX), 1, true, 0.9), Decision::Finish);
+        assert_eq!(
+            p.decide(&wait(7), 4, true, 0.9),
+            Decision::Finish,
+            "a rate limit on the last attempt is shown, not queued"
+        );
+        assert_eq!(p.decide(&wait(7), 1, false, 0.9), Decision::Finish);
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //! inside a longer body). Without them, answers are read as the Letterbox contract reads them.
 
 use super::encode::form_encode;
-use super::{plain, wrong_kind, Exchange, HttpReply, Intent, Method, Next, Reply, Request, Step};
-use crate::contract::interpret;
-use crate::submission::Outcome;
+use super::{plain, wrong_kind, Envelope, Exchange, HttpReply, Method, Next, Reply, Request, Step};
+use crate::delivery::contract::interpret;
+use crate::signup::Outcome;
 
 /// Delivery as an HTML form would post it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,7 +44,7 @@ impl FormAdapter {
     /// A form adapter posting `email` (and nothing else) to `action`.
     ///
     /// ```
-    /// use letterbox_core::adapters::FormAdapter;
+    /// use letterbox_core::delivery::FormAdapter;
     /// let f = FormAdapter::new("https://news.example/subscribe");
     /// assert_eq!(f.email_field, "email");
     /// ```
@@ -63,21 +63,22 @@ impl FormAdapter {
         }
     }
 
-    /// The urlencoded body for `intent`, fields in a fixed order: email, newsletters, hidden
+    /// The urlencoded body for `envelope`, fields in a fixed order: email, newsletters, hidden
     /// fields, key, challenge, consent.
     ///
     /// ```
-    /// use letterbox_core::adapters::{FormAdapter, Intent};
+    /// use letterbox_core::delivery::{FormAdapter, Envelope};
     /// let mut f = FormAdapter::new("/s");
     /// f.newsletter_field = Some("list".into());
     /// f.hidden = vec![("boolean".into(), "true".into())];
-    /// assert_eq!(f.body(&Intent::example()), "email=jane%2Bnews%40example.com&list=daily&boolean=true");
+    /// assert_eq!(f.body(&Envelope::example()), "email=jane%2Bnews%40example.com&list=daily&boolean=true");
     /// ```
-    pub fn body(&self, intent: &Intent) -> String {
-        let mut pairs: Vec<(&str, &str)> = vec![(&self.email_field, &intent.email)];
+    pub fn body(&self, envelope: &Envelope) -> String {
+        let mut pairs: Vec<(&str, &str)> = vec![(&self.email_field, &envelope.signup.email)];
         if let Some(field) = &self.newsletter_field {
             pairs.extend(
-                intent
+                envelope
+                    .signup
                     .newsletters
                     .iter()
                     .map(|id| (field.as_str(), id.as_str())),
@@ -85,19 +86,19 @@ impl FormAdapter {
         }
         pairs.extend(self.hidden.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         if let Some(field) = &self.key_field {
-            pairs.push((field, &intent.key));
+            pairs.push((field, &envelope.signup.key));
         }
-        if let (Some(field), Some(token)) = (&self.challenge_field, &intent.challenge) {
+        if let (Some(field), Some(token)) = (&self.challenge_field, &envelope.challenge) {
             pairs.push((field, token));
         }
-        let consent = intent.consent.as_ref().map(|c| c.to_json());
+        let consent = envelope.signup.consent.as_ref().map(|c| c.to_json());
         if let (Some(field), Some(record)) = (&self.consent_field, &consent) {
             pairs.push((field, record));
         }
         form_encode(pairs)
     }
 
-    pub(super) fn start(&self, intent: &Intent) -> Next {
+    pub(super) fn start(&self, envelope: &Envelope) -> Next {
         let mut headers = vec![
             (
                 "Content-Type".to_owned(),
@@ -109,7 +110,7 @@ impl FormAdapter {
             ),
         ];
         if self.key_header {
-            headers.push(("Idempotency-Key".into(), intent.key.clone()));
+            headers.push(("Idempotency-Key".into(), envelope.signup.key.clone()));
         }
         Next::Send(Exchange {
             step: Step(0),
@@ -117,12 +118,12 @@ impl FormAdapter {
                 method: Method::Post,
                 url: self.action.clone(),
                 headers,
-                body: Some(self.body(intent)),
+                body: Some(self.body(envelope)),
             },
         })
     }
 
-    pub(super) fn next(&self, _intent: &Intent, _step: Step, reply: &Reply<'_>) -> Next {
+    pub(super) fn next(&self, _intent: &Envelope, _step: Step, reply: &Reply<'_>) -> Next {
         Next::Done(match reply {
             Reply::Http(http) => self.interpret(http),
             _ => wrong_kind("form"),
@@ -205,9 +206,10 @@ fn text_message(reply: &HttpReply<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::super::{Adapter, Consent};
+    use super::super::Adapter;
     use super::*;
-    use crate::submission::FieldName;
+    use crate::signup::Consent;
+    use crate::signup::FieldName;
 
     fn sendy() -> FormAdapter {
         let mut f = FormAdapter::new("https://sendy.news.example/subscribe");
@@ -219,22 +221,22 @@ mod tests {
 
     fn answer(f: &FormAdapter, status: u16, content_type: Option<&str>, body: &str) -> Outcome {
         let a = Adapter::Form(f.clone());
-        let intent = Intent::example();
-        let ex = sent(a.start(&intent));
-        done(a.next(&intent, ex.step, &http(status, content_type, body)))
+        let envelope = Envelope::example();
+        let ex = sent(a.start(&envelope));
+        done(a.next(&envelope, ex.step, &http(status, content_type, body)))
     }
 
     #[test]
     fn the_request_matches_the_recorded_sendy_request() {
         let a = Adapter::Form(sendy());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["kT892Gv763V2mBYJ9UFSeg".into()];
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["kT892Gv763V2mBYJ9UFSeg".into()];
         let Request::Fetch {
             method,
             url,
             headers,
             body,
-        } = sent(a.start(&intent)).request
+        } = sent(a.start(&envelope)).request
         else {
             panic!("a fetch")
         };
@@ -256,17 +258,17 @@ mod tests {
         f.key_field = Some("idempotency_key".into());
         f.challenge_field = Some("cf-turnstile-response".into());
         f.consent_field = Some("consent".into());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "culture".into()];
-        intent.challenge = Some("tok en".into());
-        intent.consent = Some(Consent {
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "culture".into()];
+        envelope.challenge = Some("tok en".into());
+        envelope.signup.consent = Some(Consent {
             text: "Yes".into(),
             version: "1".into(),
             locale: "en".into(),
             page: "https://x/".into(),
             at_ms: 5,
         });
-        let body = f.body(&intent);
+        let body = f.body(&envelope);
         assert!(body.starts_with(
             "EMAIL=jane%2Bnews%40example.com&newsletters%5B%5D=daily&newsletters%5B%5D=culture&idempotency_key=5f0c6a1e"
         ), "{body}");
@@ -278,7 +280,7 @@ mod tests {
         let mut f = FormAdapter::new("/s");
         f.key_header = true;
         let Request::Fetch { headers, .. } =
-            sent(Adapter::Form(f).start(&Intent::example())).request
+            sent(Adapter::Form(f).start(&Envelope::example())).request
         else {
             panic!()
         };

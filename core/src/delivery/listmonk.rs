@@ -11,12 +11,12 @@
 //! idempotency header is sent: it would only add a CORS preflight header listmonk does not need.
 
 use super::{
-    common_status, plain, wrong_kind, Exchange, HttpReply, Intent, Method, Next, Reply, Request,
+    common_status, plain, wrong_kind, Envelope, Exchange, HttpReply, Method, Next, Reply, Request,
     Step,
 };
 use crate::json::{self, write_string, Value};
 use crate::messages::Key;
-use crate::submission::{FieldName, Outcome};
+use crate::signup::{FieldName, Outcome};
 
 /// Delivery to a listmonk instance.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,8 +57,9 @@ impl ListmonkAdapter {
     }
 
     /// The list UUIDs for the chosen newsletters.
-    pub fn list_uuids<'a>(&'a self, intent: &'a Intent) -> Vec<&'a str> {
-        intent
+    pub fn list_uuids<'a>(&'a self, envelope: &'a Envelope) -> Vec<&'a str> {
+        envelope
+            .signup
             .newsletters
             .iter()
             .map(|id| self.mapped(id).unwrap_or(id))
@@ -70,10 +71,11 @@ impl ListmonkAdapter {
     /// that matches none.
     fn discovered<'a>(
         &'a self,
-        intent: &'a Intent,
+        envelope: &'a Envelope,
         public: &'a [(String, String)],
     ) -> Result<Vec<&'a str>, Outcome> {
-        intent
+        envelope
+            .signup
             .newsletters
             .iter()
             .map(|id| {
@@ -112,17 +114,17 @@ impl ListmonkAdapter {
     /// part of the address before the `@`).
     ///
     /// ```
-    /// use letterbox_core::adapters::{Intent, ListmonkAdapter};
+    /// use letterbox_core::delivery::{Envelope, ListmonkAdapter};
     /// let mut a = ListmonkAdapter::new("https://lists.example");
     /// a.lists = vec![("daily".into(), "e6b6a7d2-61c4-4b5e-9e1a-0c1c2f7d9a10".into())];
-    /// assert_eq!(a.body(&Intent::example()),
+    /// assert_eq!(a.body(&Envelope::example()),
     ///     r#"{"email":"jane+news@example.com","name":"","list_uuids":["e6b6a7d2-61c4-4b5e-9e1a-0c1c2f7d9a10"]}"#);
     /// ```
-    pub fn body(&self, intent: &Intent) -> String {
-        body(intent, &self.list_uuids(intent))
+    pub fn body(&self, envelope: &Envelope) -> String {
+        body(envelope, &self.list_uuids(envelope))
     }
 
-    fn subscribe(&self, intent: &Intent, uuids: &[&str]) -> Next {
+    fn subscribe(&self, envelope: &Envelope, uuids: &[&str]) -> Next {
         Next::Send(Exchange {
             step: SUBSCRIBE,
             request: Request::Fetch {
@@ -132,18 +134,19 @@ impl ListmonkAdapter {
                     ("Content-Type".into(), "application/json".into()),
                     ("Accept".into(), "application/json".into()),
                 ],
-                body: Some(body(intent, uuids)),
+                body: Some(body(envelope, uuids)),
             },
         })
     }
 
-    pub(super) fn start(&self, intent: &Intent) -> Next {
-        let unmapped = intent
+    pub(super) fn start(&self, envelope: &Envelope) -> Next {
+        let unmapped = envelope
+            .signup
             .newsletters
             .iter()
             .any(|id| self.mapped(id).is_none());
         if !(self.discover && unmapped) {
-            return self.subscribe(intent, &self.list_uuids(intent));
+            return self.subscribe(envelope, &self.list_uuids(envelope));
         }
         Next::Send(Exchange {
             step: LISTS,
@@ -156,16 +159,16 @@ impl ListmonkAdapter {
         })
     }
 
-    pub(super) fn next(&self, intent: &Intent, step: Step, reply: &Reply<'_>) -> Next {
+    pub(super) fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
         let Reply::Http(http) = reply else {
             return Next::Done(wrong_kind("listmonk"));
         };
         if step != LISTS {
-            return Next::Done(interpret(intent, http));
+            return Next::Done(interpret(envelope, http));
         }
         match public_lists(http).map(|public| {
-            self.discovered(intent, &public)
-                .map(|uuids| self.subscribe(intent, &uuids))
+            self.discovered(envelope, &public)
+                .map(|uuids| self.subscribe(envelope, &uuids))
         }) {
             Ok(Ok(next)) => next,
             Ok(Err(outcome)) | Err(outcome) => Next::Done(outcome),
@@ -207,9 +210,9 @@ fn public_lists(reply: &HttpReply<'_>) -> Result<Vec<(String, String)>, Outcome>
 }
 
 /// The subscription body for `uuids`.
-fn body(intent: &Intent, uuids: &[&str]) -> String {
+fn body(envelope: &Envelope, uuids: &[&str]) -> String {
     let mut out = String::from("{\"email\":");
-    write_string(&mut out, &intent.email);
+    write_string(&mut out, &envelope.signup.email);
     out.push_str(",\"name\":\"\",\"list_uuids\":[");
     for (i, uuid) in uuids.iter().enumerate() {
         if i > 0 {
@@ -221,7 +224,7 @@ fn body(intent: &Intent, uuids: &[&str]) -> String {
     out
 }
 
-fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
+fn interpret(envelope: &Envelope, reply: &HttpReply<'_>) -> Outcome {
     if let Some(outcome) = common_status(reply) {
         return outcome;
     }
@@ -247,7 +250,7 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
         },
         409 => Outcome::AlreadySubscribed,
         400 | 422 => match message {
-            Some(m) => classify(intent, m, reply.status),
+            Some(m) => classify(envelope, m, reply.status),
             None => Outcome::Rejected {
                 status: reply.status,
                 message: None,
@@ -265,7 +268,7 @@ fn interpret(intent: &Intent, reply: &HttpReply<'_>) -> Outcome {
 }
 
 /// listmonk's English messages (`i18n/en.json`) for the cases the reader or the site must act on.
-fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
+fn classify(envelope: &Envelope, message: &str, status: u16) -> Outcome {
     let lower = message.to_ascii_lowercase();
     if lower.contains("captcha") {
         return Outcome::RejectedAsSpam;
@@ -273,7 +276,7 @@ fn classify(intent: &Intent, message: &str, status: u16) -> Outcome {
     if lower.contains("email") && (lower.contains("invalid") || lower.contains("not valid")) {
         return Outcome::FieldError {
             field: FieldName::Email,
-            message: intent.text(Key::EmailDomainInvalid),
+            message: envelope.text(Key::EmailDomainInvalid),
         };
     }
     if lower.contains("already exists") || lower.contains("already subscribed") {
@@ -317,9 +320,9 @@ mod tests {
 
     fn answer(status: u16, content_type: Option<&str>, body: &str) -> Outcome {
         let a = Adapter::Listmonk(adapter());
-        let intent = Intent::example();
-        let ex = sent(a.start(&intent));
-        done(a.next(&intent, ex.step, &http(status, content_type, body)))
+        let envelope = Envelope::example();
+        let ex = sent(a.start(&envelope));
+        done(a.next(&envelope, ex.step, &http(status, content_type, body)))
     }
 
     const JSON: Option<&str> = Some("application/json; charset=utf-8");
@@ -327,14 +330,14 @@ mod tests {
     #[test]
     fn the_request_is_the_recorded_public_subscription_post() {
         let a = Adapter::Listmonk(adapter());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "culture".into()];
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "culture".into()];
         let Request::Fetch {
             method,
             url,
             headers,
             body,
-        } = sent(a.start(&intent)).request
+        } = sent(a.start(&envelope)).request
         else {
             panic!("a fetch")
         };
@@ -385,9 +388,9 @@ mod tests {
     #[test]
     fn discovery_finds_unmapped_newsletters_by_name_in_the_public_lists() {
         let a = Adapter::Listmonk(discovering());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "culture".into()];
-        let ask = sent(a.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "culture".into()];
+        let ask = sent(a.start(&envelope));
         let Request::Fetch {
             method, url, body, ..
         } = &ask.request
@@ -403,7 +406,7 @@ mod tests {
             )
         );
         let lists = fixture("listmonk/public-lists.json");
-        let post = a.next(&intent, ask.step, &http(200, JSON, &lists));
+        let post = a.next(&envelope, ask.step, &http(200, JSON, &lists));
         assert_eq!(
             uuids_sent(post.clone()),
             [
@@ -415,7 +418,7 @@ mod tests {
         let step = sent(post).step;
         assert_eq!(
             done(a.next(
-                &intent,
+                &envelope,
                 step,
                 &http(200, JSON, &fixture("listmonk/optin.json"))
             )),
@@ -424,7 +427,7 @@ mod tests {
         // Wrapped in listmonk's usual {"data": …} it is read the same.
         let wrapped = format!(r#"{{"data":{lists}}}"#);
         assert_eq!(
-            uuids_sent(a.next(&intent, ask.step, &http(200, JSON, &wrapped))).len(),
+            uuids_sent(a.next(&envelope, ask.step, &http(200, JSON, &wrapped))).len(),
             2
         );
     }
@@ -434,18 +437,18 @@ mod tests {
         let mut lm = discovering();
         lm.lists = vec![("daily".into(), "mapped-uuid".into())];
         let a = Adapter::Listmonk(lm);
-        assert_eq!(uuids_sent(a.start(&Intent::example())), ["mapped-uuid"]);
+        assert_eq!(uuids_sent(a.start(&Envelope::example())), ["mapped-uuid"]);
     }
 
     #[test]
     fn a_newsletter_that_matches_no_public_list_is_a_configuration_error() {
         let a = Adapter::Listmonk(discovering());
-        let mut intent = Intent::example();
-        intent.newsletters = vec!["daily".into(), "alerts".into()];
-        let ask = sent(a.start(&intent));
+        let mut envelope = Envelope::example();
+        envelope.signup.newsletters = vec!["daily".into(), "alerts".into()];
+        let ask = sent(a.start(&envelope));
         let lists = fixture("listmonk/public-lists.json");
         assert!(matches!(
-            done(a.next(&intent, ask.step, &http(200, JSON, &lists))),
+            done(a.next(&envelope, ask.step, &http(200, JSON, &lists))),
             Outcome::ConfigurationError { message }
                 if message.contains("\"alerts\" (\"Breaking news alerts\")")
                     && message.contains("The Daily Briefing, Culture Notes")
@@ -458,14 +461,14 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    done(a.next(&intent, ask.step, &http(status, None, &body))),
+                    done(a.next(&envelope, ask.step, &http(status, None, &body))),
                     Outcome::ConfigurationError { .. }
                 ),
                 "{status} {body}"
             );
         }
         assert_eq!(
-            done(a.next(&intent, ask.step, &http(503, None, ""))),
+            done(a.next(&envelope, ask.step, &http(503, None, ""))),
             Outcome::ServerError { status: 503 },
             "a passing failure stays retryable"
         );
@@ -474,7 +477,7 @@ mod tests {
     #[test]
     fn unmapped_newsletters_are_sent_as_their_ids() {
         let a = ListmonkAdapter::new("https://l.example");
-        assert_eq!(a.list_uuids(&Intent::example()), ["daily"]);
+        assert_eq!(a.list_uuids(&Envelope::example()), ["daily"]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Host elements: finding `[data-letterbox]` elements, reading their configuration as plain data
+//! The page: finding `[data-letterbox]` elements, reading their configuration as plain data
 //! for [`letterbox_core::config::Config::from_host`], and mounting one widget into each, once,
 //! inside an open shadow root so the page's CSS cannot reach it and its CSS cannot leak out.
 //!
@@ -7,20 +7,16 @@
 
 use std::any::Any;
 use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use letterbox_core::adapters::{Adapter, Intent};
+use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
 use letterbox_core::config::{Config, HostInput};
-use letterbox_core::events::HostEvent;
-use letterbox_core::pending::{self, Pending, PendingQueue};
-use letterbox_core::remember::{Remembered, STORAGE_KEY};
-use letterbox_core::retry::{is_queueable, is_retryable};
-use letterbox_core::submission::Outcome;
-use letterbox_core::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
+use letterbox_core::slot::events::HostEvent;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
+
+use crate::{outbox, remembered};
 
 /// The attribute that marks a host element, and the selector for it.
 pub const HOST_SELECTOR: &str = "[data-letterbox]";
@@ -39,222 +35,10 @@ struct Mounted {
     _view: Box<dyn Any>,
 }
 
-/// A slot's way to re-read the remembered signups.
-type Refresh = Rc<dyn Fn()>;
-/// What a slot does with the answer to a submission it waits for; `None` when that submission
-/// was withdrawn in another slot.
-pub type Delivered = Rc<dyn Fn(Option<Outcome>)>;
-
 thread_local! {
     static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
     static SHEET: OnceCell<Option<CssStyleSheet>> = const { OnceCell::new() };
-    static REFRESH: RefCell<Vec<(HtmlElement, Refresh)>> = const { RefCell::new(Vec::new()) };
-    static CHANNEL: OnceCell<Option<web_sys::BroadcastChannel>> = const { OnceCell::new() };
     static NEAR: OnceCell<Option<web_sys::IntersectionObserver>> = const { OnceCell::new() };
-    /// Every distinct way this page delivers: (target, adapter fingerprint, adapter).
-    static ADAPTERS: RefCell<Vec<(String, String, Adapter)>> = const { RefCell::new(Vec::new()) };
-    static WAITING: RefCell<Vec<(String, Delivered)>> = const { RefCell::new(Vec::new()) };
-    static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static IN_FLIGHT: RefCell<Vec<(String, String, Vec<Delivered>)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// One request for one signup: when a submission with the same `signature` (delivery settings,
-/// address, newsletters, language and consent) is already on its way from another slot, this one
-/// joins it: `done` gets that one's answer, its idempotency key is returned (the joining slot
-/// takes it as its own), and nothing is sent for this slot. Otherwise the submission `key` is
-/// registered as on its way (`None`); call [`landed`] with its answer.
-pub fn join_or_lead(signature: &str, key: &str, done: Delivered) -> Option<String> {
-    IN_FLIGHT.with(|f| {
-        let mut f = f.borrow_mut();
-        match f.iter_mut().find(|(s, _, _)| s == signature) {
-            Some((_, leader, followers)) => {
-                followers.push(done);
-                Some(leader.clone())
-            }
-            None => {
-                f.push((signature.to_owned(), key.to_owned(), Vec::new()));
-                None
-            }
-        }
-    })
-}
-
-/// The submission with `signature` got its `outcome`: the slots that joined it get it too.
-pub fn landed(signature: &str, outcome: &Outcome) {
-    let followers: Vec<Delivered> = IN_FLIGHT.with(|f| {
-        let mut f = f.borrow_mut();
-        let (found, rest): (Vec<_>, Vec<_>) = f.drain(..).partition(|(s, _, _)| s == signature);
-        *f = rest;
-        found.into_iter().flat_map(|(_, _, w)| w).collect()
-    });
-    for done in followers {
-        done(Some(outcome.clone()));
-    }
-}
-
-/// How long one page holds its claim on a queued submission; renewed before each send, and
-/// longer than one send can take (a challenge token, then two requests, each with its limit).
-const LEASE_MS: u64 = 120_000;
-
-fn now_ms() -> u64 {
-    js_sys::Date::now().max(0.0) as u64
-}
-
-fn load_queue() -> PendingQueue {
-    PendingQueue::load(
-        stored(pending::STORAGE_KEY).as_deref(),
-        now_ms(),
-        PendingQueue::MAX_AGE_MS,
-    )
-}
-
-fn save_queue(queue: &PendingQueue) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(pending::STORAGE_KEY, &queue.to_storage());
-    }
-}
-
-/// Keeps a submission that could not be sent, for up to `days`, to send when the browser is back
-/// online or on the reader's next page view, through `adapter` (or another with the same
-/// settings). False when the slot keeps nothing (`days` 0) or the browser cannot store it (then
-/// it is not queued).
-pub fn enqueue(adapter: &Adapter, intent: &Intent, days: u32) -> bool {
-    if days == 0 || storage().is_none() {
-        return false;
-    }
-    let mut queue = load_queue();
-    let mut entry = Pending::from_intent(intent, &adapter.identity(), now_ms());
-    entry.max_age_ms = u64::from(days) * 24 * 60 * 60 * 1000;
-    entry.adapter = Some(adapter.fingerprint());
-    queue.add(entry);
-    save_queue(&queue);
-    load_queue().entries().iter().any(|p| p.key == intent.key)
-}
-
-/// Drops the queued submission with idempotency key `key` (the reader withdrew it); a slot that
-/// shared it is told.
-pub fn withdraw(key: &str) {
-    let mut queue = load_queue();
-    if queue.remove(key) {
-        save_queue(&queue);
-    }
-    let sharing: Vec<Delivered> = WAITING.with(|w| {
-        let mut w = w.borrow_mut();
-        let (found, rest) = w.drain(..).partition(|(k, _)| *k == key);
-        *w = rest;
-        found.into_iter().map(|(_, f)| f).collect()
-    });
-    for done in sharing {
-        done(None);
-    }
-}
-
-/// Registers how this page delivers, so queued submissions for the same place can be sent here.
-pub fn register_adapter(adapter: Adapter) {
-    let fingerprint = adapter.fingerprint();
-    let added = ADAPTERS.with(|a| {
-        let mut a = a.borrow_mut();
-        let new = !a.iter().any(|(_, f, _)| *f == fingerprint);
-        if new {
-            a.push((adapter.identity(), fingerprint, adapter));
-        }
-        new
-    });
-    // A slot mounted after the page view's first flush may be the only one that can send what
-    // waits for its target.
-    if added && stored(pending::STORAGE_KEY).is_some() {
-        flush();
-    }
-}
-
-/// Calls `done` with the answer when the queued submission `key` is finally delivered.
-pub fn wait_for_delivery(key: &str, done: Delivered) {
-    WAITING.with(|w| w.borrow_mut().push((key.to_owned(), done)));
-}
-
-/// Sends the queued submissions this page can deliver, each exactly once: a page claims an entry
-/// (a lease in storage, so another tab does not send it too), sends it with its original
-/// idempotency key through a slot with the same settings (else another delivering to the same
-/// place), and removes it on any final answer; a passing failure, or no challenge token, leaves
-/// it queued.
-pub fn flush() {
-    if FLUSHING.with(|f| f.replace(true)) {
-        return;
-    }
-    leptos::task::spawn_local(async {
-        // An integer id (formatting an f64 would pull float printing into the wasm).
-        let owner = format!(
-            "page-{}",
-            (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64
-        );
-        let adapters: Vec<(String, String, Adapter)> = ADAPTERS.with(|a| a.borrow().clone());
-        let mut targets: Vec<&str> = adapters.iter().map(|(t, _, _)| t.as_str()).collect();
-        targets.sort_unstable();
-        targets.dedup();
-        for target in targets {
-            let mut queue = load_queue();
-            let claimed = queue.claim(target, &owner, now_ms(), LEASE_MS);
-            if claimed.is_empty() {
-                continue;
-            }
-            save_queue(&queue);
-            for entry in claimed {
-                // Renew this page's claim before each send, so a long batch keeps it.
-                let mut queue = load_queue();
-                let still_ours = queue
-                    .claim(target, &owner, now_ms(), LEASE_MS)
-                    .iter()
-                    .any(|e| e.key == entry.key);
-                save_queue(&queue);
-                if !still_ours {
-                    continue; // withdrawn, or taken over, meanwhile
-                }
-                let for_target = || adapters.iter().filter(|(t, _, _)| t == target);
-                let same = for_target().find(|(_, f, _)| entry.adapter.as_ref() == Some(f));
-                let Some((_, _, adapter)) = same.or_else(|| for_target().next()) else {
-                    continue;
-                };
-                let outcome =
-                    crate::transport::deliver_challenged(adapter, &entry.to_intent(None)).await;
-                let mut queue = load_queue();
-                // No token (the provider failed or is not there yet) is no answer: keep it.
-                let unsent = matches!(outcome, Outcome::ChallengeFailed { .. });
-                if unsent || is_retryable(&outcome) || is_queueable(&outcome) {
-                    queue.release(&entry.key);
-                    save_queue(&queue);
-                    continue;
-                }
-                queue.remove(&entry.key);
-                save_queue(&queue);
-                if matches!(
-                    outcome,
-                    Outcome::Subscribed | Outcome::PendingConfirmation | Outcome::AlreadySubscribed
-                ) {
-                    remember(target, &entry.newsletters);
-                }
-                let waiting: Vec<Delivered> = WAITING.with(|w| {
-                    let mut w = w.borrow_mut();
-                    let (found, rest) = w.drain(..).partition(|(k, _)| *k == entry.key);
-                    *w = rest;
-                    found.into_iter().map(|(_, f)| f).collect()
-                });
-                for done in waiting {
-                    done(Some(outcome.clone()));
-                }
-            }
-        }
-        FLUSHING.with(|f| f.set(false));
-    });
-}
-
-/// Sends the queue when the browser comes back online.
-fn flush_when_online() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let on_online = Closure::<dyn FnMut()>::new(flush);
-    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
-    on_online.forget();
 }
 
 /// How far ahead of the viewport a slot is mounted: two viewport heights, so a reader who
@@ -313,92 +97,6 @@ fn mount_or_defer(host: &HtmlElement) {
     }
 }
 
-/// The name of the BroadcastChannel that tells other tabs the remembered signups changed.
-const CHANNEL_NAME: &str = "letterbox";
-
-fn storage() -> Option<web_sys::Storage> {
-    // Throws in some privacy modes and sandboxed frames: then nothing is remembered.
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-/// The stored value under `key`, if storage is available and holds one.
-fn stored(key: &str) -> Option<String> {
-    storage().and_then(|s| s.get_item(key).ok().flatten())
-}
-
-/// Of `offered` newsletter ids delivered to `endpoint` (a [`Config::delivery_key`]), those this
-/// browser remembers as subscribed.
-pub fn remembered(endpoint: &str, offered: &[String], days: u32) -> Vec<String> {
-    Remembered::load(stored(STORAGE_KEY).as_deref()).covered(
-        endpoint,
-        offered,
-        js_sys::Date::now(),
-        days,
-    )
-}
-
-/// Records a successful signup, then updates every slot on this page and in other tabs.
-pub fn remember(endpoint: &str, ids: &[String]) {
-    if let Some(s) = storage() {
-        let mut record = Remembered::load(stored(STORAGE_KEY).as_deref());
-        record.add(endpoint, ids, js_sys::Date::now());
-        let _ = s.set_item(STORAGE_KEY, &record.to_storage());
-    }
-    changed();
-}
-
-/// Clears the remembered signups (`Letterbox.forget()`), here and in other tabs.
-pub fn forget() {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(STORAGE_KEY);
-    }
-    changed();
-}
-
-fn changed() {
-    refresh_all();
-    CHANNEL.with(|c| {
-        if let Some(channel) = c.get_or_init(|| web_sys::BroadcastChannel::new(CHANNEL_NAME).ok()) {
-            let _ = channel.post_message(&JsValue::from_str("changed"));
-        }
-    });
-}
-
-/// Registers `refresh`, which re-reads the remembered signups for the slot on `host`.
-pub fn watch_remembered(host: &HtmlElement, refresh: Refresh) {
-    REFRESH.with(|r| r.borrow_mut().push((host.clone(), refresh)));
-}
-
-fn refresh_all() {
-    // Clone the list first: a refresh may mount or unmount slots.
-    let all: Vec<Refresh> = REFRESH.with(|r| r.borrow().iter().map(|(_, f)| f.clone()).collect());
-    for refresh in all {
-        refresh();
-    }
-}
-
-/// Listens for other tabs: the BroadcastChannel, and `storage` events for browsers without it.
-fn listen_to_other_tabs() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    CHANNEL.with(|c| {
-        if let Some(channel) = c.get_or_init(|| web_sys::BroadcastChannel::new(CHANNEL_NAME).ok()) {
-            let on_message = Closure::<dyn FnMut()>::new(refresh_all);
-            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-        }
-    });
-    let on_storage =
-        Closure::<dyn FnMut(web_sys::StorageEvent)>::new(|e: web_sys::StorageEvent| {
-            if e.key().is_none_or(|k| k == STORAGE_KEY) {
-                refresh_all();
-            }
-        });
-    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
-    on_storage.forget();
-}
-
 fn document() -> Option<web_sys::Document> {
     web_sys::window().and_then(|w| w.document())
 }
@@ -410,10 +108,10 @@ pub fn mount_all_when_ready(done: impl FnOnce() + 'static) {
     let start = move || {
         mount_all();
         observe();
-        listen_to_other_tabs();
-        flush_when_online();
+        remembered::listen_to_other_tabs();
+        outbox::flush_when_online();
         // The reader's next page view sends what an earlier one could not.
-        flush();
+        outbox::flush();
         done();
     };
     if document.ready_state() == "loading" {
@@ -610,7 +308,6 @@ fn unmount_disconnected() {
 /// Unmounts the slots whose host `which` selects and forgets their callbacks; true if any was
 /// mounted.
 fn release(which: impl Fn(&HtmlElement) -> bool) -> bool {
-    REFRESH.with(|r| r.borrow_mut().retain(|(host, _)| !which(host)));
     let gone: Vec<Mounted> = MOUNTED.with(|m| {
         let mut m = m.borrow_mut();
         let (gone, kept) = m.drain(..).partition(|s| which(&s.host));
@@ -732,7 +429,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
             _view: view,
         })
     });
-    emit(host, &HostEvent::ready(), &slot);
+    crate::view::emit(host, &HostEvent::ready(), &slot);
     true
 }
 
@@ -773,19 +470,6 @@ fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
         }
     }
     Some(root)
-}
-
-/// Dispatches a `letterbox:*` event on the host: bubbling and composed, so a listener on
-/// `document` receives it.
-pub fn emit(host: &HtmlElement, event: &HostEvent, slot: &str) {
-    let detail = js_sys::JSON::parse(&event.detail_json(slot)).unwrap_or(JsValue::NULL);
-    let init = web_sys::CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&detail);
-    if let Ok(e) = web_sys::CustomEvent::new_with_event_init_dict(event.kind.name(), &init) {
-        let _ = host.dispatch_event(&e);
-    }
 }
 
 /// The slot's name sent with each signup: the host's id, else its position among the page's slots.
