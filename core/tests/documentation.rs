@@ -1,28 +1,268 @@
-//! What the documentation promises stays in step with the code: the TypeScript declarations
-//! shipped in `dist/` (`dist-src/letterbox.d.ts`) name every configuration key the widget reads,
-//! and the README names every text a site can override.
+//! What the documentation promises stays in step with the code. Each check reads the code's own
+//! list (a constant, an enum, the views' `part` attributes, the stylesheet) and the page where a
+//! site developer looks for it:
+//!
+//! | what | from the code | documented in |
+//! |---|---|---|
+//! | configuration keys | `config::CONFIG_KEYS` | `docs/configuration.md` (key table) and `dist-src/letterbox.d.ts` |
+//! | consent and newsletter keys | `config::CONSENT_KEYS`, `config::NEWSLETTER_KEYS` | their rows of the key table, and `letterbox.d.ts` |
+//! | provider settings | the keys each provider accepts (from its unknown-key error) | `docs/providers.md` (settings table) |
+//! | texts | `messages::Key::ALL` | `docs/configuration.md`, section "Texts" |
+//! | parts | every `part="letterbox-…"` in the widget's views (`src/`) | `docs/theming.md`, section "Parts" |
+//! | custom properties | every `--letterbox-…` the stylesheet reads | `docs/theming.md` |
+//! | events | `events::EventKind` and every `"letterbox:…"` literal in `src/` | `docs/embedding.md`, section "Events", and `letterbox.d.ts` |
+//! | xtask commands | the commands `xtask/src/main.rs` matches | `docs/contributing.md` (the `xtask/` line) |
+//! | links | every relative link and `#anchor` in `README.md` and `docs/` | the file and heading it names |
+//!
+//! Where it is cheap, the check also runs the other way (a documented part, property, text or
+//! event that the code no longer has fails too).
 
-use letterbox_core::config::{CONFIG_KEYS, CONSENT_KEYS};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use letterbox_core::config::{
+    Config, ConfigError, HostInput, CONFIG_KEYS, CONSENT_KEYS, NEWSLETTER_KEYS,
+};
+use letterbox_core::events::EventKind;
 use letterbox_core::messages::Key;
+use letterbox_core::provider::PROVIDERS;
+
+// ---- reading the repository -----------------------------------------------------------------
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("core/ has a parent")
+        .to_path_buf()
+}
+
+fn read(relative: &str) -> String {
+    let path = root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Every `.rs` file under `dir` (relative to the repository), recursively, sorted.
+fn rust_files(dir: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root().join(dir), &mut out);
+    out.sort();
+    out
+}
+
+/// The widget's source (`src/`), file by file.
+fn widget_sources() -> Vec<(PathBuf, String)> {
+    rust_files("src")
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+            (p, text)
+        })
+        .collect()
+}
+
+// ---- reading Markdown -----------------------------------------------------------------------
+
+/// The lines of `doc` outside fenced code blocks, with their heading level (0: not a heading).
+fn prose_lines(doc: &str) -> Vec<(usize, &str)> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let level = line.chars().take_while(|&c| c == '#').count();
+        let is_heading = level > 0 && line[level..].starts_with(' ');
+        out.push((if is_heading { level } else { 0 }, line));
+    }
+    out
+}
+
+/// The text of the section headed exactly `heading` (e.g. `"## Parts"`), up to the next heading
+/// of the same or a higher level.
+fn section(doc: &str, heading: &str) -> String {
+    let lines = prose_lines(doc);
+    let start = lines
+        .iter()
+        .position(|(_, l)| l.trim_end() == heading)
+        .unwrap_or_else(|| panic!("no section {heading:?}"));
+    let level = lines[start].0;
+    lines[start + 1..]
+        .iter()
+        .take_while(|(l, _)| *l == 0 || *l > level)
+        .map(|(_, line)| *line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `` `code span` `` of `text`.
+fn code_spans(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// The first cell of each table row of `text`, with the whole row.
+fn table_rows(text: &str) -> Vec<(&str, &str)> {
+    text.lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .map(|l| (l.split('|').nth(1).unwrap_or("").trim(), l))
+        .collect()
+}
+
+/// The row of the table in `text` whose first cell names `` `name` ``.
+fn row<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    table_rows(text)
+        .into_iter()
+        .find(|(first, _)| code_spans(first).contains(&name))
+        .map(|(_, row)| row)
+}
+
+fn assert_none_missing(missing: &[String], what: &str) {
+    assert!(missing.is_empty(), "{what}: {missing:?}");
+}
+
+// ---- configuration --------------------------------------------------------------------------
+
+fn configuration_page() -> String {
+    read("docs/configuration.md")
+}
+
+/// The key table at the top of `docs/configuration.md` (before its first `##` section).
+fn key_table(page: &str) -> String {
+    prose_lines(page)
+        .into_iter()
+        .skip(1)
+        .take_while(|(level, _)| *level == 0 || *level > 2)
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 #[test]
-fn the_readme_names_every_text_a_site_can_override() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-    let readme = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    let missing: Vec<&str> = Key::ALL
+fn the_configuration_page_has_a_row_for_every_key() {
+    let page = configuration_page();
+    let table = key_table(&page);
+    let documented: Vec<&str> = table_rows(&table)
+        .into_iter()
+        .flat_map(|(first, _)| code_spans(first))
+        .collect();
+    let missing: Vec<String> = CONFIG_KEYS
+        .iter()
+        .filter(|k| !documented.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    assert_none_missing(&missing, "docs/configuration.md's key table has no row for");
+    let unknown: Vec<String> = documented
+        .iter()
+        .filter(|k| !CONFIG_KEYS.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    assert_none_missing(
+        &unknown,
+        "docs/configuration.md documents keys the code does not read",
+    );
+}
+
+#[test]
+fn the_configuration_page_names_every_consent_and_newsletter_key() {
+    let page = configuration_page();
+    let table = key_table(&page);
+    for (key, inner) in [("consent", CONSENT_KEYS), ("newsletters", NEWSLETTER_KEYS)] {
+        let row = row(&table, key).unwrap_or_else(|| panic!("no row for `{key}`"));
+        let missing: Vec<String> = inner
+            .iter()
+            .filter(|k| !row.contains(&format!("\"{k}\"")))
+            .map(|k| format!("{key}.{k}"))
+            .collect();
+        assert_none_missing(&missing, "docs/configuration.md's key table does not name");
+    }
+}
+
+/// The settings keys `provider` accepts, as its unknown-key error lists them.
+fn provider_keys(provider: &str) -> &'static [&'static str] {
+    let json = format!(
+        r#"{{"provider": "{provider}", "endpoint": "/api/subscribe",
+            "newsletters": [{{"id": "daily", "name": "Daily"}}],
+            "{provider}": {{"no_such_setting": true}}}}"#
+    );
+    let input = HostInput {
+        json: Some(&json),
+        ..HostInput::default()
+    };
+    match Config::from_host(&input) {
+        Err(ConfigError::UnknownKey { key, known, .. }) if key == "no_such_setting" => known,
+        other => panic!("expected {provider}'s unknown-key error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_providers_page_names_every_setting_of_every_provider() {
+    let page = read("docs/providers.md");
+    let table_start = page
+        .find("| provider | settings object | required |")
+        .expect("docs/providers.md has the settings table");
+    let table = &page[table_start..];
+    let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+    let mut missing = Vec::new();
+    for provider in PROVIDERS {
+        let Some(row) = row(table, provider) else {
+            missing.push(format!("{provider} (no row)"));
+            continue;
+        };
+        if *provider == "json" {
+            continue; // the contract has no settings object
+        }
+        for key in provider_keys(provider) {
+            if !row.contains(&format!("\"{key}\"")) {
+                missing.push(format!("{provider}.{key}"));
+            }
+        }
+    }
+    assert_none_missing(&missing, "docs/providers.md's settings table does not name");
+}
+
+#[test]
+fn the_configuration_page_names_every_text_a_site_can_override() {
+    let page = configuration_page();
+    let texts = section(&page, "## Texts");
+    let spans = code_spans(&texts);
+    let missing: Vec<String> = Key::ALL
         .iter()
         .map(|k| k.name())
-        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .filter(|name| !spans.contains(name))
+        .map(str::to_owned)
         .collect();
-    assert!(
-        missing.is_empty(),
-        "README.md does not list the texts {missing:?}"
+    assert_none_missing(&missing, "docs/configuration.md's Texts section lacks");
+    // Placeholders are written `{name}`, and the section may quote a config key like `texts`.
+    let unknown: Vec<String> = spans
+        .iter()
+        .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .filter(|s| Key::from_name(s).is_none() && !CONFIG_KEYS.contains(s))
+        .map(|s| s.to_string())
+        .collect();
+    assert_none_missing(
+        &unknown,
+        "docs/configuration.md names texts that do not exist",
     );
 }
 
 fn declarations() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dist-src/letterbox.d.ts");
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    read("dist-src/letterbox.d.ts")
 }
 
 /// The body of `interface <name> { … }` (up to its closing brace at the start of a line).
@@ -58,4 +298,307 @@ fn every_configuration_key_is_declared_for_mount_options() {
         .filter(|k| !declares(consent, k))
         .collect();
     assert!(missing.is_empty(), "LetterboxConsent lacks {missing:?}");
+}
+
+// ---- theming --------------------------------------------------------------------------------
+
+/// Every `part` name the widget's views render. A `part=` whose value is not a literal
+/// `"letterbox-…"` fails here, so no part can be added out of this check's sight.
+fn parts_in_views() -> BTreeSet<String> {
+    let mut parts = BTreeSet::new();
+    for (path, text) in widget_sources() {
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("part=") {
+            let before = rest[..at].chars().next_back();
+            let after = &rest[at + "part=".len()..];
+            rest = after;
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+                continue; // another attribute or word ending in "part"
+            }
+            let name = after
+                .strip_prefix("\"letterbox-")
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: a part that is not a literal \"letterbox-…\": part={}",
+                        path.display(),
+                        after.lines().next().unwrap_or("")
+                    )
+                });
+            parts.insert(format!("letterbox-{name}"));
+        }
+    }
+    assert!(!parts.is_empty(), "found no part attributes in src/");
+    parts
+}
+
+#[test]
+fn the_theming_page_names_every_part_the_views_render() {
+    let parts = parts_in_views();
+    let page = read("docs/theming.md");
+    let documented: BTreeSet<String> = code_spans(&section(&page, "## Parts"))
+        .into_iter()
+        .filter(|s| s.starts_with("letterbox-") && !s.contains(['…', '.', ' ']))
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<String> = parts.difference(&documented).cloned().collect();
+    assert_none_missing(&missing, "docs/theming.md's Parts section lacks");
+    let stale: Vec<String> = documented.difference(&parts).cloned().collect();
+    assert_none_missing(&stale, "docs/theming.md lists parts no view renders");
+}
+
+/// Every `--letterbox-…` custom property the stylesheet reads (outside its comments).
+fn custom_properties() -> BTreeSet<String> {
+    let css = read("style/letterbox.css");
+    let mut code = String::new();
+    let mut rest = css.as_str();
+    while let Some(start) = rest.find("/*") {
+        code.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    code.push_str(rest);
+    let properties: BTreeSet<String> = code
+        .match_indices("--letterbox-")
+        .map(|(at, _)| {
+            code[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect()
+        })
+        .collect();
+    assert!(!properties.is_empty(), "found no custom properties");
+    properties
+}
+
+#[test]
+fn the_theming_page_names_every_custom_property_the_stylesheet_reads() {
+    let properties = custom_properties();
+    let page = read("docs/theming.md");
+    let documented: BTreeSet<String> = code_spans(&page)
+        .into_iter()
+        .filter(|s| s.starts_with("--letterbox-"))
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<String> = properties.difference(&documented).cloned().collect();
+    assert_none_missing(&missing, "docs/theming.md lacks the custom properties");
+    let stale: Vec<String> = documented.difference(&properties).cloned().collect();
+    assert_none_missing(
+        &stale,
+        "docs/theming.md names properties the stylesheet does not read",
+    );
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+/// Every event a page can listen for: each [`EventKind`] (a new kind stops this compiling until
+/// it is listed here) and every `"letterbox:…"` name the widget dispatches itself (`src/`).
+fn event_names() -> BTreeSet<String> {
+    use EventKind::{Error, Ready, Submit, Success, Suggestion};
+    let kinds = [Ready, Submit, Success, Error, Suggestion];
+    for kind in kinds {
+        match kind {
+            Ready | Submit | Success | Error | Suggestion => {}
+        }
+    }
+    let mut names: BTreeSet<String> = kinds.iter().map(|k| k.name().to_owned()).collect();
+    for (_, text) in widget_sources() {
+        for (at, _) in text.match_indices("\"letterbox:") {
+            let name: String = text[at + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '_')
+                .collect();
+            if text[at + 1 + name.len()..].starts_with('"') {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_embedding_page_documents_every_event() {
+    let events = event_names();
+    let page = read("docs/embedding.md");
+    let documented: BTreeSet<String> = code_spans(&section(&page, "## Events"))
+        .into_iter()
+        .filter(|s| s.starts_with("letterbox:"))
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<String> = events.difference(&documented).cloned().collect();
+    assert_none_missing(&missing, "docs/embedding.md's Events section lacks");
+    let stale: Vec<String> = documented.difference(&events).cloned().collect();
+    assert_none_missing(
+        &stale,
+        "docs/embedding.md documents events nothing dispatches",
+    );
+}
+
+#[test]
+fn every_event_is_declared_for_typescript() {
+    let text = declarations();
+    let missing: Vec<String> = event_names()
+        .into_iter()
+        .filter(|name| !text.contains(&format!("\"{name}\":")))
+        .collect();
+    assert_none_missing(
+        &missing,
+        "dist-src/letterbox.d.ts does not declare the events",
+    );
+}
+
+// ---- contributing ---------------------------------------------------------------------------
+
+/// The commands `cargo xtask` accepts: each `Some("…") =>` arm of its `main`.
+fn xtask_commands() -> BTreeSet<String> {
+    let main = read("xtask/src/main.rs");
+    let commands: BTreeSet<String> = main
+        .match_indices("Some(\"")
+        .filter_map(|(at, _)| {
+            let rest = &main[at + "Some(\"".len()..];
+            let name = &rest[..rest.find('"')?];
+            rest[name.len()..]
+                .trim_start_matches('"')
+                .trim_start_matches(')')
+                .trim_start()
+                .starts_with("=>")
+                .then(|| name.to_owned())
+        })
+        .collect();
+    assert!(commands.contains("test"), "found no xtask commands");
+    commands
+}
+
+#[test]
+fn the_contributing_page_lists_every_xtask_command() {
+    let commands = xtask_commands();
+    let page = read("docs/contributing.md");
+    let line = page
+        .lines()
+        .find(|l| l.starts_with("xtask/"))
+        .expect("docs/contributing.md's layout has an xtask/ line");
+    let listed: BTreeSet<String> = line
+        .split("cargo xtask")
+        .nth(1)
+        .expect("the xtask/ line says `cargo xtask …`")
+        .split('|')
+        .filter_map(|c| c.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<String> = commands.difference(&listed).cloned().collect();
+    assert_none_missing(&missing, "docs/contributing.md's xtask/ line lacks");
+    let stale: Vec<String> = listed.difference(&commands).cloned().collect();
+    assert_none_missing(
+        &stale,
+        "docs/contributing.md lists xtask commands that do not exist",
+    );
+}
+
+// ---- links ----------------------------------------------------------------------------------
+
+/// The Markdown pages: the README and every page under `docs/`, relative to the repository.
+fn pages() -> Vec<String> {
+    let mut pages = vec!["README.md".to_owned()];
+    let mut docs: Vec<String> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/ exists")
+        .map(|e| e.expect("a directory entry").file_name())
+        .filter_map(|n| n.to_str().map(str::to_owned))
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("docs/{n}"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    pages
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(page: &str) -> BTreeSet<String> {
+    prose_lines(page)
+        .into_iter()
+        .filter(|(level, _)| *level > 0)
+        .map(|(level, line)| anchor(&line[level..]))
+        .collect()
+}
+
+/// The relative link targets of `page` (outside code blocks), e.g. `docs/theming.md#parts`.
+fn relative_links(page: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    for (_, line) in prose_lines(page) {
+        for (at, _) in line.match_indices("](") {
+            let rest = &line[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if !target.contains("://") && !target.starts_with("mailto:") {
+                links.push(target.to_owned());
+            }
+        }
+    }
+    links
+}
+
+#[test]
+fn every_relative_link_in_the_readme_and_docs_resolves() {
+    let mut broken = Vec::new();
+    for page in pages() {
+        let text = read(&page);
+        let dir = Path::new(&page)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        for link in relative_links(&text) {
+            let (file, fragment) = match link.split_once('#') {
+                Some((file, fragment)) => (file, Some(fragment)),
+                None => (link.as_str(), None),
+            };
+            let target = if file.is_empty() {
+                PathBuf::from(&page)
+            } else {
+                dir.join(file)
+            };
+            let full = root().join(&target);
+            if !full.exists() {
+                broken.push(format!("{page}: {link} (no file)"));
+                continue;
+            }
+            if let Some(fragment) = fragment {
+                let target_text = std::fs::read_to_string(&full).unwrap_or_default();
+                if !anchors(&target_text).contains(fragment) {
+                    broken.push(format!("{page}: {link} (no such heading)"));
+                }
+            }
+        }
+    }
+    assert_none_missing(&broken, "broken links");
+}
+
+#[test]
+fn the_readme_links_every_docs_page_and_each_page_links_back() {
+    let readme = read("README.md");
+    let mut missing = Vec::new();
+    for page in pages().into_iter().skip(1) {
+        if !relative_links(&readme)
+            .iter()
+            .any(|l| l.split('#').next() == Some(page.as_str()))
+        {
+            missing.push(format!("README.md does not link {page}"));
+        }
+        if !relative_links(&read(&page))
+            .iter()
+            .any(|l| l.split('#').next() == Some("../README.md"))
+        {
+            missing.push(format!("{page} does not link back to the README"));
+        }
+    }
+    assert_none_missing(&missing, "missing links");
 }

@@ -33,7 +33,7 @@ use crate::util::{root, run, target_dir, Result};
 /// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B), so the total is about
 /// 140.9 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
 /// 36 KB in all). This ceiling, under 2% above, stops creep until the team chooses between
-/// per-provider bundles, a lighter renderer, or a larger budget; see README.
+/// per-provider bundles, a lighter renderer, or a larger budget; see docs/contributing.md.
 pub const BUDGET_BROTLI_BYTES: usize = 140 * 1024;
 
 /// What `dist/` holds after [`build`].

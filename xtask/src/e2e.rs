@@ -208,7 +208,7 @@ impl Browser {
 
     /// Navigates to `url`. A page whose load event has not come after [`PAGE_LOAD_MS`] is used
     /// as it is, with a warning: every check then waits for what it needs. (On this machine the
-    /// strict page's load sometimes never finishes although the widget has started; see README.)
+    /// strict page's load sometimes never finishes although the widget has started; see docs/contributing.md.)
     pub(crate) fn open(&self, url: &str) -> Result<()> {
         match self.call("POST", "/url", Some(json!({ "url": url }))) {
             Err(e) if e.contains("timeout") => {

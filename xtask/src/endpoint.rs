@@ -509,7 +509,7 @@ fn mailchimp_answer(request: Request, query: &str) {
     };
     // The browser-test runner's page is cross-origin isolated (COEP require-corp), so a no-cors
     // script from another origin needs this header to load. (Mailchimp itself does not send it: a
-    // page with COEP require-corp cannot use Mailchimp's JSONP; see README.)
+    // page with COEP require-corp cannot use Mailchimp's JSONP; see docs/providers.md.)
     let corp = [("Cross-Origin-Resource-Policy", "cross-origin")];
     respond(
         request,
