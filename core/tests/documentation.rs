@@ -20,12 +20,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use letterbox_core::config::providers::PROVIDERS;
 use letterbox_core::config::{
     Config, ConfigError, HostInput, CONFIG_KEYS, CONSENT_KEYS, NEWSLETTER_KEYS,
 };
-use letterbox_core::events::EventKind;
 use letterbox_core::messages::Key;
-use letterbox_core::provider::PROVIDERS;
+use letterbox_core::slot::events::EventKind;
 
 // ---- reading the repository -----------------------------------------------------------------
 
@@ -493,6 +493,51 @@ fn the_contributing_page_lists_every_xtask_command() {
         &stale,
         "docs/contributing.md lists xtask commands that do not exist",
     );
+}
+
+// ---- module map -----------------------------------------------------------------------------
+
+/// The modules of a crate folder: its top-level files and folders, without `lib` and `main`.
+fn modules_of(dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("reading {dir}: {e}"))
+        .flatten()
+        .filter_map(|e| {
+            let path = e.path();
+            let name = path.file_stem()?.to_str()?.to_owned();
+            (path.is_dir() || path.extension().is_some_and(|x| x == "rs")).then_some(name)
+        })
+        .filter(|n| n != "main")
+        .collect()
+}
+
+#[test]
+fn the_architecture_page_has_a_row_for_every_module_and_none_for_a_gone_one() {
+    let page = read("docs/architecture.md");
+    for (dir, heading) in [
+        ("core/src", "### `core/src/` (crate `letterbox-core`)"),
+        ("src", "### `src/` (crate `letterbox`)"),
+    ] {
+        let table = section(&page, heading);
+        let rows: BTreeSet<String> = table_rows(&table)
+            .into_iter()
+            .filter_map(|(first, _)| code_spans(first).first().map(|s| (*s).to_owned()))
+            .collect();
+        let mut modules = modules_of(dir);
+        if dir == "core/src" {
+            modules.remove("lib");
+        }
+        let missing: Vec<String> = modules.difference(&rows).cloned().collect();
+        assert_none_missing(
+            &missing,
+            &format!("docs/architecture.md has no row for {dir}/"),
+        );
+        let stale: Vec<String> = rows.difference(&modules).cloned().collect();
+        assert_none_missing(
+            &stale,
+            &format!("docs/architecture.md has rows for modules {dir}/ no longer has"),
+        );
+    }
 }
 
 // ---- links ----------------------------------------------------------------------------------
