@@ -1,0 +1,158 @@
+//! The Leptos components of one slot. They render [`letterbox_core::slot::screen::Screen`] (derived
+//! from the submission state in core) and turn reader actions into [`Event`]s; they hold no rules
+//! of their own. Every element exists from the first render; what changes is text and the
+//! `hidden` attribute, which keeps the live regions present and the wasm small.
+//!
+//! Accessibility follows the design guide: visible labels and hints, an error summary that takes
+//! focus and links to each field, inline errors tied by `aria-describedby` (hint first, then
+//! error) and `aria-invalid`, a polite live region present from the first render, and a result
+//! panel whose heading takes focus only after the reader's own submit.
+
+mod consent;
+mod email;
+mod newsletters;
+mod panels;
+mod slot;
+mod summary;
+
+use leptos::prelude::*;
+use letterbox_core::config::{Config, ConfigError};
+use letterbox_core::messages::{Catalogue, Key};
+use letterbox_core::slot::screen::screen;
+use letterbox_core::slot::submission::{transition, Context, Event, State};
+use web_sys::HtmlElement;
+
+use crate::idn::BrowserIdn;
+use crate::{outbox, remembered};
+use consent::Consent;
+use email::{EmailField, Honeypot};
+use newsletters::Newsletters;
+use panels::{FailurePanel, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel};
+pub use slot::emit;
+use slot::{part, Slot};
+use summary::ErrorSummary;
+
+/// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
+/// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
+/// instance; `slot` is sent with signups and events; `lang` is the error panel's language.
+/// Dropping the returned handle unmounts it.
+pub fn render(
+    host: &HtmlElement,
+    container: HtmlElement,
+    config: Result<Config, ConfigError>,
+    lang: letterbox_core::messages::Lang,
+    id: String,
+    slot: String,
+) -> Box<dyn std::any::Any> {
+    match config {
+        Ok(config) => {
+            let host = host.clone();
+            Box::new(leptos::mount::mount_to(container, move || {
+                view! { <Widget host config id slot_name=slot/> }
+            }))
+        }
+        Err(error) => {
+            let texts = Catalogue::new(lang, Default::default());
+            Box::new(leptos::mount::mount_to(container, move || {
+                view! { <ConfigProblem texts error/> }
+            }))
+        }
+    }
+}
+
+/// Shown instead of the form when the slot's configuration cannot be used.
+#[component]
+fn ConfigProblem(texts: Catalogue, error: ConfigError) -> impl IntoView {
+    view! {
+        <div class="lb-root lb-config-error" part="letterbox-config-error" lang=texts.lang().tag()>
+            <p class="lb-result-title">{texts.text(Key::ConfigErrorTitle).to_owned()}</p>
+            // The detail is for the site's developers and always English.
+            <p class="lb-config-detail" lang="en">{format!("Letterbox configuration: {error}")}</p>
+        </div>
+    }
+}
+
+/// One signup slot: its state, and the parts that show it.
+#[component]
+fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> impl IntoView {
+    // Start from what this browser remembers, so a slot never flashes a form it will not offer.
+    let offered: Vec<String> = config.newsletters.iter().map(|n| n.id.clone()).collect();
+    let (key, days) = (config.destination(), config.remember_days);
+    let remembered_now = move || remembered::remembered(&key, &offered, days);
+    let initial = {
+        let ctx = Context {
+            config: &config,
+            idn: &BrowserIdn,
+            page: "",
+            slot: "",
+        };
+        transition(
+            State::new(&config),
+            Event::Remembered(remembered_now()),
+            &ctx,
+        )
+        .0
+    };
+    let state = RwSignal::new(initial);
+    let single = config.is_single();
+    let lang = config.texts.lang().tag();
+    // The consent statement (no box) is read with the submit button.
+    let statement = config
+        .consent
+        .as_ref()
+        .is_some_and(|c| !c.checkbox)
+        .then(|| format!("{id}-consent"));
+    let consent = config.consent.clone();
+    let config = StoredValue::new(config);
+    let s = Slot {
+        host: StoredValue::new_local(host),
+        state,
+        screen: Memo::new(move |_| state.with(|st| config.with_value(|c| screen(st, c)))),
+        config,
+        slot: StoredValue::new(slot_name),
+        summary: NodeRef::new(),
+        failure_heading: NodeRef::new(),
+        success_heading: NodeRef::new(),
+        queued_heading: NodeRef::new(),
+        honeypot: NodeRef::new(),
+        opened_ms: js_sys::Date::now(),
+        email_input: NodeRef::new(),
+        consent_box: NodeRef::new(),
+        fieldset: NodeRef::new(),
+    };
+    config.with_value(|c| outbox::register_adapter(c.adapter.clone()));
+    // Tied to this slot's lifetime: the watcher goes when the slot is unmounted.
+    let watch = remembered::watch(std::rc::Rc::new(move || {
+        s.dispatch(Event::Remembered(remembered_now()))
+    }));
+    on_cleanup(move || remembered::unwatch(watch));
+    let root_class = if single {
+        "lb-root lb-root--single"
+    } else {
+        "lb-root"
+    };
+    let email_id = format!("{id}-email");
+    let newsletters = (!single).then(|| view! { <Newsletters s id=id.clone()/> });
+    let consent = consent.map(|consent| view! { <Consent s id=id.clone() consent/> });
+
+    view! {
+        // The slot's language, so screen readers use the right voice when it differs from the page's.
+        <div class=root_class part="letterbox-root" lang=lang>
+            <RememberedPanel s/>
+            <form class="lb-form" part="letterbox-form" novalidate=true
+                hidden=move || !s.hides(part::success_title)() || !s.hides(part::remembered_all)() || !s.hides(part::queued)()
+                on:submit=move |ev| { ev.prevent_default(); s.submit(); }>
+                <ErrorSummary s id=id.clone() email_id=email_id.clone()/>
+                <FailurePanel s id=id.clone()/>
+                <RememberedNote s/>
+                {newsletters}
+                {consent}
+                <EmailField s email_id statement/>
+                <Honeypot s id/>
+                <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(part::status)}</div>
+            </form>
+            <QueuedPanel s/>
+            <SuccessPanel s/>
+        </div>
+    }
+}
