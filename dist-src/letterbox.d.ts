@@ -117,7 +117,7 @@ export interface LetterboxEventDetail {
   slot: string;
   /** The newsletter ids concerned. */
   newsletters: string[];
-  /** success: "pending" | "subscribed" | "already"; error: "invalid" | "network" | "timeout" |
+  /** success: "pending" | "subscribed" | "already"; error: "invalid" | "network" | "timeout" | "maybe_sent" |
    *  "server" | "rate_limited" | "rejected" | "spam" | "challenge" | "configuration" | "queued";
    *  suggestion: "shown" | "accepted". */
   outcome?: string;

@@ -91,6 +91,7 @@ pub async fn send(
 ) -> Outcome {
     let policy = RetryPolicy {
         max_attempts,
+        repeats_safely: adapter.repeats_safely(),
         ..RetryPolicy::default()
     };
     let mut made = 0;
@@ -105,7 +106,8 @@ pub async fn send(
             Decision::Queue if enqueue(adapter, &envelope.signup, pending_days) => {
                 return Outcome::Queued
             }
-            Decision::Queue | Decision::Finish => return outcome,
+            Decision::Queue => return outcome,
+            Decision::Finish(shown) => return shown,
         }
     }
 }
@@ -231,7 +233,10 @@ pub fn flush() {
                 };
                 let envelope = Envelope::new(entry.signup.clone());
                 let outcome = challenge::deliver(adapter, &envelope).await;
-                let settlement = settle(&outcome);
+                let online = web_sys::window()
+                    .map(|w| w.navigator().on_line())
+                    .unwrap_or(true);
+                let (settlement, outcome) = settle(&outcome, online, adapter.repeats_safely());
                 let mut queue = load_queue();
                 if settlement == Settlement::Keep {
                     queue.release(&key);

@@ -1,16 +1,14 @@
 //! Executes what a delivery adapter asks for (a `fetch`, or a JSONP script for Mailchimp) and
 //! hands back what happened. It builds no URL and reads no meaning into a response: request
 //! building and response interpretation are [`letterbox_core::delivery`]. Every request gives up
-//! after [`letterbox_core::delivery::contract::TIMEOUT_MS`].
+//! after the adapter's [`Adapter::timeout_ms`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use letterbox_core::delivery::{
-    Adapter, Envelope, HttpReply, Next, Reply, Request, MAX_STEPS, TIMEOUT_MS,
-};
+use letterbox_core::delivery::{Adapter, Envelope, HttpReply, Next, Reply, Request, MAX_STEPS};
 use letterbox_core::signup::Outcome;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -67,12 +65,13 @@ pub async fn sleep(ms: u32) {
 /// and returns the normalised outcome. Never panics:
 /// every failure is an [`Outcome`].
 pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
+    let timeout_ms = adapter.timeout_ms();
     let mut next = adapter.start(envelope);
     for _ in 0..MAX_STEPS {
         match next {
             Next::Done(outcome) => return outcome,
             Next::Send(exchange) => {
-                let got = execute(&exchange.request).await;
+                let got = execute(&exchange.request, timeout_ms).await;
                 next = adapter.next(envelope, exchange.step, &got.reply());
             }
         }
@@ -85,14 +84,14 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
     }
 }
 
-/// Runs `f` with a [`TIMEOUT_MS`] timer; `on_timeout` runs if it fires first.
+/// A timer of `ms` milliseconds; `on_timeout` runs if it fires before the timer is dropped.
 struct Timer {
     id: Option<i32>,
     _callback: Closure<dyn FnMut()>,
 }
 
 impl Timer {
-    fn start(on_timeout: impl FnOnce() + 'static) -> Timer {
+    fn start(ms: u32, on_timeout: impl FnOnce() + 'static) -> Timer {
         let mut on_timeout = Some(on_timeout);
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(f) = on_timeout.take() {
@@ -102,7 +101,7 @@ impl Timer {
         let id = web_sys::window().and_then(|w| {
             w.set_timeout_with_callback_and_timeout_and_arguments_0(
                 callback.as_ref().unchecked_ref(),
-                TIMEOUT_MS as i32,
+                ms.min(i32::MAX as u32) as i32,
             )
             .ok()
         });
@@ -121,7 +120,7 @@ impl Drop for Timer {
     }
 }
 
-async fn execute(request: &Request) -> Owned {
+async fn execute(request: &Request, timeout_ms: u32) -> Owned {
     match request {
         Request::Fetch {
             method,
@@ -133,7 +132,7 @@ async fn execute(request: &Request) -> Owned {
             let timed_out = Rc::new(Cell::new(false));
             let _timer = {
                 let (timed_out, controller) = (timed_out.clone(), controller.clone());
-                Timer::start(move || {
+                Timer::start(timeout_ms, move || {
                     timed_out.set(true);
                     if let Some(c) = controller {
                         c.abort();
@@ -154,7 +153,7 @@ async fn execute(request: &Request) -> Owned {
                 None => Owned::NetworkError,
             }
         }
-        Request::Jsonp { .. } => jsonp(request).await,
+        Request::Jsonp { .. } => jsonp(request, timeout_ms).await,
     }
 }
 
@@ -204,7 +203,7 @@ static NEXT_CALLBACK: AtomicU32 = AtomicU32::new(1);
 /// A JSONP request: a `<script>` whose answer calls a one-off global callback. The script and
 /// the callback are removed on success, on error and on timeout (a late answer then calls a
 /// no-op). Under a Content-Security-Policy the service's origin must be in `script-src`.
-async fn jsonp(request: &Request) -> Owned {
+async fn jsonp(request: &Request, timeout_ms: u32) -> Owned {
     let (Some(window), Some(document)) = (
         web_sys::window(),
         web_sys::window().and_then(|w| w.document()),
@@ -253,7 +252,7 @@ async fn jsonp(request: &Request) -> Owned {
     let _ = script.set_attribute("src", &url);
     let timer = {
         let finish = finish.clone();
-        Timer::start(move || finish(Owned::Timeout))
+        Timer::start(timeout_ms, move || finish(Owned::Timeout))
     };
     let appended = document
         .head()

@@ -452,6 +452,27 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// An array of objects, one per item, each written by `fill`.
+    pub fn objects<T>(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = T>,
+        mut fill: impl FnMut(T, &mut ObjectWriter<'_>),
+    ) -> &mut Self {
+        self.key(key);
+        self.out.push('[');
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            let mut inner = ObjectWriter::new(self.out);
+            fill(item, &mut inner);
+            inner.end();
+        }
+        self.out.push(']');
+        self
+    }
+
     /// Closes the object.
     pub fn end(self) {
         self.out.push('}');

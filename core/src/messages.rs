@@ -217,6 +217,10 @@ keys! {
     FailureTimeout = "failure_timeout",
         en: "The newsletter service took too long to answer. Try again in a moment.",
         uk: "Сервіс розсилок не відповів вчасно. Спробуйте ще раз за хвилину.";
+    /// No answer from a service that sends an email for every request: it may have the signup.
+    FailureMaybeSent = "failure_maybe_sent",
+        en: "The newsletter service did not answer, and it may already have your signup. Check your inbox for an email from it before you try again.",
+        uk: "Сервіс розсилок не відповів, але, можливо, уже отримав вашу підписку. Перевірте поштову скриньку, перш ніж пробувати ще раз.";
     /// The endpoint answered with a server error.
     FailureServer = "failure_server",
         en: "The newsletter service has a problem at the moment. Try again in a few minutes.",

@@ -16,7 +16,7 @@
 //! assert_eq!(again.entries(), queue.entries());
 //! ```
 
-use crate::delivery::retry::is_retryable;
+use crate::delivery::retry::{is_retryable, unrepeatable};
 use crate::json::{self, ObjectWriter, Value};
 use crate::signup::{Consent, Outcome, Signup, Source};
 
@@ -58,18 +58,26 @@ pub enum Settlement {
     Delivered,
 }
 
-/// How the `outcome` of sending a queued signup settles its entry.
+/// How the `outcome` of sending a queued signup settles its entry, and the outcome the slots
+/// waiting for it are given. `online` is `navigator.onLine`; `repeats_safely` is
+/// [`crate::delivery::Adapter::repeats_safely`]: an unanswered request to a service that must not
+/// get a signup twice is not kept for another try ([`unrepeatable`]).
 ///
 /// ```
 /// use letterbox_core::pending::{settle, Settlement};
 /// use letterbox_core::signup::Outcome;
-/// assert_eq!(settle(&Outcome::Timeout), Settlement::Keep);
-/// assert_eq!(settle(&Outcome::RateLimited { retry_after_secs: Some(600) }), Settlement::Keep);
-/// assert_eq!(settle(&Outcome::PendingConfirmation), Settlement::Delivered);
-/// assert_eq!(settle(&Outcome::Rejected { status: 403, message: None }), Settlement::Drop);
+/// assert_eq!(settle(&Outcome::Timeout, true, true), (Settlement::Keep, Outcome::Timeout));
+/// assert_eq!(settle(&Outcome::Timeout, true, false), (Settlement::Drop, Outcome::MaybeSent));
+/// let wait = Outcome::RateLimited { retry_after_secs: Some(600) };
+/// assert_eq!(settle(&wait, true, true).0, Settlement::Keep);
+/// assert_eq!(settle(&Outcome::PendingConfirmation, true, true).0, Settlement::Delivered);
+/// assert_eq!(settle(&Outcome::Rejected { status: 403, message: None }, true, true).0, Settlement::Drop);
 /// ```
-pub fn settle(outcome: &Outcome) -> Settlement {
-    match outcome {
+pub fn settle(outcome: &Outcome, online: bool, repeats_safely: bool) -> (Settlement, Outcome) {
+    if let Some(shown) = unrepeatable(outcome, online, repeats_safely) {
+        return (Settlement::Drop, shown);
+    }
+    let settlement = match outcome {
         // No token (the provider failed or is not there yet) is no answer.
         Outcome::ChallengeFailed { .. } => Settlement::Keep,
         o if is_retryable(o) => Settlement::Keep,
@@ -77,7 +85,8 @@ pub fn settle(outcome: &Outcome) -> Settlement {
             Settlement::Delivered
         }
         _ => Settlement::Drop,
-    }
+    };
+    (settlement, outcome.clone())
 }
 
 impl Pending {
@@ -118,7 +127,8 @@ impl Pending {
             .string("target", &self.destination)
             .string("locale", &signup.locale)
             .string("page", &signup.source.page)
-            .string("slot", &signup.source.slot);
+            .string("slot", &signup.source.slot)
+            .number("at_ms", signup.at_ms);
         if let Some(consent) = &signup.consent {
             o.object("consent", |c| consent.write(c));
         }
@@ -173,6 +183,8 @@ impl Pending {
                     slot: text(value, "slot")?,
                 },
                 consent,
+                // Entries written before it was kept were queued moments after their submit.
+                at_ms: number(value, "at_ms").or_else(|| number(value, "created_ms"))?,
             },
             created_ms: number(value, "created_ms")?,
             destination: text(value, "target")?,
@@ -594,6 +606,35 @@ mod tests {
         q.release("k1");
         assert_eq!(q.claim("t", "tab-b", 400, 1_000).len(), 1);
         assert_eq!(seen_by_b.claim("t", "tab-b", 1_100, 1_000).len(), 1);
+    }
+
+    #[test]
+    fn a_queued_signup_to_a_service_without_idempotency_is_not_kept_after_no_answer() {
+        assert_eq!(
+            settle(&Outcome::NetworkError, true, false),
+            (Settlement::Drop, Outcome::MaybeSent)
+        );
+        assert_eq!(
+            settle(&Outcome::NetworkError, false, false),
+            (Settlement::Keep, Outcome::NetworkError),
+            "offline, the request never left"
+        );
+        assert_eq!(
+            settle(&Outcome::NetworkError, true, true),
+            (Settlement::Keep, Outcome::NetworkError),
+            "the JSON contract's key makes a repeat safe"
+        );
+        assert_eq!(
+            settle(
+                &Outcome::ChallengeFailed {
+                    message: "x".into()
+                },
+                true,
+                false
+            )
+            .0,
+            Settlement::Keep
+        );
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Signup {
     pub consent: Option<Consent>,
     /// The `Idempotency-Key`, the same on every retry and on a later send from the queue.
     pub key: String,
+    /// When the reader submitted, in milliseconds since the Unix epoch (`Date.now()`); services
+    /// that attribute a member to a page visit get it (Ghost's `urlHistory`).
+    pub at_ms: u64,
 }
 
 impl Signup {
@@ -71,6 +74,7 @@ impl Signup {
                 slot: "in-article".into(),
             },
             key: "5f0c6a1e-9b7d-4c51-8d1e-2a6f3b9c7e10".into(),
+            at_ms: 0,
         }
     }
 }
@@ -173,6 +177,10 @@ pub enum Outcome {
     NetworkError,
     /// No answer within [`crate::delivery::TIMEOUT_MS`].
     Timeout,
+    /// No answer from a service where a repeat has a visible cost (it sends an email each time,
+    /// and honours no idempotency key): the request may have been processed, so it is neither
+    /// repeated nor kept for later, and the reader is asked to check their inbox first.
+    MaybeSent,
     /// Offline, or every attempt spent on a passing failure: the widget kept the submission in
     /// the browser and will send it when the browser is back online or on the next page view.
     Queued,

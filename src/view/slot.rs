@@ -116,8 +116,8 @@ impl Slot {
                     leptos::task::spawn_local(async move {
                         let key = signup.key.clone();
                         let outcome = match verdict {
-                            // Not sent; the same visible success as a real signup.
-                            Verdict::Drop => Outcome::Subscribed,
+                            // Not sent; what a real signup at this service shows.
+                            Verdict::Drop => adapter.dropped_outcome(),
                             Verdict::Send(signals) => {
                                 let envelope = Envelope {
                                     signals,

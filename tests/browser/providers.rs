@@ -173,3 +173,42 @@ async fn the_mailchimp_provider_signs_up_through_jsonp_and_cleans_up() {
         Some("You were already subscribed")
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_dropped_request_to_a_service_without_idempotency_is_not_repeated_and_says_check_your_inbox(
+) {
+    // The dropper reads the form post and closes the connection unanswered: the site's endpoint
+    // may have processed it (and sent an email). A form endpoint honours no idempotency key, so
+    // the widget neither retries nor queues it.
+    let dropper = fetch_text(&format!("{}/t/dropper", base())).await;
+    let host = Host::new(
+        "maybe-sent-form",
+        Config::new()
+            .provider(Provider::Form {
+                action: format!("{dropper}/t/maybe-sent-form/drop-once"),
+                email_field: "EMAIL",
+                newsletter_field: "list",
+                hidden: vec![],
+                success_texts: vec!["1"],
+                confirms_by_email: true,
+            })
+            .newsletters(one()),
+    )
+    .mount();
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
+    assert!(
+        text(&host, ".lb-failure-reason").contains("may already have your signup"),
+        "{}",
+        text(&host, ".lb-failure-reason")
+    );
+    sleep(2_500).await;
+    assert_eq!(
+        requests("maybe-sent-form").await.len(),
+        1,
+        "sent once, never repeated"
+    );
+    let queue = pending_queue();
+    assert!(!queue.contains("jane@example.com"), "not queued: {queue}");
+}

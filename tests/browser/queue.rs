@@ -58,6 +58,7 @@ async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
             slot: "footer".into(),
         },
         key: "7d1f6a2c-0000-4000-8000-000000000001".into(),
+        at_ms: js_sys::Date::now() as u64,
     };
     let mut queue = PendingQueue::load(
         None,

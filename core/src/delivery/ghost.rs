@@ -14,7 +14,7 @@ use super::{
     common_status, plain, wait_in_words, wrong_kind, Envelope, Exchange, HttpReply, Method, Next,
     Reply, Request, Step,
 };
-use crate::json::{self, write_string, Value};
+use crate::json::{self, ObjectWriter, Value};
 use crate::messages::Key;
 use crate::signup::{FieldName, Outcome};
 
@@ -61,7 +61,9 @@ impl GhostAdapter {
         headers
     }
 
-    /// The send-magic-link body for `envelope` with `token`.
+    /// The send-magic-link body for `envelope` with `token`. `urlHistory` attributes the member
+    /// to the page they signed up on, as Ghost's own embeddable form does from another site: the
+    /// page without its query or fragment, its host as the source, `"Embed"` as the medium.
     ///
     /// ```
     /// use letterbox_core::delivery::{GhostAdapter, Envelope};
@@ -69,35 +71,42 @@ impl GhostAdapter {
     /// g.newsletters = vec![("daily".into(), "The Daily Briefing".into())];
     /// let body = g.body(&Envelope::example(), "t0k");
     /// assert!(body.contains(r#""emailType":"signup","newsletters":[{"name":"The Daily Briefing"}]"#));
+    /// assert!(body.contains(r#""urlHistory":[{"time":0,"referrerSource":"news.example","referrerMedium":"Embed","referrerUrl":"https://news.example/article"}]"#));
     /// assert!(body.ends_with(r#""honeypot":"","integrityToken":"t0k"}"#));
     /// ```
     pub fn body(&self, envelope: &Envelope, token: &str) -> String {
-        let mut out = String::from("{\"email\":");
-        write_string(&mut out, &envelope.signup.email);
-        out.push_str(",\"emailType\":\"signup\",\"newsletters\":[");
-        for (i, id) in envelope.signup.newsletters.iter().enumerate() {
-            let name = self
-                .newsletters
+        let signup = &envelope.signup;
+        let names = signup.newsletters.iter().map(|id| {
+            self.newsletters
                 .iter()
                 .find(|(n, _)| n == id)
-                .map_or(id.as_str(), |(_, name)| name.as_str());
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"name\":");
-            write_string(&mut out, name);
-            out.push('}');
+                .map_or(id.as_str(), |(_, name)| name.as_str())
+        });
+        let page = signup.source.page.as_str();
+        let url = page.split(['?', '#']).next().unwrap_or_default();
+        let host = url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or_default());
+        let mut out = String::with_capacity(256);
+        let mut o = ObjectWriter::new(&mut out);
+        o.string("email", &signup.email)
+            .string("emailType", "signup")
+            .objects("newsletters", names, |name, n| {
+                n.string("name", name);
+            })
+            .strings("labels", &self.labels);
+        if url.starts_with("http") && !host.is_empty() {
+            o.objects("urlHistory", [()], |_, h| {
+                h.number("time", signup.at_ms)
+                    .string("referrerSource", host)
+                    .string("referrerMedium", "Embed")
+                    .string("referrerUrl", url);
+            });
+        } else {
+            o.objects("urlHistory", [(); 0], |_, _| {});
         }
-        out.push_str("],\"labels\":[");
-        for (i, label) in self.labels.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_string(&mut out, label);
-        }
-        out.push_str("],\"urlHistory\":[],\"honeypot\":\"\",\"integrityToken\":");
-        write_string(&mut out, token);
-        out.push('}');
+        o.string("honeypot", "").string("integrityToken", token);
+        o.end();
         out
     }
 

@@ -324,6 +324,52 @@ impl Adapter {
         format!("{:016x}", hasher.0)
     }
 
+    /// True when the service can be sent the same signup again after a request that got no
+    /// answer: the Letterbox contract, which honours the `Idempotency-Key`, and a form endpoint
+    /// that is sent the key (`key_field` or `key_header`: the site says it honours it). Ghost,
+    /// listmonk and Mailchimp send a confirmation email for every request they process, and a
+    /// form endpoint without the key promises nothing, so an unanswered request to them is never
+    /// repeated ([`retry::unrepeatable`]).
+    ///
+    /// ```
+    /// use letterbox_core::delivery::{Adapter, GhostAdapter, JsonAdapter};
+    /// assert!(Adapter::Json(JsonAdapter { endpoint: "/s".into() }).repeats_safely());
+    /// assert!(!Adapter::Ghost(GhostAdapter::new("https://news.example")).repeats_safely());
+    /// ```
+    pub fn repeats_safely(&self) -> bool {
+        match self {
+            Adapter::Json(_) => true,
+            Adapter::Form(f) => f.key_header || f.key_field.is_some(),
+            Adapter::Mailchimp(_) | Adapter::Listmonk(_) | Adapter::Ghost(_) => false,
+        }
+    }
+
+    /// How long one request waits for its answer: [`TIMEOUT_MS`] where a repeat is safe, twice
+    /// that for services that may send an email before they answer (a slow mail server must not
+    /// turn a signup that worked into one the reader is told may have failed).
+    pub fn timeout_ms(&self) -> u32 {
+        if self.repeats_safely() {
+            TIMEOUT_MS
+        } else {
+            2 * TIMEOUT_MS
+        }
+    }
+
+    /// What a reader judged a bot is shown ([`crate::bots::Verdict::Drop`]): what a real signup
+    /// at this service shows, so a real reader taken for a bot is not told something false about
+    /// a service that confirms by email. Ghost, listmonk and Mailchimp confirm by email ("check
+    /// your inbox"), as does a form endpoint set with `confirms_by_email`; for the JSON contract
+    /// and other form endpoints the widget cannot know, and shows "subscribed".
+    pub fn dropped_outcome(&self) -> Outcome {
+        match self {
+            Adapter::Ghost(_) | Adapter::Listmonk(_) | Adapter::Mailchimp(_) => {
+                Outcome::PendingConfirmation
+            }
+            Adapter::Form(f) if f.confirms_by_email => Outcome::PendingConfirmation,
+            Adapter::Json(_) | Adapter::Form(_) => Outcome::Subscribed,
+        }
+    }
+
     /// True when requests to this service can carry a challenge token: the JSON contract always
     /// (`"challenge"`), a form endpoint when `form.challenge_field` names its field. The widget
     /// asks the site's challenge provider for a token only then.
@@ -500,6 +546,49 @@ mod tests {
             Adapter::Listmonk(ListmonkAdapter::new("https://lists.example")),
             Adapter::Ghost(GhostAdapter::new("https://ghost.example")),
         ]
+    }
+
+    #[test]
+    fn only_the_json_contract_is_repeated_after_no_answer_and_the_others_wait_longer() {
+        for adapter in every_adapter() {
+            let json = matches!(adapter, Adapter::Json(_));
+            assert_eq!(adapter.repeats_safely(), json, "{}", adapter.provider());
+            assert!(adapter.timeout_ms() >= TIMEOUT_MS);
+            assert_eq!(adapter.timeout_ms() > TIMEOUT_MS, !json);
+        }
+        let mut keyed = FormAdapter::new("https://news.example/subscribe");
+        keyed.key_header = true;
+        assert!(
+            Adapter::Form(keyed).repeats_safely(),
+            "the site honours the key"
+        );
+        let mut keyed = FormAdapter::new("https://news.example/subscribe");
+        keyed.key_field = Some("idempotency_key".into());
+        assert!(Adapter::Form(keyed).repeats_safely());
+    }
+
+    #[test]
+    fn a_dropped_bot_sees_what_a_real_signup_at_its_service_shows() {
+        let shown: Vec<(&str, Outcome)> = every_adapter()
+            .iter()
+            .map(|a| (a.provider(), a.dropped_outcome()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("json", Outcome::Subscribed),
+                ("form", Outcome::Subscribed),
+                ("mailchimp", Outcome::PendingConfirmation),
+                ("listmonk", Outcome::PendingConfirmation),
+                ("ghost", Outcome::PendingConfirmation),
+            ]
+        );
+        let mut form = FormAdapter::new("https://news.example/subscribe");
+        form.confirms_by_email = true;
+        assert_eq!(
+            Adapter::Form(form).dropped_outcome(),
+            Outcome::PendingConfirmation
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use crate::signup::Outcome;
 
 /// What to do after an attempt ended in an outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Send the same submission again after this many milliseconds.
     Retry {
@@ -20,8 +20,10 @@ pub enum Decision {
     /// the reader it will be sent later: offline, or every attempt spent without an answer
     /// ([`is_queueable`]).
     Queue,
-    /// Stop: show the outcome (success, a field error, a refusal the reader cannot fix by waiting).
-    Finish,
+    /// Stop and show this outcome: the attempt's own (success, a field error, a refusal the
+    /// reader cannot fix by waiting, a failure that keeps failing), or [`Outcome::MaybeSent`] for
+    /// an unanswered request to a service that must not get a repeat ([`unrepeatable`]).
+    Finish(Outcome),
 }
 
 /// How retries are paced and bounded.
@@ -33,8 +35,12 @@ pub struct RetryPolicy {
     pub base_delay_ms: u32,
     /// No back-off is longer than this.
     pub max_delay_ms: u32,
-    /// A `Retry-After` longer than this is not waited for in the page: the submission is queued.
+    /// A `Retry-After` longer than this is not waited for in the page: the reader is shown it.
     pub max_retry_after_secs: u32,
+    /// The service may be sent the same signup again after an unanswered request
+    /// ([`crate::delivery::Adapter::repeats_safely`]): true for the Letterbox contract, which
+    /// honours the idempotency key.
+    pub repeats_safely: bool,
 }
 
 impl Default for RetryPolicy {
@@ -45,6 +51,7 @@ impl Default for RetryPolicy {
             base_delay_ms: 1_000,
             max_delay_ms: 10_000,
             max_retry_after_secs: 30,
+            repeats_safely: true,
         }
     }
 }
@@ -71,7 +78,30 @@ pub fn is_retryable(outcome: &Outcome) -> bool {
         | Outcome::RejectedAsSpam
         | Outcome::ChallengeFailed { .. }
         | Outcome::ConfigurationError { .. }
+        | Outcome::MaybeSent
         | Outcome::Queued => false,
+    }
+}
+
+/// The outcome to show instead of `outcome` when the request may have reached a service that
+/// must not get it twice: a timeout (the service may still be working on it), or no answer while
+/// the browser says it is online (the connection may have dropped after the request was sent).
+/// `None` when `outcome` can be repeated or kept for later. Offline, a request never left, so
+/// keeping it is safe.
+///
+/// ```
+/// use letterbox_core::delivery::retry::unrepeatable;
+/// use letterbox_core::signup::Outcome;
+/// assert_eq!(unrepeatable(&Outcome::Timeout, true, false), Some(Outcome::MaybeSent));
+/// assert_eq!(unrepeatable(&Outcome::NetworkError, false, false), None);
+/// assert_eq!(unrepeatable(&Outcome::Timeout, true, true), None);
+/// ```
+pub fn unrepeatable(outcome: &Outcome, online: bool, repeats_safely: bool) -> Option<Outcome> {
+    match outcome {
+        _ if repeats_safely => None,
+        Outcome::Timeout => Some(Outcome::MaybeSent),
+        Outcome::NetworkError if online => Some(Outcome::MaybeSent),
+        _ => None,
     }
 }
 
@@ -130,7 +160,7 @@ impl RetryPolicy {
     /// assert_eq!(p.decide(&Outcome::NetworkError, 1, true, 1.0), Decision::Retry { delay_ms: 1_000 });
     /// assert_eq!(p.decide(&Outcome::NetworkError, 4, true, 1.0), Decision::Queue);
     /// assert_eq!(p.decide(&Outcome::NetworkError, 1, false, 1.0), Decision::Queue);
-    /// assert_eq!(p.decide(&Outcome::Subscribed, 1, true, 1.0), Decision::Finish);
+    /// assert_eq!(p.decide(&Outcome::Subscribed, 1, true, 1.0), Decision::Finish(Outcome::Subscribed));
     /// ```
     pub fn decide(
         &self,
@@ -139,21 +169,24 @@ impl RetryPolicy {
         online: bool,
         random: f64,
     ) -> Decision {
+        if let Some(shown) = unrepeatable(outcome, online, self.repeats_safely) {
+            return Decision::Finish(shown);
+        }
         if !is_retryable(outcome) {
-            return Decision::Finish;
+            return Decision::Finish(outcome.clone());
         }
         let spent = attempts_made >= self.max_attempts.max(1);
         if !online || spent {
             return if is_queueable(outcome) {
                 Decision::Queue
             } else {
-                Decision::Finish
+                Decision::Finish(outcome.clone())
             };
         }
         match outcome {
             Outcome::RateLimited {
                 retry_after_secs: Some(secs),
-            } if *secs > self.max_retry_after_secs => Decision::Finish,
+            } if *secs > self.max_retry_after_secs => Decision::Finish(outcome.clone()),
             Outcome::RateLimited {
                 retry_after_secs: Some(secs),
             } => Decision::Retry {
@@ -201,8 +234,9 @@ mod tests {
         let p = RetryPolicy::default();
         for outcome in never {
             assert!(!is_retryable(&outcome), "{outcome:?}");
-            assert_eq!(p.decide(&outcome, 1, true, 0.5), Decision::Finish);
-            assert_eq!(p.decide(&outcome, 1, false, 0.5), Decision::Finish);
+            let shown = Decision::Finish(outcome.clone());
+            assert_eq!(p.decide(&outcome, 1, true, 0.5), shown);
+            assert_eq!(p.decide(&outcome, 1, false, 0.5), shown);
         }
     }
 
@@ -239,14 +273,20 @@ mod tests {
             p.decide(&wait(30), 2, true, 0.9),
             Decision::Retry { delay_ms: 30_000 }
         );
-        assert_eq!(p.decide(&wait(31), 1, true, 0.9), Decision::Finish);
-        assert_eq!(p.decide(&wait(u32::MAX), 1, true, 0.9), Decision::Finish);
+        assert_eq!(
+            p.decide(&wait(31), 1, true, 0.9),
+            Decision::Finish(wait(31))
+        );
+        assert_eq!(
+            p.decide(&wait(u32::MAX), 1, true, 0.9),
+            Decision::Finish(wait(u32::MAX))
+        );
         assert_eq!(
             p.decide(&wait(7), 4, true, 0.9),
-            Decision::Finish,
+            Decision::Finish(wait(7)),
             "a rate limit on the last attempt is shown, not queued"
         );
-        assert_eq!(p.decide(&wait(7), 1, false, 0.9), Decision::Finish);
+        assert_eq!(p.decide(&wait(7), 1, false, 0.9), Decision::Finish(wait(7)));
     }
 
     #[test]
@@ -258,13 +298,13 @@ mod tests {
             match p.decide(&Outcome::Timeout, attempts, true, 0.3) {
                 Decision::Retry { .. } => assert!(attempts < 4),
                 Decision::Queue => break,
-                Decision::Finish => panic!("a timeout is queued, not dropped"),
+                Decision::Finish(_) => panic!("a timeout is queued, not dropped"),
             }
         }
         assert_eq!(attempts, 4);
         assert_eq!(
             p.decide(&Outcome::ServerError { status: 500 }, 4, true, 0.3),
-            Decision::Finish,
+            Decision::Finish(Outcome::ServerError { status: 500 }),
             "a server that keeps failing is shown, with Try again"
         );
         let once = RetryPolicy {
@@ -278,6 +318,48 @@ mod tests {
     }
 
     #[test]
+    fn a_service_without_idempotency_is_never_sent_an_unanswered_request_again() {
+        let p = RetryPolicy {
+            repeats_safely: false,
+            ..RetryPolicy::default()
+        };
+        // It may have sent the reader an email already: no retry, no queue, say so.
+        for outcome in [Outcome::Timeout, Outcome::NetworkError] {
+            assert_eq!(
+                p.decide(&outcome, 1, true, 0.3),
+                Decision::Finish(Outcome::MaybeSent),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(
+            p.decide(&Outcome::Timeout, 1, false, 0.3),
+            Decision::Finish(Outcome::MaybeSent),
+            "a timeout may have been sent before the connection went"
+        );
+        // Offline, nothing left the browser: keeping it is safe.
+        assert_eq!(
+            p.decide(&Outcome::NetworkError, 1, false, 0.3),
+            Decision::Queue
+        );
+        // A refusal was an answer: retried as for any service.
+        assert!(matches!(
+            p.decide(&Outcome::ServerError { status: 503 }, 1, true, 0.3),
+            Decision::Retry { .. }
+        ));
+        assert!(matches!(
+            p.decide(
+                &Outcome::RateLimited {
+                    retry_after_secs: Some(2)
+                },
+                1,
+                true,
+                0.3
+            ),
+            Decision::Retry { .. }
+        ));
+    }
+
+    #[test]
     fn offline_readers_are_queued_at_once() {
         let p = RetryPolicy::default();
         assert_eq!(
@@ -286,7 +368,7 @@ mod tests {
         );
         assert_eq!(
             p.decide(&Outcome::ServerError { status: 502 }, 1, false, 0.3),
-            Decision::Finish
+            Decision::Finish(Outcome::ServerError { status: 502 })
         );
     }
 

@@ -131,6 +131,7 @@ fn failure_name(f: &Failure) -> &'static str {
     match f {
         Failure::Network => "network",
         Failure::Timeout => "timeout",
+        Failure::MaybeSent => "maybe_sent",
         Failure::Server => "server",
         Failure::RateLimited(_) => "rate_limited",
         Failure::Rejected(_) => "rejected",

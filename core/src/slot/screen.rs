@@ -85,6 +85,7 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
     match failure {
         Failure::Network => texts.text(Key::FailureNetwork).to_owned(),
         Failure::Timeout => texts.text(Key::FailureTimeout).to_owned(),
+        Failure::MaybeSent => texts.text(Key::FailureMaybeSent).to_owned(),
         Failure::Server => texts.text(Key::FailureServer).to_owned(),
         Failure::RateLimited(Some(secs)) => {
             texts.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())])

@@ -78,6 +78,8 @@ pub enum Failure {
     Network,
     /// No answer in time.
     Timeout,
+    /// No answer from a service that must not get a repeat: check the inbox first.
+    MaybeSent,
     /// A 5xx answer.
     Server,
     /// 429, with the server's wait in seconds if given.
@@ -309,6 +311,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                             slot: ctx.slot.to_owned(),
                         },
                         key: fresh_key,
+                        at_ms,
                     };
                     let signup = match state.sent.take() {
                         // "Try again", or a second submit of the same: the same signup, with
@@ -411,6 +414,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 ),
                 Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
+                Outcome::MaybeSent => (Status::Failed(Failure::MaybeSent), Effect::FocusResult),
                 Outcome::Queued => (Status::Queued, Effect::FocusResult),
                 Outcome::RejectedAsSpam => (Status::Failed(Failure::Spam), Effect::FocusResult),
                 Outcome::ChallengeFailed { message } => (
@@ -809,6 +813,7 @@ mod tests {
         for (outcome, failure) in [
             (Outcome::NetworkError, Failure::Network),
             (Outcome::Timeout, Failure::Timeout),
+            (Outcome::MaybeSent, Failure::MaybeSent),
             (Outcome::ServerError { status: 500 }, Failure::Server),
             (
                 Outcome::RateLimited {
