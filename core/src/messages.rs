@@ -197,14 +197,17 @@ keys! {
     SubscribedBody = "subscribed_body",
         en: "We’ll send {newsletters} to {email}.",
         uk: "Ми надсилатимемо {newsletters} на {email}.";
-    /// Heading when the address was already subscribed.
+    /// Heading when the service says the address was already subscribed. By default it does
+    /// not say so: anyone can type an address, and what an address receives is its owner's
+    /// business (a site that wants to tell overrides this and `already_body`).
     AlreadyTitle = "already_title",
-        en: "You were already subscribed",
-        uk: "Ви вже були підписані";
-    /// Text when the address was already subscribed; `{email}`, `{newsletters}`.
+        en: "Thank you for signing up",
+        uk: "Дякуємо за підписку";
+    /// Text when the service says the address was already subscribed; `{email}`,
+    /// `{newsletters}`. By default it does not reveal that it was.
     AlreadyBody = "already_body",
-        en: "{email} already gets {newsletters}. You do not need to do anything else.",
-        uk: "На {email} уже надходять {newsletters}. Більше нічого робити не потрібно.";
+        en: "If {email} does not already get {newsletters}, look in its inbox for an email to confirm.",
+        uk: "Якщо на {email} ще не надходять {newsletters}, знайдіть у скриньці лист для підтвердження.";
     /// Heading of the failure panel.
     FailureTitle = "failure_title",
         en: "Your signup was not sent",

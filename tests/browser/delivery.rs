@@ -133,7 +133,7 @@ async fn conflict_shows_the_already_subscribed_copy() {
     let heading = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
     assert_eq!(
         heading.text_content().as_deref(),
-        Some("You were already subscribed")
+        Some("Thank you for signing up")
     );
     assert_eq!(requests("conflict").await.len(), 1);
 }
@@ -282,4 +282,22 @@ async fn two_slots_sending_the_same_signup_at_once_make_one_request() {
     let sent = requests("same-signup").await;
     assert_eq!(sent.len(), 1, "one request for one signup");
     assert_eq!(body_of(&sent[0])["email"], "jane@example.com");
+}
+
+#[wasm_bindgen_test]
+async fn a_server_message_with_markup_is_shown_as_plain_text() {
+    let host = answering("refused-html", "refused-html", one()).mount();
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
+    let reason = text(&host, ".lb-failure-reason");
+    assert!(reason.contains("Signups are <b>closed</b>"), "{reason}");
+    for tag in ["img", "b"] {
+        assert!(
+            find(&host, tag).is_none(),
+            "<{tag}> was rendered from the answer"
+        );
+    }
+    let marker = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__lbx".into()).unwrap();
+    assert!(marker.is_undefined(), "the answer's markup ran");
 }

@@ -170,7 +170,7 @@ async fn the_mailchimp_provider_signs_up_through_jsonp_and_cleans_up() {
     let title = wait_for("the success panel", || shown(&host, ".lb-success h2")).await;
     assert_eq!(
         title.text_content().as_deref(),
-        Some("You were already subscribed")
+        Some("Thank you for signing up")
     );
 }
 

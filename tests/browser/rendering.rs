@@ -180,3 +180,73 @@ async fn the_page_css_cannot_reach_inside_the_widget() {
     style.remove();
     outside.remove();
 }
+
+/// Nothing a page or a server wrote ran: the marker the hostile markup would set is unset.
+fn no_script_ran() {
+    let marker = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__lbx".into()).unwrap();
+    assert!(marker.is_undefined(), "injected markup ran: {marker:?}");
+}
+
+#[wasm_bindgen_test]
+async fn html_in_names_descriptions_and_consent_text_is_shown_as_text() {
+    let host = Host::new(
+        "html-as-text",
+        Config::new()
+            .endpoint(route("html-as-text", "subscribed"))
+            .newsletters(vec![
+                newsletter(
+                    "daily",
+                    "<img src=x onerror=\"window.__lbx=1\">Daily <b>news</b>",
+                )
+                .description("<svg onload=\"window.__lbx=2\">Every morning"),
+                newsletter("culture", "Culture"),
+            ])
+            .consent(Consent {
+                text: "I agree <a href=\"javascript:window.__lbx=3\">to this</a>",
+                version: "1",
+                privacy_url: None,
+                checkbox: None,
+            }),
+    )
+    .mount();
+    sleep(50).await;
+    for tag in ["img", "svg", "b", "a[href^=javascript]"] {
+        assert!(find(&host, tag).is_none(), "<{tag}> was rendered from text");
+    }
+    assert!(text(&host, ".lb-checkboxes").contains("Daily <b>news</b>"));
+    assert!(text(&host, ".lb-checkboxes").contains("<svg onload="));
+    assert!(text(&host, ".lb-consent").contains("<a href="));
+    no_script_ran();
+}
+
+#[wasm_bindgen_test]
+async fn a_huge_configuration_is_a_clear_error_and_renders_nothing_big() {
+    let many: Vec<String> = (0..10_000)
+        .map(|i| format!(r#"{{"id": "n{i}", "name": "Newsletter {i}"}}"#))
+        .collect();
+    let json = format!(
+        r#"{{"endpoint": "/x", "newsletters": [{}]}}"#,
+        many.join(",")
+    );
+    let host = Host::raw(Box::leak(json.into_boxed_str())).mount();
+    sleep(0).await;
+    let error = text(&host, ".lb-config-error");
+    assert!(
+        error.contains("10000 newsletters") && error.contains("at most 50"),
+        "{error}"
+    );
+    assert!(all(&host, "input").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn an_endpoint_the_browser_would_read_as_another_site_is_refused() {
+    // `/\\evil.example` is `//evil.example` to the browser's URL parser.
+    let host = Host::raw(
+        r#"{"endpoint": "/\\evil.example/x", "newsletters": [{"id": "a", "name": "A"}]}"#,
+    )
+    .mount();
+    sleep(0).await;
+    let error = text(&host, ".lb-config-error");
+    assert!(error.contains("endpoint"), "{error}");
+    assert!(all(&host, "form").is_empty());
+}

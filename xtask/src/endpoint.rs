@@ -580,6 +580,15 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
             &[],
         ),
         "rate-limited" => respond(request, 429, json, "{}".into(), &[("Retry-After", "30")]),
+        // A refusal whose message (no field) carries markup that must stay text.
+        "refused-html" => respond(
+            request,
+            400,
+            json,
+            r#"{"error":{"message":"<img src=x onerror=\"window.__lbx=4\">Signups are <b>closed</b>"}}"#
+                .into(),
+            &[],
+        ),
         "form-ok" => respond(request, 200, "text/plain", "1".into(), &[]),
         "rate-once" if earlier == 0 => {
             respond(request, 429, json, "{}".into(), &[("Retry-After", "1")])

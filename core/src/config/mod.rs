@@ -171,6 +171,10 @@ pub const CONSENT_KEYS: &[&str] = &[
     "checkbox",
 ];
 
+/// The most newsletters one slot offers: a list longer than a reader can take in is a
+/// configuration mistake, and refusing it keeps a huge list from stalling the page.
+pub const MAX_NEWSLETTERS: usize = 50;
+
 /// The default of [`Config::attempts`].
 pub const DEFAULT_ATTEMPTS: u32 = 4;
 
@@ -241,6 +245,8 @@ pub enum ConfigError {
     UnknownProvider(String),
     /// `newsletters` is missing or empty.
     NoNewsletters,
+    /// More newsletters than one slot can offer a reader ([`MAX_NEWSLETTERS`]).
+    TooManyNewsletters(usize),
     /// A newsletter lacks an id or a name, or it is empty.
     MissingNewsletterField {
         /// Position in the list, from 0.
@@ -292,6 +298,10 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::NoNewsletters => f.write_str(
                 "no newsletters: add \"newsletters\": [{\"id\": …, \"name\": …}] to the JSON",
+            ),
+            ConfigError::TooManyNewsletters(n) => write!(
+                f,
+                "{n} newsletters: one slot offers at most {MAX_NEWSLETTERS}; split them over several slots"
             ),
             ConfigError::MissingNewsletterField { index, field } => {
                 write!(f, "newsletters[{index}] needs a non-empty \"{field}\"")
@@ -480,6 +490,10 @@ impl Config {
 
         let newsletters: Vec<Newsletter> = match root.get("newsletters") {
             None | Some(Value::Null) => Vec::new(),
+            // Checked before reading them: a huge list must not cost the page its time.
+            Some(Value::Array(items)) if items.len() > MAX_NEWSLETTERS => {
+                return Err(ConfigError::TooManyNewsletters(items.len()))
+            }
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
@@ -951,6 +965,11 @@ mod tests {
             "//evil.example/x",
             "api/subscribe",
             "ftp://x",
+            // What the browser's URL parser reads as `//evil.example/x`:
+            "/\\evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example/x",
+            "https://news.example/\u{0}x",
         ] {
             let input = HostInput {
                 endpoint: Some(bad),
@@ -970,6 +989,15 @@ mod tests {
     fn newsletters_must_exist_have_ids_and_names_and_be_unique() {
         let e = |j: &str| Config::from_host(&host(j)).unwrap_err();
         assert_eq!(e(r#"{"endpoint": "/s"}"#), ConfigError::NoNewsletters);
+        let many: Vec<String> = (0..10_000)
+            .map(|i| format!(r#"{{"id": "n{i}", "name": "N{i}"}}"#))
+            .collect();
+        let huge = format!(
+            r#"{{"endpoint": "/s", "newsletters": [{}]}}"#,
+            many.join(",")
+        );
+        assert_eq!(e(&huge), ConfigError::TooManyNewsletters(10_000));
+        assert!(e(&huge).to_string().contains("at most 50"));
         assert_eq!(
             e(r#"{"endpoint": "/s", "newsletters": []}"#),
             ConfigError::NoNewsletters

@@ -126,10 +126,12 @@ fn required(value: Option<String>, at: &str, key: &str) -> Result<String, Config
 /// `value` if it is an http(s) URL or an absolute path on the site, else [`ConfigError::BadUrl`]
 /// naming `at`.
 pub(crate) fn url(value: String, at: &str) -> Result<String, ConfigError> {
-    if value.starts_with("https://")
-        || value.starts_with("http://")
-        || (value.starts_with('/') && !value.starts_with("//"))
-    {
+    // The browser's URL parser drops tabs and newlines anywhere and reads `\` as `/`, so
+    // `/\evil.example` or `/<tab>/evil.example` would leave the site (protocol-relative).
+    let hidden = value.chars().any(|c| c.is_control());
+    let path = value.strip_prefix('/');
+    let same_site = path.is_some_and(|p| !p.starts_with(['/', '\\']));
+    if !hidden && (value.starts_with("https://") || value.starts_with("http://") || same_site) {
         Ok(value)
     } else {
         Err(ConfigError::BadUrl {
