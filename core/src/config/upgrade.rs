@@ -13,7 +13,8 @@
 //!
 //! Two shapes are recognised ([`Upgrade`]):
 //!
-//! - **Mailchimp's classic embed** (`…list-manage.com/subscribe/post?u=…&id=…`) becomes
+//! - **Mailchimp's classic embed** (`…list-manage.com/subscribe/post?u=…&id=…`, or the older
+//!   `http://…list-manage1.com/…`, called as `https://…list-manage.com/…`) becomes
 //!   `"provider": "mailchimp"`: one newsletter per `group[N][M]` checkbox, other fixed fields (e.g.
 //!   `tags`) as `hidden`. The `b_<u>_<id>` honeypot is dropped: the adapter sends its own, empty.
 //! - **Any other form** becomes `"provider": "form"`: the email field's name, one newsletter per
@@ -126,7 +127,8 @@ pub enum Upgrade {
 }
 
 impl Upgrade {
-    /// Mailchimp when `action` posts to `https://<something>.list-manage.com/subscribe/post`
+    /// Mailchimp when `action` posts to `https://<something>.list-manage.com/subscribe/post` (or
+    /// `list-manage1.com`, http or https)
     /// (whether or not it has its `u` and `id`); Plain otherwise. Lets the widget find the
     /// Mailchimp forms on a page (`data-letterbox-upgrade="mailchimp"`) before reading them.
     ///
@@ -138,9 +140,7 @@ impl Upgrade {
     /// ```
     pub fn of_action(action: &str) -> Upgrade {
         match split_url(action) {
-            Some(url)
-                if url.host.ends_with(".list-manage.com") && url.path == "/subscribe/post" =>
-            {
+            Some(url) if is_list_manage(&url.host) && url.path == "/subscribe/post" => {
                 Upgrade::Mailchimp
             }
             _ => Upgrade::Plain,
@@ -420,6 +420,27 @@ fn split_url(url: &str) -> Option<Url<'_>> {
     Some(Url { host, path, query })
 }
 
+/// A Mailchimp form host: `<account>.<dc>.list-manage.com`, or the `list-manage1.com` alias older
+/// embed code (2011-2015) posts to.
+fn is_list_manage(host: &str) -> bool {
+    host.ends_with(".list-manage.com") || host.ends_with(".list-manage1.com")
+}
+
+/// A Mailchimp action as the adapter should call it: https (an `http://` embed's JSONP call would
+/// be blocked as mixed content on an https page) and on `list-manage.com` (the `list-manage1.com`
+/// alias serves the same forms), with the path and query kept as they are.
+fn mailchimp_action(url: &Url<'_>) -> String {
+    let host = match url.host.strip_suffix(".list-manage1.com") {
+        Some(account) => format!("{account}.list-manage.com"),
+        None => url.host.clone(),
+    };
+    if url.query.is_empty() {
+        format!("https://{host}{}", url.path)
+    } else {
+        format!("https://{host}{}?{}", url.path, url.query)
+    }
+}
+
 /// The decoded value of the query parameter `name` (`&amp;` separators accepted), if not empty.
 fn query_param(query: &str, name: &str) -> Option<String> {
     query
@@ -528,6 +549,10 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         return Err(UpgradeError::UnsupportedMethod(method.to_owned()));
     }
     let upgrade = Upgrade::of_action(&action);
+    let action = match upgrade {
+        Upgrade::Mailchimp => mailchimp_action(&url),
+        Upgrade::Plain => action,
+    };
     // Mailchimp: the account and audience ids, which name the honeypot.
     let mailchimp = match upgrade {
         Upgrade::Mailchimp => match (query_param(url.query, "u"), query_param(url.query, "id")) {
@@ -1580,6 +1605,24 @@ mod tests {
     }
 
     #[test]
+    fn an_old_http_list_manage1_action_is_called_on_https_list_manage() {
+        let markup = form(
+            "http://daemon.us8.list-manage1.com/subscribe/post?u=92dc&amp;id=706d",
+            vec![field(FieldKind::Email, "EMAIL", "")],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
+        assert_eq!(
+            s(v.get("mailchimp").unwrap(), "action").as_deref(),
+            Some("https://daemon.us8.list-manage.com/subscribe/post?u=92dc&amp;id=706d")
+        );
+        let Adapter::Mailchimp(a) = adapter_from(&markup) else {
+            panic!("a mailchimp adapter")
+        };
+        assert_eq!(a.host, "https://daemon.us8.list-manage.com");
+    }
+
+    #[test]
     fn only_list_manage_subscribe_post_actions_are_mailchimp() {
         for (action, expected) in [
             (
@@ -1588,6 +1631,10 @@ mod tests {
             ),
             (
                 "https://user@A.US1.LIST-MANAGE.COM:443/subscribe/post",
+                Upgrade::Mailchimp,
+            ),
+            (
+                "http://a.us1.list-manage1.com/subscribe/post?u=1&id=2",
                 Upgrade::Mailchimp,
             ),
             (
