@@ -17,6 +17,8 @@
 //!   `http://…list-manage1.com/…`, called as `https://…list-manage.com/…`) becomes
 //!   `"provider": "mailchimp"`: one newsletter per `group[N][M]` checkbox, other fixed fields (e.g.
 //!   `tags`) as `hidden`. The `b_<u>_<id>` honeypot is dropped: the adapter sends its own, empty.
+//!   Any other field hidden from people (a honeypot copied from another audience's embed) is sent
+//!   empty as a `hidden` field, as the embed sends it.
 //! - **Any other form** becomes `"provider": "form"`: the email field's name, one newsletter per
 //!   checkbox (sent as `newsletter_field`, so they must share one name), fixed fields as `hidden`.
 //!   A text field hidden from people (a honeypot) is sent empty.
@@ -644,10 +646,10 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
             }
             FieldKind::Email | FieldKind::Text | FieldKind::Other => {
                 if f.hidden_from_people {
-                    // A honeypot: a person leaves it empty. Mailchimp's is sent by the adapter.
-                    if mailchimp.is_none() {
-                        hidden.push((f.name.clone(), String::new()));
-                    }
+                    // A honeypot: a person leaves it empty, so it is sent empty. (Mailchimp's own
+                    // `b_<u>_<id>` was skipped above: the adapter sends it. One copied from another
+                    // audience's embed is sent as the embed sends it.)
+                    hidden.push((f.name.clone(), String::new()));
                 } else if !f.value.trim().is_empty() {
                     hidden.push(keep);
                 } else if f.required {
@@ -1602,6 +1604,30 @@ mod tests {
             };
             assert!(config_json(&markup).is_ok(), "{method:?}");
         }
+    }
+
+    #[test]
+    fn a_honeypot_copied_from_another_audience_is_still_sent_empty() {
+        let markup = form(
+            "https://gmail.us20.list-manage.com/subscribe/post?u=debad&amp;id=5ff0",
+            vec![
+                field(FieldKind::Email, "EMAIL", ""),
+                FormField {
+                    hidden_from_people: true,
+                    ..field(FieldKind::Text, "b_25582_18957", "")
+                },
+                FormField {
+                    hidden_from_people: true,
+                    ..field(FieldKind::Text, "b_debad_5ff0", "")
+                },
+            ],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(
+            pairs(v.get("mailchimp").unwrap().get("hidden")),
+            [("b_25582_18957", "")],
+            "the foreign honeypot as the embed sends it; the audience's own is the adapter's"
+        );
     }
 
     #[test]
