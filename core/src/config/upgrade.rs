@@ -142,9 +142,7 @@ impl Upgrade {
     /// ```
     pub fn of_action(action: &str) -> Upgrade {
         match split_url(action) {
-            Some(url) if is_list_manage(&url.host) && url.path == "/subscribe/post" => {
-                Upgrade::Mailchimp
-            }
+            Some(url) if list_manage_host(&url).is_some() => Upgrade::Mailchimp,
             _ => Upgrade::Plain,
         }
     }
@@ -428,18 +426,44 @@ fn is_list_manage(host: &str) -> bool {
     host.ends_with(".list-manage.com") || host.ends_with(".list-manage1.com")
 }
 
+/// The list-manage host of a Mailchimp form action (`…/subscribe/post`), if it is one.
+///
+/// Also reads the malformed `https:<host>/subscribe/post?u=…&id=…` (no slashes) found in pasted
+/// embeds: on an https page the browser resolves it as a path on the page's own site,
+/// `https://<site>/<page path>/<host>/subscribe/post?…`, which is what `form.action` gives; a final
+/// path segment that is a list-manage host, with `u` and `id` in the query, is taken for it. (On
+/// an http page the browser reads it as `https://<host>/…`.)
+fn list_manage_host(url: &Url<'_>) -> Option<String> {
+    if is_list_manage(&url.host) && url.path == "/subscribe/post" {
+        return Some(url.host.clone());
+    }
+    let segment = url
+        .path
+        .strip_suffix("/subscribe/post")?
+        .rsplit('/')
+        .next()?
+        .to_ascii_lowercase();
+    let valid = segment
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !segment.starts_with('.');
+    let ids = query_param(url.query, "u").is_some() && query_param(url.query, "id").is_some();
+    (valid && ids && is_list_manage(&segment)).then_some(segment)
+}
+
 /// A Mailchimp action as the adapter should call it: https (an `http://` embed's JSONP call would
 /// be blocked as mixed content on an https page) and on `list-manage.com` (the `list-manage1.com`
 /// alias serves the same forms), with the path and query kept as they are.
 fn mailchimp_action(url: &Url<'_>) -> String {
-    let host = match url.host.strip_suffix(".list-manage1.com") {
+    let host = list_manage_host(url).unwrap_or_else(|| url.host.clone());
+    let host = match host.strip_suffix(".list-manage1.com") {
         Some(account) => format!("{account}.list-manage.com"),
-        None => url.host.clone(),
+        None => host,
     };
     if url.query.is_empty() {
-        format!("https://{host}{}", url.path)
+        format!("https://{host}/subscribe/post")
     } else {
-        format!("https://{host}{}?{}", url.path, url.query)
+        format!("https://{host}/subscribe/post?{}", url.query)
     }
 }
 
@@ -1607,6 +1631,20 @@ mod tests {
     }
 
     #[test]
+    fn an_https_colon_host_action_resolved_against_the_page_is_read_as_its_mailchimp_form() {
+        let markup = form(
+            "https://news.example/newsletter/devdevil.us20.list-manage.com/subscribe/post?u=a93&amp;id=a07",
+            vec![field(FieldKind::Email, "EMAIL", "")],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
+        assert_eq!(
+            s(v.get("mailchimp").unwrap(), "action").as_deref(),
+            Some("https://devdevil.us20.list-manage.com/subscribe/post?u=a93&amp;id=a07")
+        );
+    }
+
+    #[test]
     fn a_honeypot_copied_from_another_audience_is_still_sent_empty() {
         let markup = form(
             "https://gmail.us20.list-manage.com/subscribe/post?u=debad&amp;id=5ff0",
@@ -1662,6 +1700,19 @@ mod tests {
             (
                 "http://a.us1.list-manage1.com/subscribe/post?u=1&id=2",
                 Upgrade::Mailchimp,
+            ),
+            (
+                // `https:a.us1.list-manage.com/…` as an https page resolves it.
+                "https://news.example/page/a.us1.list-manage.com/subscribe/post?u=1&amp;id=2",
+                Upgrade::Mailchimp,
+            ),
+            (
+                "https://news.example/page/a.us1.list-manage.com/subscribe/post?u=1",
+                Upgrade::Plain,
+            ),
+            (
+                "https://news.example/a.us1.list-manage.com.evil/subscribe/post?u=1&id=2",
+                Upgrade::Plain,
             ),
             (
                 "https://a.us1.list-manage.com/subscribe/post-json?u=1&id=2",
