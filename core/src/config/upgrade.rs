@@ -13,9 +13,12 @@
 //!
 //! Two shapes are recognised ([`Upgrade`]):
 //!
-//! - **Mailchimp's classic embed** (`…list-manage.com/subscribe/post?u=…&id=…`) becomes
+//! - **Mailchimp's classic embed** (`…list-manage.com/subscribe/post?u=…&id=…`, or the older
+//!   `http://…list-manage1.com/…`, called as `https://…list-manage.com/…`) becomes
 //!   `"provider": "mailchimp"`: one newsletter per `group[N][M]` checkbox, other fixed fields (e.g.
 //!   `tags`) as `hidden`. The `b_<u>_<id>` honeypot is dropped: the adapter sends its own, empty.
+//!   Any other field hidden from people (a honeypot copied from another audience's embed) is sent
+//!   empty as a `hidden` field, as the embed sends it.
 //! - **Any other form** becomes `"provider": "form"`: the email field's name, one newsletter per
 //!   checkbox (sent as `newsletter_field`, so they must share one name), fixed fields as `hidden`.
 //!   A text field hidden from people (a honeypot) is sent empty.
@@ -126,7 +129,8 @@ pub enum Upgrade {
 }
 
 impl Upgrade {
-    /// Mailchimp when `action` posts to `https://<something>.list-manage.com/subscribe/post`
+    /// Mailchimp when `action` posts to `https://<something>.list-manage.com/subscribe/post` (or
+    /// `list-manage1.com`, http or https)
     /// (whether or not it has its `u` and `id`); Plain otherwise. Lets the widget find the
     /// Mailchimp forms on a page (`data-letterbox-upgrade="mailchimp"`) before reading them.
     ///
@@ -138,11 +142,7 @@ impl Upgrade {
     /// ```
     pub fn of_action(action: &str) -> Upgrade {
         match split_url(action) {
-            Some(url)
-                if url.host.ends_with(".list-manage.com") && url.path == "/subscribe/post" =>
-            {
-                Upgrade::Mailchimp
-            }
+            Some(url) if list_manage_host(&url).is_some() => Upgrade::Mailchimp,
             _ => Upgrade::Plain,
         }
     }
@@ -420,6 +420,53 @@ fn split_url(url: &str) -> Option<Url<'_>> {
     Some(Url { host, path, query })
 }
 
+/// A Mailchimp form host: `<account>.<dc>.list-manage.com`, or the `list-manage1.com` alias older
+/// embed code (2011-2015) posts to.
+fn is_list_manage(host: &str) -> bool {
+    host.ends_with(".list-manage.com") || host.ends_with(".list-manage1.com")
+}
+
+/// The list-manage host of a Mailchimp form action (`…/subscribe/post`), if it is one.
+///
+/// Also reads the malformed `https:<host>/subscribe/post?u=…&id=…` (no slashes) found in pasted
+/// embeds: on an https page the browser resolves it as a path on the page's own site,
+/// `https://<site>/<page path>/<host>/subscribe/post?…`, which is what `form.action` gives; a final
+/// path segment that is a list-manage host, with `u` and `id` in the query, is taken for it. (On
+/// an http page the browser reads it as `https://<host>/…`.)
+fn list_manage_host(url: &Url<'_>) -> Option<String> {
+    if is_list_manage(&url.host) && url.path == "/subscribe/post" {
+        return Some(url.host.clone());
+    }
+    let segment = url
+        .path
+        .strip_suffix("/subscribe/post")?
+        .rsplit('/')
+        .next()?
+        .to_ascii_lowercase();
+    let valid = segment
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !segment.starts_with('.');
+    let ids = query_param(url.query, "u").is_some() && query_param(url.query, "id").is_some();
+    (valid && ids && is_list_manage(&segment)).then_some(segment)
+}
+
+/// A Mailchimp action as the adapter should call it: https (an `http://` embed's JSONP call would
+/// be blocked as mixed content on an https page) and on `list-manage.com` (the `list-manage1.com`
+/// alias serves the same forms), with the path and query kept as they are.
+fn mailchimp_action(url: &Url<'_>) -> String {
+    let host = list_manage_host(url).unwrap_or_else(|| url.host.clone());
+    let host = match host.strip_suffix(".list-manage1.com") {
+        Some(account) => format!("{account}.list-manage.com"),
+        None => host,
+    };
+    if url.query.is_empty() {
+        format!("https://{host}/subscribe/post")
+    } else {
+        format!("https://{host}/subscribe/post?{}", url.query)
+    }
+}
+
 /// The decoded value of the query parameter `name` (`&amp;` separators accepted), if not empty.
 fn query_param(query: &str, name: &str) -> Option<String> {
     query
@@ -528,6 +575,10 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         return Err(UpgradeError::UnsupportedMethod(method.to_owned()));
     }
     let upgrade = Upgrade::of_action(&action);
+    let action = match upgrade {
+        Upgrade::Mailchimp => mailchimp_action(&url),
+        Upgrade::Plain => action,
+    };
     // Mailchimp: the account and audience ids, which name the honeypot.
     let mailchimp = match upgrade {
         Upgrade::Mailchimp => match (query_param(url.query, "u"), query_param(url.query, "id")) {
@@ -619,10 +670,10 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
             }
             FieldKind::Email | FieldKind::Text | FieldKind::Other => {
                 if f.hidden_from_people {
-                    // A honeypot: a person leaves it empty. Mailchimp's is sent by the adapter.
-                    if mailchimp.is_none() {
-                        hidden.push((f.name.clone(), String::new()));
-                    }
+                    // A honeypot: a person leaves it empty, so it is sent empty. (Mailchimp's own
+                    // `b_<u>_<id>` was skipped above: the adapter sends it. One copied from another
+                    // audience's embed is sent as the embed sends it.)
+                    hidden.push((f.name.clone(), String::new()));
                 } else if !f.value.trim().is_empty() {
                     hidden.push(keep);
                 } else if f.required {
@@ -1580,6 +1631,62 @@ mod tests {
     }
 
     #[test]
+    fn an_https_colon_host_action_resolved_against_the_page_is_read_as_its_mailchimp_form() {
+        let markup = form(
+            "https://news.example/newsletter/devdevil.us20.list-manage.com/subscribe/post?u=a93&amp;id=a07",
+            vec![field(FieldKind::Email, "EMAIL", "")],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
+        assert_eq!(
+            s(v.get("mailchimp").unwrap(), "action").as_deref(),
+            Some("https://devdevil.us20.list-manage.com/subscribe/post?u=a93&amp;id=a07")
+        );
+    }
+
+    #[test]
+    fn a_honeypot_copied_from_another_audience_is_still_sent_empty() {
+        let markup = form(
+            "https://gmail.us20.list-manage.com/subscribe/post?u=debad&amp;id=5ff0",
+            vec![
+                field(FieldKind::Email, "EMAIL", ""),
+                FormField {
+                    hidden_from_people: true,
+                    ..field(FieldKind::Text, "b_25582_18957", "")
+                },
+                FormField {
+                    hidden_from_people: true,
+                    ..field(FieldKind::Text, "b_debad_5ff0", "")
+                },
+            ],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(
+            pairs(v.get("mailchimp").unwrap().get("hidden")),
+            [("b_25582_18957", "")],
+            "the foreign honeypot as the embed sends it; the audience's own is the adapter's"
+        );
+    }
+
+    #[test]
+    fn an_old_http_list_manage1_action_is_called_on_https_list_manage() {
+        let markup = form(
+            "http://daemon.us8.list-manage1.com/subscribe/post?u=92dc&amp;id=706d",
+            vec![field(FieldKind::Email, "EMAIL", "")],
+        );
+        let v = upgrade(&markup);
+        assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
+        assert_eq!(
+            s(v.get("mailchimp").unwrap(), "action").as_deref(),
+            Some("https://daemon.us8.list-manage.com/subscribe/post?u=92dc&amp;id=706d")
+        );
+        let Adapter::Mailchimp(a) = adapter_from(&markup) else {
+            panic!("a mailchimp adapter")
+        };
+        assert_eq!(a.host, "https://daemon.us8.list-manage.com");
+    }
+
+    #[test]
     fn only_list_manage_subscribe_post_actions_are_mailchimp() {
         for (action, expected) in [
             (
@@ -1589,6 +1696,23 @@ mod tests {
             (
                 "https://user@A.US1.LIST-MANAGE.COM:443/subscribe/post",
                 Upgrade::Mailchimp,
+            ),
+            (
+                "http://a.us1.list-manage1.com/subscribe/post?u=1&id=2",
+                Upgrade::Mailchimp,
+            ),
+            (
+                // `https:a.us1.list-manage.com/…` as an https page resolves it.
+                "https://news.example/page/a.us1.list-manage.com/subscribe/post?u=1&amp;id=2",
+                Upgrade::Mailchimp,
+            ),
+            (
+                "https://news.example/page/a.us1.list-manage.com/subscribe/post?u=1",
+                Upgrade::Plain,
+            ),
+            (
+                "https://news.example/a.us1.list-manage.com.evil/subscribe/post?u=1&id=2",
+                Upgrade::Plain,
             ),
             (
                 "https://a.us1.list-manage.com/subscribe/post-json?u=1&id=2",
