@@ -22,6 +22,8 @@ use crate::{outbox, remembered};
 pub const HOST_SELECTOR: &str = "[data-letterbox]";
 /// Set on a host once its widget is mounted, so running the script twice mounts nothing twice.
 pub const MOUNTED_ATTR: &str = "data-letterbox-mounted";
+/// [`MOUNTED_ATTR`]'s value on a host whose own form the widget could not use and left as it is.
+pub const LEFT_ALONE: &str = "left-alone";
 
 /// The widget's stylesheet, applied inside each shadow root as a constructable stylesheet (allowed
 /// under a strict `style-src 'self'` Content-Security-Policy, unlike `<style>` or `style=""`).
@@ -335,18 +337,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     // The site's own form, read while it is still laid out; it stays in the page (hidden by the
     // shadow root) and keeps working if the widget never starts.
     let derived = form_markup(host).map(|markup| upgrade::config_json(&markup));
-    let Some(root) = shadow_root(host) else {
-        web_sys::console::error_1(
-            &format!(
-                "Letterbox: <{}> cannot hold the widget; use a <div data-letterbox>",
-                host.tag_name().to_ascii_lowercase()
-            )
-            .into(),
-        );
-        return false;
-    };
-    let _ = host.set_attribute(MOUNTED_ATTR, "");
-    let instance = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
+    let has_form = derived.is_some();
     let slot = slot_name(host);
     let json = host
         .query_selector(":scope > script[type='application/json']")
@@ -403,9 +394,31 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         }
         (config, None) => config,
     };
+    if let (Err(e), true) = (&config, has_form) {
+        // Never worse than the page was: the site's own form stays as it is, visible and
+        // working, rather than hidden behind a panel saying the signup is not available.
+        web_sys::console::warn_1(
+            &format!("Letterbox: slot \"{slot}\": the site's own form is left as it is: {e}")
+                .into(),
+        );
+        let _ = host.set_attribute(MOUNTED_ATTR, LEFT_ALONE);
+        return false;
+    }
     if let Err(e) = &config {
         web_sys::console::error_1(&format!("Letterbox: slot \"{slot}\": {e}").into());
     }
+    let Some(root) = shadow_root(host) else {
+        web_sys::console::error_1(
+            &format!(
+                "Letterbox: <{}> cannot hold the widget; use a <div data-letterbox>",
+                host.tag_name().to_ascii_lowercase()
+            )
+            .into(),
+        );
+        return false;
+    };
+    let _ = host.set_attribute(MOUNTED_ATTR, "");
+    let instance = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
     let Some(container) = document()
         .and_then(|d| d.create_element("div").ok())
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())

@@ -246,7 +246,23 @@ fn upgraded(json: &str) -> Result<Sends, String> {
     let consent_field = match &config.adapter {
         Adapter::Mailchimp(mc) => {
             out.provider = "mailchimp".into();
-            out.endpoint = format!("{} u={} id={}", mc.host, mc.u, mc.id);
+            // Where the widget calls from the page: an http action is called over https
+            // from an https page (the adapter's rule), so read the host off the real request.
+            let mut envelope = letterbox_core::delivery::Envelope::example();
+            envelope.signup.source.page = PAGE.into();
+            envelope.signup.newsletters = config.newsletters.iter().map(|n| n.id.clone()).collect();
+            let called = match config.adapter.start(&envelope) {
+                letterbox_core::delivery::Next::Send(ex) => match ex.request {
+                    letterbox_core::delivery::Request::Jsonp { url, .. } => url
+                        .split("/subscribe/")
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    _ => mc.host.clone(),
+                },
+                letterbox_core::delivery::Next::Done(_) => mc.host.clone(),
+            };
+            out.endpoint = format!("{} u={} id={}", called, mc.u, mc.id);
             if let Some(f_id) = &mc.f_id {
                 let _ = write!(out.endpoint, " f_id={f_id}");
             }

@@ -128,3 +128,42 @@ async fn the_script_tag_can_upgrade_every_mailchimp_embed_on_the_page() {
     assert_eq!(all(&slot, "input[type=checkbox]").len(), 2);
     marker.remove();
 }
+
+#[wasm_bindgen_test]
+async fn an_embed_the_widget_cannot_use_stays_as_the_site_wrote_it_visible_and_working() {
+    // A GDPR marketing permission (`gdpr[27]`), whose wording the upgrade cannot carry: the
+    // widget refuses the embed, so the site's own form must stay, not a "not available" panel.
+    let embed = mailchimp_embed("mc-left-alone", "ok").replace(
+        r#"<div class="clear">"#,
+        r#"<div class="mc-field-group"><input type="checkbox" id="gdpr_27" name="gdpr[27]" value="Y"><label for="gdpr_27">Email me</label></div>
+  <div class="clear">"#,
+    );
+    let host = Host::anonymous(Config::new()).markup(embed).build();
+    document().body().unwrap().append_child(&host).unwrap();
+    letterbox::mount_all();
+    sleep(50).await;
+    assert!(host.shadow_root().is_none(), "no shadow root over the form");
+    assert_eq!(
+        host.get_attribute("data-letterbox-mounted").as_deref(),
+        Some("left-alone")
+    );
+    let form: HtmlElement = host
+        .query_selector("form")
+        .unwrap()
+        .expect("the embed's form is still there")
+        .dyn_into()
+        .unwrap();
+    assert!(
+        form.get_bounding_client_rect().height() > 0.0,
+        "the form is visible"
+    );
+    assert!(form
+        .get_attribute("action")
+        .unwrap_or_default()
+        .contains("list-manage.com"));
+    assert!(host.query_selector("[name='gdpr[27]']").unwrap().is_some());
+    // Mounting again (the page's observer, a second script tag) changes nothing.
+    letterbox::mount_all();
+    assert!(host.shadow_root().is_none());
+    host.remove();
+}

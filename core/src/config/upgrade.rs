@@ -451,10 +451,17 @@ fn list_manage_host(url: &Url<'_>) -> Option<String> {
     (valid && ids && is_list_manage(&segment)).then_some(segment)
 }
 
-/// A Mailchimp action as the adapter should call it: https (an `http://` embed's JSONP call would
-/// be blocked as mixed content on an https page) and on `list-manage.com` (the `list-manage1.com`
-/// alias serves the same forms), with the path and query kept as they are.
-fn mailchimp_action(url: &Url<'_>) -> String {
+/// A Mailchimp action as the adapter should call it: on `list-manage.com` (the `list-manage1.com`
+/// alias serves the same forms). An action on a list-manage host keeps its scheme, port, path and
+/// query as written (the adapter calls an `http://` action over https from an https page, where
+/// the browser would block it as mixed content); the malformed `https:<host>` embed, which the
+/// browser resolved as a path on the page's own site, becomes `https://<host>/subscribe/post`.
+fn mailchimp_action(action: &str, url: &Url<'_>) -> String {
+    if is_list_manage(&url.host) {
+        return action
+            .trim()
+            .replacen(".list-manage1.com", ".list-manage.com", 1);
+    }
     let host = list_manage_host(url).unwrap_or_else(|| url.host.clone());
     let host = match host.strip_suffix(".list-manage1.com") {
         Some(account) => format!("{account}.list-manage.com"),
@@ -576,7 +583,7 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
     }
     let upgrade = Upgrade::of_action(&action);
     let action = match upgrade {
-        Upgrade::Mailchimp => mailchimp_action(&url),
+        Upgrade::Mailchimp => mailchimp_action(&action, &url),
         Upgrade::Plain => action,
     };
     // Mailchimp: the account and audience ids, which name the honeypot.
@@ -1669,7 +1676,7 @@ mod tests {
     }
 
     #[test]
-    fn an_old_http_list_manage1_action_is_called_on_https_list_manage() {
+    fn an_old_http_list_manage1_action_is_called_on_list_manage_and_over_https_from_https_pages() {
         let markup = form(
             "http://daemon.us8.list-manage1.com/subscribe/post?u=92dc&amp;id=706d",
             vec![field(FieldKind::Email, "EMAIL", "")],
@@ -1678,12 +1685,25 @@ mod tests {
         assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
         assert_eq!(
             s(v.get("mailchimp").unwrap(), "action").as_deref(),
-            Some("https://daemon.us8.list-manage.com/subscribe/post?u=92dc&amp;id=706d")
+            Some("http://daemon.us8.list-manage.com/subscribe/post?u=92dc&amp;id=706d")
         );
-        let Adapter::Mailchimp(a) = adapter_from(&markup) else {
-            panic!("a mailchimp adapter")
+        let adapter = adapter_from(&markup);
+        let call = |page: &str| {
+            let mut envelope = crate::delivery::Envelope::example();
+            envelope.signup.source.page = page.into();
+            match adapter.start(&envelope) {
+                crate::delivery::Next::Send(ex) => match ex.request {
+                    crate::delivery::Request::Jsonp { url, .. } => url,
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            }
         };
-        assert_eq!(a.host, "https://daemon.us8.list-manage.com");
+        assert!(
+            call("https://news.example/a").starts_with("https://daemon.us8.list-manage.com/"),
+            "no mixed content on an https page"
+        );
+        assert!(call("http://news.example/a").starts_with("http://daemon.us8.list-manage.com/"));
     }
 
     #[test]

@@ -156,11 +156,15 @@ impl MailchimpAdapter {
         }
         let honeypot = format!("b_{}_{}", self.u, self.id);
         pairs.push((&honeypot, ""));
-        Ok(format!(
-            "{}/subscribe/post-json?{}",
-            self.host,
-            form_encode(pairs)
-        ))
+        // An `http://` embed (older code) is called over https from an https page, where the
+        // browser would block the script as mixed content; list-manage.com serves both.
+        let host = match self.host.strip_prefix("http://") {
+            Some(rest) if envelope.signup.source.page.starts_with("https:") => {
+                format!("https://{rest}")
+            }
+            _ => self.host.clone(),
+        };
+        Ok(format!("{host}/subscribe/post-json?{}", form_encode(pairs)))
     }
 
     pub(super) fn start(&self, envelope: &Envelope) -> Next {
