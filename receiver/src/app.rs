@@ -558,12 +558,8 @@ async fn subscribe(
             "{}\n{}\n{}\n{}",
             email_key(input.email.as_deref().unwrap_or("").trim()),
             ids.join(","),
-            input
-                .locale
-                .as_deref()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase(),
+            // Without control characters: PostgreSQL text cannot hold NUL.
+            cut(input.locale.as_deref().unwrap_or("").trim(), MAX_SLOT_CHARS).to_ascii_lowercase(),
             consent_fp
         )
     };
