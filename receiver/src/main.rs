@@ -126,6 +126,14 @@ async fn serve(config: Config) -> Result<(), String> {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
+    // A connection is a file: take all the open-file room the hard limit allows.
+    match letterbox_receiver::fd_limit::raise() {
+        Some((before, after)) if after > before => {
+            tracing::info!(before, after, "open-file limit raised")
+        }
+        Some((_, after)) => tracing::info!(limit = after, "open-file limit"),
+        None => {}
+    }
     let running = letterbox_receiver::start(config.clone()).await?;
     tracing::info!(
         addr = %running.addr,

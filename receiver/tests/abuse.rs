@@ -304,3 +304,78 @@ async fn the_same_key_with_changed_consent_or_locale_is_refused(b: Backend) {
     assert!(row.consent.as_deref().unwrap_or("").contains("\"v1\""));
     s.stop().await;
 }
+
+/// Opens a TCP connection to `addr` from the local address `from` (any 127.x.y.z works on
+/// Linux loopback), sends nothing.
+async fn idle_from(from: &str, addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    socket.connect(addr).await.expect("connect")
+}
+
+/// Whether the server closed `stream` (EOF) within a second.
+async fn closed_soon(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), stream.read(&mut buf)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_floods_are_capped_per_client_and_in_total() {
+    // Per client: one address holding its share cannot take more, others still sign up.
+    let s = Server::start(Backend::sqlite(), |c| {
+        c.connections.per_client = 5;
+        c.connections.total = 100;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(idle_from("127.0.0.2", s.running.addr).await);
+    }
+    let mut extra = idle_from("127.0.0.2", s.running.addr).await;
+    assert!(closed_soon(&mut extra).await, "a 6th connection was kept");
+    assert!(
+        !closed_soon(&mut held[0]).await,
+        "an admitted connection was closed"
+    );
+    let http = Http::default();
+    let r = http
+        .signup(
+            &s.base,
+            &body(&format!("{}@example.com", unique("conn")), &["daily"], "en"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 202, "another client was locked out");
+    drop(held);
+    s.stop().await;
+
+    // In total.
+    let s = Server::start(Backend::sqlite(), |c| {
+        c.connections.per_client = 0;
+        c.connections.total = 8;
+    })
+    .await;
+    let mut held = Vec::new();
+    for i in 0..8 {
+        held.push(idle_from(&format!("127.0.1.{}", i + 1), s.running.addr).await);
+    }
+    let mut extra = idle_from("127.0.2.1", s.running.addr).await;
+    assert!(closed_soon(&mut extra).await, "a 9th connection was kept");
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let r = Http::default()
+        .signup(
+            &s.base,
+            &body(&format!("{}@example.com", unique("conn")), &["daily"], "en"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 202, "no recovery once the flood closed");
+    s.stop().await;
+}
