@@ -876,6 +876,9 @@ impl Drop for RawTx {
     }
 }
 
+/// Builds the (status, body) stored under an idempotency key from a signup's result.
+pub type AnswerFn = dyn Fn(&SignupResult) -> (u16, String) + Send + Sync;
+
 /// A signup for [`Db::record_signup`], owned so that the writer task can hold it.
 pub struct Signup {
     /// Normalised address, as typed (the email goes to it).
@@ -902,7 +905,7 @@ pub struct Signup {
     /// Writes the emails.
     pub mail: Arc<dyn ConfirmationMail + Send + Sync>,
     /// Builds the answer stored under the idempotency key from the result.
-    pub answer: Arc<dyn Fn(&SignupResult) -> (u16, String) + Send + Sync>,
+    pub answer: Arc<AnswerFn>,
 }
 
 impl std::fmt::Debug for Signup {
@@ -984,7 +987,7 @@ impl Writer {
         mut batch: Vec<(Arc<Signup>, oneshot::Sender<DbResult<SignupResult>>)>,
     ) {
         // One order for every batch, so concurrent PostgreSQL batches lock rows alike.
-        batch.sort_by(|a, b| email_key(&a.0.email).cmp(&email_key(&b.0.email)));
+        batch.sort_by_key(|a| email_key(&a.0.email));
         let signups: Vec<Arc<Signup>> = batch.iter().map(|(s, _)| s.clone()).collect();
         let together = self
             .with_tx(conn, move |c: &mut AnyConnection| {

@@ -237,7 +237,7 @@ pub mod fd_limit {
             };
             // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
             let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
-            ok.then_some(rl.rlim_cur as u64)
+            ok.then_some(rl.rlim_cur)
         }
         #[cfg(not(unix))]
         {
@@ -264,10 +264,10 @@ pub mod fd_limit {
                 rl.rlim_cur = want;
                 // SAFETY: setrlimit reads the struct we own.
                 if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-                    return Some((before as u64, before as u64));
+                    return Some((before, before));
                 }
             }
-            current().map(|after| (before as u64, after))
+            current().map(|after| (before, after))
         }
         #[cfg(not(unix))]
         {
