@@ -12,6 +12,7 @@
 //! | `GET /api/outbox` | the latest confirmation emails, only with `demo = true` |
 //! | `GET /healthz` | 200 when the database answers |
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +33,8 @@ use tower_http::trace::TraceLayer;
 use validator::ValidateEmail;
 
 use crate::config::Config;
-use crate::db::{email_key, now_ms, Db, NewSignup, SignupResult};
-use crate::limits::Limiter;
+use crate::db::{email_key, mailbox_key, now_ms, Db, Signup, SignupResult};
+use crate::limits::{ip_key, Limiter};
 use crate::mail::Composer;
 use crate::pages::{back_link, button_form, core_text, page, Msg};
 
@@ -59,6 +60,54 @@ pub struct AppState {
     pub per_address: Limiter,
     /// Wakes the SMTP sender when an email is written.
     pub mail_wake: Arc<Notify>,
+    /// Idempotency keys being answered now: a retry of one waits for the first answer.
+    in_flight: Arc<KeyLocks>,
+}
+
+/// One async lock per idempotency key in use, dropped when nobody holds or waits for it.
+#[derive(Debug, Default)]
+struct KeyLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+/// Held while a request with a given key is answered.
+struct KeyGuard {
+    locks: Arc<KeyLocks>,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl KeyLocks {
+    /// Waits until no other request with `key` is being answered, then holds it.
+    async fn hold(locks: &Arc<KeyLocks>, key: &str) -> KeyGuard {
+        let lock = {
+            let mut map = match locks.0.lock() {
+                Ok(m) => m,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            map.entry(key.to_owned()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        KeyGuard {
+            locks: locks.clone(),
+            key: key.to_owned(),
+            lock,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for KeyGuard {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut map = match self.locks.0.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Only the map and this guard still know the lock: nobody waits for it.
+        if Arc::strong_count(&self.lock) == 2 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl AppState {
@@ -73,6 +122,7 @@ impl AppState {
             config,
             db,
             mail_wake,
+            in_flight: Arc::default(),
         }
     }
 }
@@ -240,16 +290,44 @@ fn accept_language(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-fn client_ip(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if config.trust_forwarded_for {
-        if let Some(ip) = header_str(headers, "x-forwarded-for")
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
+/// The client's address. Behind `hops` trusted proxies (`trusted_proxies`, or 1 with
+/// `trust_forwarded_for`) it is read from `X-Forwarded-For`: every line of the header, in order,
+/// as one comma-separated list (a proxy may append its own line rather than extend the last),
+/// and the entry `hops` places from the right, the one the outermost trusted proxy wrote. Entries
+/// further left were written by the client and are ignored. A list shorter than that, or an
+/// entry that is not an address, gives the peer's address (so a forged header cannot pick a
+/// fresh address for every request).
+pub fn client_ip(hops: usize, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if hops == 0 {
+        return peer.ip();
     }
-    peer.ip()
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    entries
+        .len()
+        .checked_sub(hops)
+        .and_then(|i| entries.get(i))
+        .and_then(|v| parse_forwarded_ip(v))
+        .unwrap_or_else(|| peer.ip())
+}
+
+/// `192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`, `192.0.2.1:4711` or `[2001:db8::1]:4711`.
+fn parse_forwarded_ip(v: &str) -> Option<IpAddr> {
+    if let Ok(ip) = v.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(sa) = v.parse::<SocketAddr>() {
+        return Some(sa.ip());
+    }
+    v.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.parse().ok())
 }
 
 /// A signup as received, before validation.
@@ -459,15 +537,37 @@ async fn subscribe(
             _ => return answer.unreadable(StatusCode::BAD_REQUEST),
         },
     };
+    // What makes two requests "the same submission": the address, the newsletters, the locale
+    // and the consent record (without its `at_ms`, which a resend may renew). The same key with
+    // any of them changed is refused with 422, like a changed body.
     let fingerprint = {
         let mut ids = input.newsletters.clone().unwrap_or_default();
         ids.sort();
         ids.dedup();
+        let consent_fp = consent
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok())
+            .map(|mut v| {
+                if let Some(obj) = v.as_object_mut() {
+                    obj.remove("at_ms");
+                }
+                v.to_string()
+            })
+            .unwrap_or_default();
         format!(
-            "{}\n{}",
+            "{}\n{}\n{}\n{}",
             email_key(input.email.as_deref().unwrap_or("").trim()),
-            ids.join(",")
+            ids.join(","),
+            // Without control characters: PostgreSQL text cannot hold NUL.
+            cut(input.locale.as_deref().unwrap_or("").trim(), MAX_SLOT_CHARS).to_ascii_lowercase(),
+            consent_fp
         )
+    };
+    // A retry of a key being answered now waits for that answer (and then replays it), so
+    // concurrent retries spend no rate-limit tokens and never race each other.
+    let _key_guard = match &idem_key {
+        Some(key) => Some(KeyLocks::hold(&st.in_flight, key).await),
+        None => None,
     };
     if let Some(key) = &idem_key {
         match st.db.idempotent_answer(key).await {
@@ -480,21 +580,26 @@ async fn subscribe(
         }
     }
 
-    let ip = client_ip(config, &headers, peer);
+    let ip = client_ip(config.forwarded_hops(), &headers, peer);
+    let ip_bucket = ip_key(ip, config.limits.ipv6_prefix);
     let per_ip = if config.limits.shared_per_ip {
         match st
             .db
-            .take_token(&format!("ip:{ip}"), config.limits.per_ip_per_minute, 60_000)
+            .take_token(
+                &format!("ip:{ip_bucket}"),
+                config.limits.per_ip_per_minute,
+                60_000,
+            )
             .await
         {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "shared rate limit unavailable; using this process's");
-                st.per_ip.check(&ip.to_string())
+                st.per_ip.check(&ip_bucket)
             }
         }
     } else {
-        st.per_ip.check(&ip.to_string())
+        st.per_ip.check(&ip_bucket)
     };
     if let Err(wait) = per_ip {
         tracing::info!(%ip, wait, "signup rate limited (client IP)");
@@ -571,33 +676,33 @@ async fn subscribe(
         );
     }
 
-    let key = email_key(email.as_str());
-    if let Err(wait) = st.per_address.check(&key) {
+    // Per mailbox: `jane+1@` and `jane+2@` (and Gmail's `j.ane@`) fill one inbox.
+    if let Err(wait) = st.per_address.check(&mailbox_key(email.as_str())) {
         tracing::info!(wait, "signup rate limited (address)");
         return answer.rate_limited(wait);
     }
 
-    let composer = Composer {
-        lang,
-        config: config.clone(),
-    };
-    let signup = NewSignup {
-        email: email.as_str(),
-        newsletters: &newsletters,
-        locale: lang.tag(),
-        page: &input.page,
-        slot: &input.slot,
-        consent: consent.as_deref(),
-        idempotency: idem_key.as_deref().map(|k| (k, fingerprint.as_str())),
+    let signup = Signup {
+        email: email.as_str().to_owned(),
+        newsletters: newsletters.clone(),
+        locale: lang.tag().to_owned(),
+        page: input.page.clone(),
+        slot: input.slot.clone(),
+        consent: consent.clone(),
+        idempotency: idem_key.clone().map(|k| (k, fingerprint.clone())),
         daily_cap: config.limits.confirmations_per_address_per_day,
-    };
-    let result = st
-        .db
-        .record_signup(&signup, config.base_url(), &composer, |r| {
+        notify_owner: !config.disclose_subscriptions,
+        base_url: config.base_url().to_owned(),
+        mail: Arc::new(Composer {
+            lang,
+            config: config.clone(),
+        }),
+        answer: Arc::new(|r: &SignupResult| {
             let (status, body) = json_answer(&outcome(r));
             (status.as_u16(), body.to_string())
-        })
-        .await;
+        }),
+    };
+    let result = st.db.record_signup(signup).await;
     match result {
         Ok(SignupResult::Replay(stored)) => replay(&answer, &stored, &fingerprint),
         Ok(r) => {
@@ -607,8 +712,15 @@ async fn subscribe(
                 } else {
                     tracing::info!(to = %mail.to, link = %mail.link, "confirmation email written to the outbox (no SMTP_URL)");
                 }
-            } else if let SignupResult::Pending { email: None } = &r {
-                tracing::info!("daily confirmation cap reached for an address; no email sent");
+            } else if let SignupResult::Pending { email: None }
+            | SignupResult::OwnerNotified { email: None } = &r
+            {
+                tracing::info!("daily email cap reached for a mailbox; no email sent");
+            } else if let SignupResult::OwnerNotified { email: Some(_) } = &r {
+                if config.mail.smtp_url.is_some() {
+                    st.mail_wake.notify_one();
+                }
+                tracing::info!("already subscribed: answered like a new signup, owner notified");
             }
             success(&answer, &outcome(&r), email.as_str(), &newsletters, config)
         }
@@ -676,8 +788,19 @@ fn success(
     )
 }
 
+/// Whether a stored fingerprint is the same submission. One stored before locale and consent
+/// were part of it (two lines) is compared on address and newsletters only.
+fn same_submission(stored: &str, now: &str) -> bool {
+    if stored.split('\n').count() == 2 {
+        let mut parts = now.split('\n');
+        let (a, b) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        return stored == format!("{a}\n{b}");
+    }
+    stored == now
+}
+
 fn replay(answer: &Answer, stored: &crate::db::StoredAnswer, fingerprint: &str) -> Response {
-    if stored.fingerprint != fingerprint {
+    if !same_submission(&stored.fingerprint, fingerprint) {
         return answer.error(
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
@@ -711,7 +834,11 @@ async fn healthz(State(st): St) -> Response {
     } else {
         "postgres"
     };
-    match st.db.ping().await {
+    let check = match st.db.ping().await {
+        Ok(()) => st.db.probe_write().await,
+        Err(e) => Err(e),
+    };
+    match check {
         Ok(()) => json_response(
             StatusCode::OK,
             &json!({"status": "ok", "database": database}),
@@ -720,7 +847,7 @@ async fn healthz(State(st): St) -> Response {
             tracing::error!(error = %e, "health check failed");
             json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &json!({"status": "unavailable", "database": database}),
+                &json!({"status": "unavailable", "database": database, "problem": "the database cannot write"}),
             )
         }
     }

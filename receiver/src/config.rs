@@ -36,6 +36,14 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "LETTERBOX_TRUST_FORWARDED_FOR",
         "trust_forwarded_for (true/false)",
     ),
+    (
+        "LETTERBOX_TRUSTED_PROXIES",
+        "trusted_proxies (a number of proxies)",
+    ),
+    (
+        "LETTERBOX_DISCLOSE_SUBSCRIPTIONS",
+        "disclose_subscriptions (true/false)",
+    ),
     ("LETTERBOX_MIN_FILL_MS", "min_fill_ms"),
     ("LETTERBOX_PER_IP_PER_MINUTE", "limits.per_ip_per_minute"),
     (
@@ -49,6 +57,12 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     (
         "LETTERBOX_SHARED_PER_IP_LIMIT",
         "limits.shared_per_ip (true/false, PostgreSQL only)",
+    ),
+    ("LETTERBOX_IPV6_PREFIX", "limits.ipv6_prefix"),
+    ("LETTERBOX_MAX_CONNECTIONS", "connections.total"),
+    (
+        "LETTERBOX_MAX_CONNECTIONS_PER_CLIENT",
+        "connections.per_client",
     ),
     ("LETTERBOX_HEADER_READ_SECS", "timeouts.header_read_secs"),
     ("LETTERBOX_REQUEST_SECS", "timeouts.request_secs"),
@@ -74,8 +88,18 @@ pub struct Config {
     /// Serves `GET /api/outbox` (the confirmation emails written so far) for the playground.
     /// Never enable it on a public deployment: it shows every reader's confirmation link.
     pub demo: bool,
-    /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it); the same as
+    /// `trusted_proxies = 1` when that is 0.
     pub trust_forwarded_for: bool,
+    /// How many proxies in front of the receiver append to `X-Forwarded-For` (all its header
+    /// lines read as one list, in order): the client is the entry this many places from the
+    /// right. 0 (the default) with `trust_forwarded_for = false` ignores the header.
+    pub trusted_proxies: u32,
+    /// Answer a signup for an address that already receives every chosen newsletter with
+    /// `200 {"status":"already_subscribed"}`. Off by default: it tells anyone who types an
+    /// address what that address receives, so the receiver answers exactly as for a new signup
+    /// and emails the address's owner instead.
+    pub disclose_subscriptions: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// A form submitted sooner than this after it was shown (`fill_ms`) is treated as a bot.
@@ -90,6 +114,8 @@ pub struct Config {
     pub mail: Mail,
     /// Limits on slow clients.
     pub timeouts: Timeouts,
+    /// Caps on open connections.
+    pub connections: Connections,
     /// How long old rows are kept.
     pub retention: Retention,
     /// `text` (human-readable, the default) or `json` (one JSON object per line).
@@ -135,6 +161,27 @@ impl Default for Timeouts {
         Timeouts {
             header_read_secs: 10,
             request_secs: 30,
+        }
+    }
+}
+
+/// Caps on open connections (0 turns a cap off). A connection over a cap is closed at once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Connections {
+    /// Open connections in total; lowered at start to fit the open-file limit.
+    pub total: u32,
+    /// Open connections from one client address (an IPv6 client by its `limits.ipv6_prefix`).
+    /// Behind a proxy every connection comes from the proxy: set it above the proxy's own
+    /// connection count, or 0.
+    pub per_client: u32,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            total: 8192,
+            per_client: 256,
         }
     }
 }
@@ -196,6 +243,9 @@ pub struct Limits {
     /// Keep the per-IP buckets in the database (PostgreSQL only) so that several receiver
     /// processes share one limit; otherwise each process has its own.
     pub shared_per_ip: bool,
+    /// IPv6 clients are limited per network of this prefix length (64: a /64, usually one
+    /// household or server); 128 limits single addresses.
+    pub ipv6_prefix: u8,
 }
 
 /// Outgoing mail settings.
@@ -218,6 +268,8 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             demo: false,
             trust_forwarded_for: false,
+            trusted_proxies: 0,
+            disclose_subscriptions: false,
             max_body_bytes: 16 * 1024,
             min_fill_ms: 800,
             site_name: "Letterbox".into(),
@@ -228,6 +280,7 @@ impl Default for Config {
                 from: "Letterbox <newsletters@localhost>".into(),
             },
             timeouts: Timeouts::default(),
+            connections: Connections::default(),
             retention: Retention::default(),
             log_format: LogFormat::Text,
         }
@@ -241,6 +294,7 @@ impl Default for Limits {
             per_address_per_hour: 6,
             confirmations_per_address_per_day: 3,
             shared_per_ip: false,
+            ipv6_prefix: 64,
         }
     }
 }
@@ -302,6 +356,21 @@ impl Config {
         }
         if let Some(v) = get("LETTERBOX_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = flag("LETTERBOX_TRUST_FORWARDED_FOR", &v)?;
+        }
+        if let Some(v) = get("LETTERBOX_TRUSTED_PROXIES") {
+            self.trusted_proxies = number("LETTERBOX_TRUSTED_PROXIES", &v)?;
+        }
+        if let Some(v) = get("LETTERBOX_DISCLOSE_SUBSCRIPTIONS") {
+            self.disclose_subscriptions = flag("LETTERBOX_DISCLOSE_SUBSCRIPTIONS", &v)?;
+        }
+        if let Some(v) = get("LETTERBOX_IPV6_PREFIX") {
+            self.limits.ipv6_prefix = number("LETTERBOX_IPV6_PREFIX", &v)?;
+        }
+        if let Some(v) = get("LETTERBOX_MAX_CONNECTIONS") {
+            self.connections.total = number("LETTERBOX_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("LETTERBOX_MAX_CONNECTIONS_PER_CLIENT") {
+            self.connections.per_client = number("LETTERBOX_MAX_CONNECTIONS_PER_CLIENT", &v)?;
         }
         if let Some(v) = get("LETTERBOX_MIN_FILL_MS") {
             self.min_fill_ms = number("LETTERBOX_MIN_FILL_MS", &v)?;
@@ -383,6 +452,12 @@ impl Config {
         if self.timeouts.header_read_secs == 0 || self.timeouts.request_secs == 0 {
             problems.push("timeouts: header_read_secs and request_secs are at least 1".to_owned());
         }
+        if !(1..=128).contains(&self.limits.ipv6_prefix) {
+            problems.push("limits.ipv6_prefix: 1 to 128".to_owned());
+        }
+        if self.trusted_proxies > 16 {
+            problems.push("trusted_proxies: at most 16".to_owned());
+        }
         if self.max_body_bytes < 1024 {
             problems.push("max_body_bytes: at least 1024".to_owned());
         }
@@ -455,6 +530,14 @@ impl Config {
                 .public_url
                 .trim_end_matches('/')
                 .eq_ignore_ascii_case(origin)
+    }
+
+    /// How many proxies' `X-Forwarded-For` entries to trust (0: ignore the header).
+    pub fn forwarded_hops(&self) -> usize {
+        match (self.trusted_proxies, self.trust_forwarded_for) {
+            (0, true) => 1,
+            (n, _) => n as usize,
+        }
     }
 
     /// The public URL without a trailing slash.

@@ -10,11 +10,15 @@
 //! primary keys, never from the process.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{AnyPool, Connection, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::Retention;
 
@@ -31,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_cleanup_and_shared_limits.sql"),
     ),
     (3, "consent", include_str!("../migrations/0003_consent.sql")),
+    (
+        4,
+        "health probe",
+        include_str!("../migrations/0004_health_probe.sql"),
+    ),
 ];
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -91,19 +100,38 @@ mod futures_core_box {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
-/// The connection pool and what the receiver needs to know about the backend.
-#[derive(Debug, Clone)]
+/// The connection pool, the writer tasks that commit signups, and what the receiver needs to
+/// know about the backend.
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     sqlite: bool,
-    write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+    page_limit: Arc<AtomicU64>,
+    writer: mpsc::Sender<Work>,
+    stop_writers: Arc<Notify>,
+    writers: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("sqlite", &self.sqlite)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a signup did to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignupResult {
-    /// Every chosen newsletter was already confirmed.
+    /// Every chosen newsletter was already confirmed (and the owner is not notified).
     AlreadySubscribed,
+    /// Every chosen newsletter was already confirmed; `email` is the notice to the owner (None
+    /// when the daily cap for this mailbox is reached). Answered like a new signup.
+    OwnerNotified {
+        /// The outbox row written, if any.
+        email: Option<OutboxEmail>,
+    },
     /// At least one newsletter awaits confirmation; `email` is the confirmation email to send
     /// (None when the daily cap for this address is reached).
     Pending {
@@ -254,6 +282,10 @@ pub trait ConfirmationMail {
         link: &str,
         unsubscribe: &str,
     ) -> (String, String);
+
+    /// Subject and body of the notice sent to an address that is already subscribed to every
+    /// newsletter someone asked for, instead of telling the person who typed it.
+    fn notice(&self, email: &str, newsletters: &[String], unsubscribe: &str) -> (String, String);
 }
 
 impl Db {
@@ -301,11 +333,49 @@ impl Db {
         }
         let migrator = Migrator::new(Embedded).await.map_err(err)?;
         migrator.run(&pool).await.map_err(err)?;
-        Ok(Db {
+        let (writer, queue) = mpsc::channel(4096);
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let db = Db {
             pool,
             sqlite,
             write_lock: Default::default(),
-        })
+            page_limit: Default::default(),
+            writer,
+            stop_writers: Default::default(),
+            writers: Default::default(),
+        };
+        // SQLite has one writer at a time anyway; PostgreSQL overlaps a few batches.
+        let tasks = if sqlite {
+            1
+        } else {
+            max_connections.div_ceil(4).clamp(1, 4)
+        };
+        let handles = (0..tasks)
+            .map(|_| {
+                tokio::spawn(
+                    Writer {
+                        pool: db.pool.clone(),
+                        sqlite,
+                        write_lock: db.write_lock.clone(),
+                        page_limit: db.page_limit.clone(),
+                        queue: queue.clone(),
+                        stop: db.stop_writers.clone(),
+                    }
+                    .run(),
+                )
+            })
+            .collect();
+        if let Ok(mut w) = db.writers.lock() {
+            *w = handles;
+        }
+        Ok(db)
+    }
+
+    /// SQLite only: caps the database file at `pages` pages (`PRAGMA max_page_count`) for every
+    /// later write, so that tests can make the database full; `None` lifts the cap.
+    pub fn set_sqlite_max_pages(&self, pages: Option<u64>) {
+        self.page_limit
+            .store(pages.unwrap_or(4_294_967_294), Ordering::SeqCst);
     }
 
     /// Whether this is SQLite (else PostgreSQL).
@@ -313,8 +383,23 @@ impl Db {
         self.sqlite
     }
 
-    /// Closes the pool (after the server has stopped).
+    /// Stops the writer tasks and closes the pool (after the server has stopped).
     pub async fn close(&self) {
+        let handles = match self.writers.lock() {
+            Ok(mut w) => std::mem::take(&mut *w),
+            Err(_) => Vec::new(),
+        };
+        for h in handles {
+            // notify_waiters reaches a writer only while it waits; repeat until it is done.
+            let mut h = h;
+            loop {
+                self.stop_writers.notify_waiters();
+                tokio::select! {
+                    _ = &mut h => break,
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            }
+        }
         self.pool.close().await;
     }
 
@@ -346,199 +431,38 @@ impl Db {
         row.map(|r| stored_answer(&r)).transpose()
     }
 
-    /// Records a signup in one transaction: the address, one subscription per newsletter (never
-    /// twice), a confirmation token and outbox email when something awaits confirmation (within
-    /// the daily cap), and the answer under the idempotency key. `answer` builds the stored
-    /// answer from the result.
-    pub async fn record_signup(
-        &self,
-        s: &NewSignup<'_>,
-        base_url: &str,
-        mail: &(dyn ConfirmationMail + Sync),
-        answer: impl Fn(&SignupResult) -> (u16, String),
-    ) -> DbResult<SignupResult> {
-        let _guard = self.write_guard().await;
-        let now = now_ms();
-        let key = email_key(s.email);
-        let mut conn = self.pool.acquire().await.map_err(err)?;
-        let mut tx = conn.begin().await.map_err(err)?;
-
-        // The idempotency row first: it takes the write lock, and a concurrent twin waits here.
-        if let Some((idem, fingerprint)) = s.idempotency {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency (idem_key, fingerprint, status, body, created_at) \
-                 VALUES ($1, $2, 0, '', $3) ON CONFLICT (idem_key) DO NOTHING",
-            )
-            .bind(idem)
-            .bind(fingerprint)
-            .bind(now)
-            .execute(&mut *tx)
+    /// Records a signup durably: the address, one subscription per newsletter (never twice), a
+    /// confirmation token and outbox email when something awaits confirmation (or, when
+    /// `notify_owner` is set and everything chosen is already confirmed, a notice to the owner),
+    /// both within the daily cap of the mailbox, and the answer under the idempotency key.
+    ///
+    /// The signup is handed to the writer task, which commits the signups that arrive together in
+    /// one transaction (group commit: one fsync for the batch); this returns only after that
+    /// transaction committed, so an `Ok` is always durable. If the batch fails, each of its
+    /// signups is retried alone, so one bad signup cannot fail the others.
+    pub async fn record_signup(&self, s: Signup) -> DbResult<SignupResult> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(Work::Signup(Arc::new(s), reply))
             .await
-            .map_err(err)?
-            .rows_affected();
-            if inserted == 0 {
-                let row = sqlx::query(
-                    "SELECT fingerprint, status, body FROM idempotency WHERE idem_key = $1",
-                )
-                .bind(idem)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(err)?;
-                let stored = stored_answer(&row)?;
-                tx.rollback().await.map_err(err)?;
-                return Ok(SignupResult::Replay(stored));
-            }
-        }
-
-        let new_token = token()?;
-        sqlx::query(
-            "INSERT INTO addresses (email_key, email, locale, unsubscribe_token, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email_key) DO NOTHING",
-        )
-        .bind(&key)
-        .bind(s.email)
-        .bind(s.locale)
-        .bind(&new_token)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        let unsubscribe_token: String =
-            sqlx::query("SELECT unsubscribe_token FROM addresses WHERE email_key = $1")
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(err)?;
-
-        let mut pending = Vec::new();
-        for newsletter in s.newsletters {
-            let inserted = sqlx::query(
-                "INSERT INTO subscriptions (email_key, newsletter, status, source_page, \
-                 source_slot, created_at, updated_at, consent) \
-                 VALUES ($1, $2, 'pending_confirmation', $3, $4, $5, $5, $6) \
-                 ON CONFLICT (email_key, newsletter) DO NOTHING",
-            )
-            .bind(&key)
-            .bind(newsletter)
-            .bind(s.page)
-            .bind(s.slot)
-            .bind(now)
-            .bind(s.consent)
-            .execute(&mut *tx)
+            .map_err(|_| "database: the writer has stopped".to_owned())?;
+        answer
             .await
-            .map_err(err)?
-            .rows_affected();
-            if inserted == 1 {
-                pending.push(newsletter.clone());
-                continue;
-            }
-            let status: String = sqlx::query(
-                "SELECT status FROM subscriptions WHERE email_key = $1 AND newsletter = $2",
-            )
-            .bind(&key)
-            .bind(newsletter)
-            .fetch_one(&mut *tx)
-            .await
-            .and_then(|r| r.try_get(0))
-            .map_err(err)?;
-            if status == "subscribed" {
-                continue;
-            }
-            // Asked for again (after unsubscribing, or while unconfirmed): this signup's source
-            // and consent (or its lack of one) are what the confirmation will stand on.
-            sqlx::query(
-                "UPDATE subscriptions SET status = 'pending_confirmation', \
-                 updated_at = $3, source_page = $4, source_slot = $5, consent = $6 \
-                 WHERE email_key = $1 AND newsletter = $2",
-            )
-            .bind(&key)
-            .bind(newsletter)
-            .bind(now)
-            .bind(s.page)
-            .bind(s.slot)
-            .bind(s.consent)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            pending.push(newsletter.clone());
-        }
+            .map_err(|_| "database: the writer dropped a signup".to_owned())?
+    }
 
-        let result = if pending.is_empty() {
-            SignupResult::AlreadySubscribed
-        } else {
-            let day = now / (24 * 3600 * 1000);
-            let sent: i64 = sqlx::query(
-                "INSERT INTO mail_counts (email_key, day, sent) VALUES ($1, $2, 1) \
-                 ON CONFLICT (email_key, day) DO UPDATE SET sent = mail_counts.sent + 1 \
-                 RETURNING sent",
-            )
-            .bind(&key)
-            .bind(day)
-            .fetch_one(&mut *tx)
+    /// Whether the database takes writes now: a small transaction that needs fresh pages (an
+    /// insert of ~10 KB and its delete) through the same connection as the signups. Fails when
+    /// the disk (or SQLite's `max_page_count`) is full or a commit fails.
+    pub async fn probe_write(&self) -> DbResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(Work::Probe(reply))
             .await
-            .and_then(|r| r.try_get(0))
-            .map_err(err)?;
-            let within_cap = s.daily_cap == 0 || sent <= i64::from(s.daily_cap);
-            let email = if within_cap {
-                let token = token()?;
-                sqlx::query(
-                    "INSERT INTO confirmations (token, email_key, newsletters, locale, \
-                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&token)
-                .bind(&key)
-                .bind(pending.join(","))
-                .bind(s.locale)
-                .bind(now)
-                .bind(now + CONFIRMATION_TTL_MS)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-                let link = format!("{base_url}/api/confirm/{token}");
-                let unsubscribe = format!("{base_url}/api/unsubscribe/{unsubscribe_token}");
-                let (subject, body) = mail.compose(s.email, &pending, &link, &unsubscribe);
-                let email = OutboxEmail {
-                    id: self::token()?,
-                    to: s.email.to_owned(),
-                    subject,
-                    body,
-                    link,
-                    created_at: now,
-                    sent_at: None,
-                };
-                sqlx::query(
-                    "INSERT INTO outbox (id, to_address, subject, body, link, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&email.id)
-                .bind(&email.to)
-                .bind(&email.subject)
-                .bind(&email.body)
-                .bind(&email.link)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-                Some(email)
-            } else {
-                None
-            };
-            SignupResult::Pending { email }
-        };
-
-        if let Some((idem, _)) = s.idempotency {
-            let (status, body) = answer(&result);
-            sqlx::query("UPDATE idempotency SET status = $2, body = $3 WHERE idem_key = $1")
-                .bind(idem)
-                .bind(i64::from(status))
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)?;
-        Ok(result)
+            .map_err(|_| "database: the writer has stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "database: the writer dropped a probe".to_owned())?
     }
 
     /// The confirmation behind a token.
@@ -572,14 +496,13 @@ impl Db {
     pub async fn confirm(&self, token: &str, c: &Confirmation) -> DbResult<()> {
         let _guard = self.write_guard().await;
         let now = now_ms();
-        let mut conn = self.pool.acquire().await.map_err(err)?;
-        let mut tx = conn.begin().await.map_err(err)?;
+        let mut tx = RawTx::begin(&self.pool, self.sqlite).await?;
         sqlx::query(
             "UPDATE confirmations SET confirmed_at = $2 WHERE token = $1 AND confirmed_at IS NULL",
         )
         .bind(token)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(tx.conn()?)
         .await
         .map_err(err)?;
         for n in &c.newsletters {
@@ -590,11 +513,11 @@ impl Db {
             .bind(&c.email_key)
             .bind(n)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(err)?;
         }
-        tx.commit().await.map_err(err)
+        tx.commit().await
     }
 
     /// The subscriber behind an unsubscribe token.
@@ -908,4 +831,516 @@ fn prepare_sqlite_url(url: &str) -> DbResult<String> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// A transaction on a pooled connection in plain SQL. Unless [`RawTx::commit`] succeeds (an
+/// error, or the future dropped by a request timeout), the connection is closed instead of going
+/// back to the pool, so no connection ever returns to the pool inside a transaction.
+struct RawTx {
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl RawTx {
+    async fn begin(pool: &AnyPool, sqlite: bool) -> DbResult<RawTx> {
+        let mut tx = RawTx {
+            conn: Some(pool.acquire().await.map_err(err)?),
+        };
+        let begin = if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        sqlx::query(begin).execute(tx.conn()?).await.map_err(err)?;
+        Ok(tx)
+    }
+
+    fn conn(&mut self) -> DbResult<&mut AnyConnection> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| "database: transaction already finished".to_owned())
+    }
+
+    async fn commit(mut self) -> DbResult<()> {
+        sqlx::query("COMMIT")
+            .execute(self.conn()?)
+            .await
+            .map_err(err)?;
+        // Committed: the connection may go back to the pool.
+        drop(self.conn.take());
+        Ok(())
+    }
+}
+
+impl Drop for RawTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Closing the connection ends (rolls back) whatever transaction it was in.
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Builds the (status, body) stored under an idempotency key from a signup's result.
+pub type AnswerFn = dyn Fn(&SignupResult) -> (u16, String) + Send + Sync;
+
+/// A signup for [`Db::record_signup`], owned so that the writer task can hold it.
+pub struct Signup {
+    /// Normalised address, as typed (the email goes to it).
+    pub email: String,
+    /// Newsletter ids (known, deduplicated).
+    pub newsletters: Vec<String>,
+    /// `en` or `uk`.
+    pub locale: String,
+    /// `source.page`.
+    pub page: String,
+    /// `source.slot`.
+    pub slot: String,
+    /// The consent record, checked and re-serialised as compact JSON.
+    pub consent: Option<String>,
+    /// Idempotency key and request fingerprint.
+    pub idempotency: Option<(String, String)>,
+    /// Daily cap on emails per mailbox ([`mailbox_key`]); 0 = none.
+    pub daily_cap: u32,
+    /// When every chosen newsletter is already confirmed, email the owner a notice (and return
+    /// [`SignupResult::OwnerNotified`]) instead of returning [`SignupResult::AlreadySubscribed`].
+    pub notify_owner: bool,
+    /// `public_url` without a trailing slash, for the links.
+    pub base_url: String,
+    /// Writes the emails.
+    pub mail: Arc<dyn ConfirmationMail + Send + Sync>,
+    /// Builds the answer stored under the idempotency key from the result.
+    pub answer: Arc<AnswerFn>,
+}
+
+impl std::fmt::Debug for Signup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signup")
+            .field("newsletters", &self.newsletters)
+            .field("locale", &self.locale)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the writer task is asked to do.
+enum Work {
+    Signup(Arc<Signup>, oneshot::Sender<DbResult<SignupResult>>),
+    Probe(oneshot::Sender<DbResult<()>>),
+}
+
+/// The most signups committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// State shared by the writer tasks.
+struct Writer {
+    pool: AnyPool,
+    sqlite: bool,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+    page_limit: Arc<AtomicU64>,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Work>>>,
+    stop: Arc<Notify>,
+}
+
+/// A connection owned by one writer task, with the page limit it was last given.
+struct WriterConn {
+    conn: PoolConnection<Any>,
+    page_limit: u64,
+}
+
+impl Writer {
+    /// Takes what is queued (waiting for the first item), commits it, answers; until stopped
+    /// and the queue is empty.
+    async fn run(self) {
+        let mut conn: Option<WriterConn> = None;
+        loop {
+            let mut batch = Vec::new();
+            let mut probes = Vec::new();
+            {
+                let mut queue = self.queue.lock().await;
+                let first = tokio::select! {
+                    w = queue.recv() => w,
+                    _ = self.stop.notified() => None,
+                };
+                let Some(first) = first else { break };
+                let mut next = Some(first);
+                while let Some(w) = next.take() {
+                    match w {
+                        Work::Signup(s, reply) => batch.push((s, reply)),
+                        Work::Probe(reply) => probes.push(reply),
+                    }
+                    if batch.len() < MAX_BATCH {
+                        next = queue.try_recv().ok();
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.commit_batch(&mut conn, batch).await;
+            }
+            for reply in probes {
+                let r = self.with_tx(&mut conn, probe).await;
+                let _ = reply.send(r);
+            }
+        }
+        if let Some(c) = conn {
+            drop(c.conn);
+        }
+    }
+
+    async fn commit_batch(
+        &self,
+        conn: &mut Option<WriterConn>,
+        mut batch: Vec<(Arc<Signup>, oneshot::Sender<DbResult<SignupResult>>)>,
+    ) {
+        // One order for every batch, so concurrent PostgreSQL batches lock rows alike.
+        batch.sort_by_key(|a| email_key(&a.0.email));
+        let signups: Vec<Arc<Signup>> = batch.iter().map(|(s, _)| s.clone()).collect();
+        let together = self
+            .with_tx(conn, move |c: &mut AnyConnection| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    let mut out = Vec::with_capacity(signups.len());
+                    for s in &signups {
+                        out.push(apply_signup(c, s, now).await?);
+                    }
+                    Ok(out)
+                })
+            })
+            .await;
+        match together {
+            Ok(results) => {
+                for ((_, reply), r) in batch.into_iter().zip(results) {
+                    let _ = reply.send(Ok(r));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, signups = batch.len(), "a batch of signups failed; storing them one by one");
+                for (s, reply) in batch {
+                    let r = self
+                        .with_tx(conn, move |c: &mut AnyConnection| {
+                            Box::pin(async move { apply_signup(c, &s, now_ms()).await })
+                        })
+                        .await;
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+
+    /// Runs `work` in one transaction on the writer's connection (opened if needed). The
+    /// transaction is plain SQL (`BEGIN`, `COMMIT`, `ROLLBACK`), not sqlx's transaction
+    /// tracking, and after any failure the connection is closed rather than reused: a
+    /// connection whose transaction state is in doubt (SQLite may roll back by itself on a full
+    /// disk) never carries a later signup.
+    async fn with_tx<T>(
+        &self,
+        slot: &mut Option<WriterConn>,
+        work: impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, DbResult<T>>,
+    ) -> DbResult<T> {
+        let _guard = if self.sqlite {
+            Some(self.write_lock.lock().await)
+        } else {
+            None
+        };
+        if slot.is_none() {
+            let conn = self.pool.acquire().await.map_err(err)?;
+            *slot = Some(WriterConn {
+                conn,
+                page_limit: 0,
+            });
+        }
+        let Some(wc) = slot.as_mut() else {
+            return Err("database: no writer connection".into());
+        };
+        let result = async {
+            let limit = self.page_limit.load(Ordering::SeqCst);
+            if self.sqlite && limit != wc.page_limit {
+                sqlx::query(&format!("PRAGMA max_page_count = {limit}"))
+                    .execute(&mut *wc.conn)
+                    .await
+                    .map_err(err)?;
+                wc.page_limit = limit;
+            }
+            let begin = if self.sqlite {
+                "BEGIN IMMEDIATE"
+            } else {
+                "BEGIN"
+            };
+            sqlx::query(begin)
+                .execute(&mut *wc.conn)
+                .await
+                .map_err(err)?;
+            match work(&mut wc.conn).await {
+                Ok(v) => {
+                    sqlx::query("COMMIT")
+                        .execute(&mut *wc.conn)
+                        .await
+                        .map_err(err)?;
+                    Ok(v)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .await;
+        match result {
+            Ok(v) => {
+                self.healthy(true);
+                Ok(v)
+            }
+            Err(e) => {
+                self.healthy(false);
+                if let Some(mut wc) = slot.take() {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *wc.conn).await;
+                    // Never back into the pool: its transaction state is in doubt.
+                    let _ = wc.conn.close().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn healthy(&self, ok: bool) {
+        if !ok {
+            tracing::error!("a database write failed; the writer connection was closed");
+        }
+    }
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The health probe's transaction: a row that needs fresh pages, then its removal.
+fn probe(c: &mut AnyConnection) -> BoxFuture<'_, DbResult<()>> {
+    Box::pin(async move {
+        let id = token()?;
+        let pad = "letterbox health probe ".repeat(450);
+        sqlx::query("INSERT INTO health_probe (id, pad, at) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(pad)
+            .bind(now_ms())
+            .execute(&mut *c)
+            .await
+            .map_err(err)?;
+        sqlx::query("DELETE FROM health_probe WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *c)
+            .await
+            .map_err(err)?;
+        Ok(())
+    })
+}
+
+/// The key of the mailbox an address delivers to, for the daily cap on emails and the
+/// per-address rate limit: lower-cased, without a `+tag` in the local part, and for Gmail
+/// (`gmail.com`, `googlemail.com`) without dots in the local part. Subscriptions stay stored
+/// under [`email_key`], and the email goes to the address as typed.
+///
+/// ```
+/// use letterbox_receiver::db::mailbox_key;
+/// assert_eq!(mailbox_key("Jane.Doe+news@Example.com"), "jane.doe@example.com");
+/// assert_eq!(mailbox_key("j.a.n.e+1@googlemail.com"), "jane@gmail.com");
+/// assert_eq!(mailbox_key("+only@example.com"), "+only@example.com");
+/// ```
+pub fn mailbox_key(email: &str) -> String {
+    let lower = email.to_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        return lower;
+    };
+    let local = match local.split_once('+') {
+        Some((base, _)) if !base.is_empty() => base,
+        _ => local,
+    };
+    match domain {
+        "gmail.com" | "googlemail.com" => {
+            let bare: String = local.chars().filter(|&c| c != '.').collect();
+            if bare.is_empty() {
+                format!("{local}@gmail.com")
+            } else {
+                format!("{bare}@gmail.com")
+            }
+        }
+        _ => format!("{local}@{domain}"),
+    }
+}
+
+/// One signup's statements, inside the writer's transaction.
+async fn apply_signup(c: &mut AnyConnection, s: &Signup, now: i64) -> DbResult<SignupResult> {
+    let key = email_key(&s.email);
+    // The idempotency row first: a twin in another process waits here for this one's commit.
+    if let Some((idem, fingerprint)) = &s.idempotency {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency (idem_key, fingerprint, status, body, created_at) \
+             VALUES ($1, $2, 0, '', $3) ON CONFLICT (idem_key) DO NOTHING",
+        )
+        .bind(idem)
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map_err(err)?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query(
+                "SELECT fingerprint, status, body FROM idempotency WHERE idem_key = $1",
+            )
+            .bind(idem)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(err)?;
+            return Ok(SignupResult::Replay(stored_answer(&row)?));
+        }
+    }
+
+    let new_token = token()?;
+    // One statement: inserted, or the existing row (the no-op update makes RETURNING answer).
+    let unsubscribe_token: String = sqlx::query(
+        "INSERT INTO addresses (email_key, email, locale, unsubscribe_token, created_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (email_key) DO UPDATE SET email_key = excluded.email_key \
+         RETURNING unsubscribe_token",
+    )
+    .bind(&key)
+    .bind(&s.email)
+    .bind(&s.locale)
+    .bind(&new_token)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .and_then(|r| r.try_get(0))
+    .map_err(err)?;
+
+    let mut pending = Vec::new();
+    for newsletter in &s.newsletters {
+        let inserted = sqlx::query(
+            "INSERT INTO subscriptions (email_key, newsletter, status, source_page, \
+             source_slot, created_at, updated_at, consent) \
+             VALUES ($1, $2, 'pending_confirmation', $3, $4, $5, $5, $6) \
+             ON CONFLICT (email_key, newsletter) DO NOTHING",
+        )
+        .bind(&key)
+        .bind(newsletter)
+        .bind(&s.page)
+        .bind(&s.slot)
+        .bind(now)
+        .bind(s.consent.as_deref())
+        .execute(&mut *c)
+        .await
+        .map_err(err)?
+        .rows_affected();
+        if inserted == 1 {
+            pending.push(newsletter.clone());
+            continue;
+        }
+        // Asked for again (after unsubscribing, or while unconfirmed): this signup's source
+        // and consent (or its lack of one) are what the confirmation will stand on.
+        let updated = sqlx::query(
+            "UPDATE subscriptions SET status = 'pending_confirmation', \
+             updated_at = $3, source_page = $4, source_slot = $5, consent = $6 \
+             WHERE email_key = $1 AND newsletter = $2 AND status <> 'subscribed'",
+        )
+        .bind(&key)
+        .bind(newsletter)
+        .bind(now)
+        .bind(&s.page)
+        .bind(&s.slot)
+        .bind(s.consent.as_deref())
+        .execute(&mut *c)
+        .await
+        .map_err(err)?
+        .rows_affected();
+        if updated == 1 {
+            pending.push(newsletter.clone());
+        }
+    }
+
+    let result = if pending.is_empty() && !s.notify_owner {
+        SignupResult::AlreadySubscribed
+    } else {
+        let day = now / DAY_MS;
+        let sent: i64 = sqlx::query(
+            "INSERT INTO mail_counts (email_key, day, sent) VALUES ($1, $2, 1) \
+             ON CONFLICT (email_key, day) DO UPDATE SET sent = mail_counts.sent + 1 \
+             RETURNING sent",
+        )
+        .bind(mailbox_key(&s.email))
+        .bind(day)
+        .fetch_one(&mut *c)
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(err)?;
+        let within_cap = s.daily_cap == 0 || sent <= i64::from(s.daily_cap);
+        let unsubscribe = format!("{}/api/unsubscribe/{unsubscribe_token}", s.base_url);
+        let email = if !within_cap {
+            None
+        } else if pending.is_empty() {
+            let (subject, body) = s.mail.notice(&s.email, &s.newsletters, &unsubscribe);
+            Some(write_outbox(c, &s.email, subject, body, String::new(), now).await?)
+        } else {
+            let token = token()?;
+            sqlx::query(
+                "INSERT INTO confirmations (token, email_key, newsletters, locale, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&token)
+            .bind(&key)
+            .bind(pending.join(","))
+            .bind(&s.locale)
+            .bind(now)
+            .bind(now + CONFIRMATION_TTL_MS)
+            .execute(&mut *c)
+            .await
+            .map_err(err)?;
+            let link = format!("{}/api/confirm/{token}", s.base_url);
+            let (subject, body) = s.mail.compose(&s.email, &pending, &link, &unsubscribe);
+            Some(write_outbox(c, &s.email, subject, body, link, now).await?)
+        };
+        if pending.is_empty() {
+            SignupResult::OwnerNotified { email }
+        } else {
+            SignupResult::Pending { email }
+        }
+    };
+
+    if let Some((idem, _)) = &s.idempotency {
+        let (status, body) = (s.answer)(&result);
+        sqlx::query("UPDATE idempotency SET status = $2, body = $3 WHERE idem_key = $1")
+            .bind(idem)
+            .bind(i64::from(status))
+            .bind(body)
+            .execute(&mut *c)
+            .await
+            .map_err(err)?;
+    }
+    Ok(result)
+}
+
+async fn write_outbox(
+    c: &mut AnyConnection,
+    to: &str,
+    subject: String,
+    body: String,
+    link: String,
+    now: i64,
+) -> DbResult<OutboxEmail> {
+    let email = OutboxEmail {
+        id: token()?,
+        to: to.to_owned(),
+        subject,
+        body,
+        link,
+        created_at: now,
+        sent_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO outbox (id, to_address, subject, body, link, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&email.id)
+    .bind(&email.to)
+    .bind(&email.subject)
+    .bind(&email.body)
+    .bind(&email.link)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(err)?;
+    Ok(email)
 }

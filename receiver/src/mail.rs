@@ -64,6 +64,22 @@ impl ConfirmationMail for Composer {
         );
         (subject, body)
     }
+
+    fn notice(&self, email: &str, newsletters: &[String], unsubscribe: &str) -> (String, String) {
+        let names = self.names(newsletters);
+        let site = self.config.site_name.as_str();
+        let subject = Msg::NoticeSubject.format(self.lang, &[("site", site)]);
+        let body = Msg::NoticeBody.format(
+            self.lang,
+            &[
+                ("newsletters", &names),
+                ("site", site),
+                ("email", email),
+                ("unsubscribe", unsubscribe),
+            ],
+        );
+        (subject, body)
+    }
 }
 
 /// Sends outbox emails over SMTP until `stop` is notified; woken early by `wake`.

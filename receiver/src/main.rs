@@ -126,12 +126,17 @@ async fn serve(config: Config) -> Result<(), String> {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
+    // A connection is a file: take all the open-file room the hard limit allows.
+    // Logged with the start line below (the first line stays "letterbox-receiver started").
+    let (files_before, open_files) = letterbox_receiver::fd_limit::raise().unwrap_or((0, 0));
     let running = letterbox_receiver::start(config.clone()).await?;
     tracing::info!(
         addr = %running.addr,
         database = if running.db.is_sqlite() { "sqlite" } else { "postgres" },
         demo = config.demo,
         smtp = config.mail.smtp_url.is_some(),
+        open_files,
+        open_files_before = files_before,
         "letterbox-receiver started"
     );
     println!("listening on {}", running.url());

@@ -52,6 +52,10 @@ pub enum Msg {
     MailSubject,
     /// Email text; `{email}`, `{newsletters}`, `{link}`, `{unsubscribe}`, `{site}`.
     MailBody,
+    /// Subject of the notice to an address already subscribed; `{site}`.
+    NoticeSubject,
+    /// Text of that notice; `{email}`, `{newsletters}`, `{unsubscribe}`, `{site}`.
+    NoticeBody,
 }
 
 impl Msg {
@@ -119,6 +123,20 @@ impl Msg {
                 "Хтось, імовірно ви, попросив надсилати {newsletters} від {site} на {email}.\n\n\
                  Щоб підтвердити, відкрийте це посилання й натисніть кнопку:\n{link}\n\n\
                  Якщо це були не ви, просто ігноруйте цей лист: без підтвердження ми нічого не надсилатимемо.\n\n\
+                 Відписатися: {unsubscribe}\n"
+            }
+            (Msg::NoticeSubject, En) => "You are already subscribed to {site}",
+            (Msg::NoticeSubject, Uk) => "Ви вже підписані на {site}",
+            (Msg::NoticeBody, En) => {
+                "Someone, probably you, asked to receive {newsletters} from {site} at {email}.\n\n\
+                 This address already receives them, so nothing changes and nothing needs to be \
+                 done. The site did not tell the person who asked.\n\n\
+                 Unsubscribe: {unsubscribe}\n"
+            }
+            (Msg::NoticeBody, Uk) => {
+                "Хтось, імовірно ви, попросив надсилати {newsletters} від {site} на {email}.\n\n\
+                 Ця адреса вже їх отримує, тож нічого не змінюється і робити нічого не треба. \
+                 Сайт не повідомив того, хто це попросив.\n\n\
                  Відписатися: {unsubscribe}\n"
             }
         }

@@ -73,62 +73,72 @@ name = "Culture"
     let db_path = dir.path().join("crash.db");
     let db_url = format!("sqlite://{}", db_path.display());
 
-    let (mut guard, url) = spawn(&config, &db_url);
     let http = Http::default();
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let next = Arc::new(AtomicUsize::new(0));
-    const TOTAL: usize = 4000;
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let (http, url, acked, next) = (http.clone(), url.clone(), acked.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut failures = 0;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= TOTAL || failures > 20 {
-                    break;
-                }
-                let email = format!("crash{i}@example.com");
-                let key = format!("crash-key-{i}");
-                let req = body(&email, &["daily", "culture"], "en");
-                let r = http
-                    .try_send(
-                        "POST",
-                        &format!("{url}/api/subscribe"),
-                        &[
-                            ("content-type", "application/json"),
-                            ("idempotency-key", &key),
-                        ],
-                        req.to_string(),
-                    )
-                    .await;
-                match r {
-                    Ok(r) if (200..300).contains(&r.status) => {
-                        acked.lock().expect("lock").push(email)
+    let mut all_acked: Vec<String> = Vec::new();
+    // Five rounds on the same file: start, burst, kill -9 mid-burst.
+    for round in 0..5 {
+        let (mut guard, url) = spawn(&config, &db_url);
+        let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let next = Arc::new(AtomicUsize::new(0));
+        const TOTAL: usize = 4000;
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (http, url, acked, next) = (http.clone(), url.clone(), acked.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut failures = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= TOTAL || failures > 20 {
+                        break;
                     }
-                    Ok(r) => panic!("unexpected {} {}", r.status, r.body),
-                    Err(_) => failures += 1,
+                    let email = format!("crash{round}x{i}@example.com");
+                    let key = format!("crash-key-{round}-{i}");
+                    let req = body(&email, &["daily", "culture"], "en");
+                    let r = http
+                        .try_send(
+                            "POST",
+                            &format!("{url}/api/subscribe"),
+                            &[
+                                ("content-type", "application/json"),
+                                ("idempotency-key", &key),
+                            ],
+                            req.to_string(),
+                        )
+                        .await;
+                    match r {
+                        Ok(r) if (200..300).contains(&r.status) => {
+                            acked.lock().expect("lock").push(email)
+                        }
+                        Ok(r) => panic!("unexpected {} {}", r.status, r.body),
+                        Err(_) => failures += 1,
+                    }
                 }
-            }
-        }));
+            }));
+        }
+        // Kill the receiver once a few hundred signups are acknowledged, mid-burst.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while acked.lock().expect("lock").len() < 300 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut child = guard.0.take().expect("child");
+        child.kill().expect("kill -9");
+        let _ = child.wait();
+        for t in tasks {
+            t.await.expect("client task");
+        }
+        let acked: Vec<String> = acked.lock().expect("lock").clone();
+        assert!(acked.len() >= 300, "only {} acknowledged", acked.len());
+        assert!(
+            acked.len() < TOTAL,
+            "the kill came too late to test anything"
+        );
+        common::say(&format!(
+            "crash round {round}: {} signups acknowledged before kill -9",
+            acked.len()
+        ));
+        all_acked.extend(acked);
     }
-    // Kill the receiver once a few hundred signups are acknowledged, mid-burst.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while acked.lock().expect("lock").len() < 300 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut child = guard.0.take().expect("child");
-    child.kill().expect("kill -9");
-    let _ = child.wait();
-    for t in tasks {
-        t.await.expect("client task");
-    }
-    let acked: Vec<String> = acked.lock().expect("lock").clone();
-    assert!(acked.len() >= 300, "only {} acknowledged", acked.len());
-    assert!(
-        acked.len() < TOTAL,
-        "the kill came too late to test anything"
-    );
+    let acked = all_acked;
 
     // Restart on the same file: it must open, migrate (a no-op) and answer.
     let (mut guard, url) = spawn(&config, &db_url);
@@ -141,9 +151,9 @@ name = "Culture"
             &format!("{url}/api/subscribe"),
             &[
                 ("content-type", "application/json"),
-                ("idempotency-key", "crash-key-0"),
+                ("idempotency-key", "crash-key-0-0"),
             ],
-            body("crash0@example.com", &["daily", "culture"], "en").to_string(),
+            body("crash0x0@example.com", &["daily", "culture"], "en").to_string(),
         )
         .await;
     assert_eq!(replay.status, 202);
@@ -176,7 +186,7 @@ name = "Culture"
     }
     pool.close().await;
     common::say(&format!(
-        "crash check: {} signups acknowledged before kill -9, {} rows stored, none lost",
+        "crash check: {} signups acknowledged before five kill -9s, {} rows stored, none lost",
         acked.len(),
         rows.len()
     ));

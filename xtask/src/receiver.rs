@@ -197,16 +197,20 @@ impl Receiver {
     /// Starts `exe` with `config` and extra environment, waits for its `listening on` line.
     pub fn spawn(exe: &Path, config: &Path, env: &[(&str, &str)]) -> Result<Receiver> {
         let mut cmd = Command::new(exe);
-        cmd.arg("--config")
-            .arg(config)
-            .arg("serve")
-            .stdout(Stdio::piped());
+        cmd.arg("--config").arg(config).arg("serve");
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Receiver::spawn_command(cmd)
+    }
+
+    /// Starts `cmd` (a server printing `listening on URL` first), waits for that line.
+    pub fn spawn_command(mut cmd: Command) -> Result<Receiver> {
+        cmd.stdout(Stdio::piped());
+        let exe = cmd.get_program().to_string_lossy().into_owned();
         let mut child = cmd
             .spawn()
-            .map_err(|e| format!("{} could not start: {e}", exe.display()))?;
+            .map_err(|e| format!("{exe} could not start: {e}"))?;
         let mut line = String::new();
         if let Some(out) = child.stdout.take() {
             let _ = BufReader::new(out).read_line(&mut line);
@@ -259,7 +263,9 @@ id = "daily"
 name = "The Daily Briefing"
 "#;
 
-/// `cargo xtask bench`.
+/// `cargo xtask bench`: a trivial handler on the same HTTP stack, then the receiver on SQLite and
+/// on PostgreSQL, each with 20,000 signups over 64 connections; prints each figure and its ratio
+/// to the trivial handler measured in the same run.
 pub fn bench() -> Result<()> {
     let bin = build_release()?;
     let dir = std::env::temp_dir().join(format!("letterbox-bench-{}", std::process::id()));
@@ -267,39 +273,79 @@ pub fn bench() -> Result<()> {
     let config = dir.join("bench.toml");
     std::fs::write(&config, BENCH_CONFIG).map_err(|e| format!("{}: {e}", config.display()))?;
     let result = (|| {
+        let mut figures = Vec::new();
+        println!("\n==> load check: trivial handler (same HTTP stack, no checks, no storage)");
+        let mut trivial_cmd = Command::new(bin.join("letterbox-bench"));
+        trivial_cmd.arg("--serve-trivial");
+        let trivial = Receiver::spawn_command(trivial_cmd)?;
+        let baseline = load_figures(&bin, &trivial.url, "none")?;
+        drop(trivial);
+        figures.push(("trivial handler", baseline));
         let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
-        println!("\n==> load check: SQLite (WAL, synchronous = FULL)");
-        load(&bin, &config, &sqlite)?;
+        println!("\n==> load check: SQLite (WAL, synchronous = FULL, group commit)");
+        figures.push(("SQLite", load(&bin, &config, &sqlite)?));
         match Postgres::start(true)? {
             Some(pg) => {
-                println!("\n==> load check: PostgreSQL (fsync on)");
-                load(&bin, &config, &pg.url)
+                println!("\n==> load check: PostgreSQL (fsync on, group commit)");
+                figures.push(("PostgreSQL", load(&bin, &config, &pg.url)?));
             }
-            None => Ok(()),
+            None => println!("PostgreSQL skipped"),
         }
+        println!("\n==> summary: 20,000 signups, 64 connections, this machine, this run");
+        for (name, (rps, p99)) in &figures {
+            println!(
+                "{name:<16} {rps:>8.0} signups/s  p99 {p99:>6.1} ms  {:>5.1} % of the trivial handler",
+                100.0 * rps / baseline.0.max(1.0)
+            );
+        }
+        Ok(())
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn load(bin: &Path, config: &Path, db: &str) -> Result<()> {
+fn load(bin: &Path, config: &Path, db: &str) -> Result<(f64, f64)> {
     let receiver = Receiver::spawn(
         &bin.join("letterbox-receiver"),
         config,
         &[("DATABASE_URL", db), ("RUST_LOG", "warn")],
     )?;
-    let result = run(Command::new(bin.join("letterbox-bench")).args([
-        "--url",
-        &receiver.url,
-        "--db",
-        db,
-        "--requests",
-        "20000",
-        "--concurrency",
-        "64",
-    ]));
+    let result = load_figures(bin, &receiver.url, db);
     drop(receiver);
     result
+}
+
+/// Runs the load driver against `url`, prints its report, returns (requests/s, p99 ms).
+fn load_figures(bin: &Path, url: &str, db: &str) -> Result<(f64, f64)> {
+    let output = Command::new(bin.join("letterbox-bench"))
+        .args([
+            "--url",
+            url,
+            "--db",
+            db,
+            "--requests",
+            "20000",
+            "--concurrency",
+            "64",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("letterbox-bench could not start: {e}"))?;
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{out}");
+    if !output.status.success() {
+        return Err(format!("the load check failed ({})", output.status));
+    }
+    let line = out
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("result: "))
+        .ok_or("letterbox-bench printed no result line")?;
+    let mut parts = line.split_whitespace().map(|v| v.parse::<f64>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(rps), Some(p99)) => Ok((rps, p99)),
+        _ => Err(format!("unreadable result line {line:?}")),
+    }
 }
 
 /// Builds the receiver binary (debug profile) and returns its path.

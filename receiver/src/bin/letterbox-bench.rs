@@ -2,12 +2,20 @@
 //!
 //! ```text
 //! letterbox-bench --url http://127.0.0.1:PORT --db DATABASE_URL [--requests 20000] [--concurrency 64]
+//! letterbox-bench --url http://127.0.0.1:PORT --db none ...     (a trivial handler: no database check)
+//! letterbox-bench --serve-trivial                                (serve that trivial handler)
 //! ```
 //!
 //! Sends `--requests` signups with distinct addresses (newsletter = the first one the receiver
 //! lists) over `--concurrency` keep-alive connections on loopback, reports throughput and latency
 //! percentiles, then opens the database and checks that every signup answered 2xx is stored
-//! exactly once. Exits non-zero if any check fails. Only loopback URLs are accepted.
+//! exactly once. Exits non-zero if any check fails. Only loopback URLs are accepted. The last
+//! line is `result: <requests/s> <p99 ms>` for `cargo xtask bench`.
+//!
+//! `--serve-trivial` listens on 127.0.0.1 (prints `listening on http://ADDR`) and answers the
+//! same routes on the receiver's own HTTP stack (its accept loop, axum router) with a handler
+//! that reads and parses the JSON body and answers `202 {"status":"pending_confirmation"}`
+//! without any check or storage: the ceiling a signup handler on this stack can reach here.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -68,7 +76,56 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The trivial handler's server (see the module documentation).
+async fn serve_trivial() -> Result<(), String> {
+    use axum::routing::{get, post};
+    let router = axum::Router::new()
+        .route(
+            "/api/subscribe",
+            post(|body: axum::body::Bytes| async move {
+                let ok = serde_json::from_slice::<serde_json::Value>(&body).is_ok();
+                let status = if ok {
+                    axum::http::StatusCode::ACCEPTED
+                } else {
+                    axum::http::StatusCode::BAD_REQUEST
+                };
+                (
+                    status,
+                    [("content-type", "application/json")],
+                    r#"{"status":"pending_confirmation"}"#,
+                )
+            }),
+        )
+        .route(
+            "/api/newsletters",
+            get(|| async { r#"{"newsletters":[{"id":"daily","name":"Daily"}]}"# }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{addr}");
+    let (_stop, stop_rx) = tokio::sync::oneshot::channel();
+    let config = letterbox_receiver::config::Config::default();
+    letterbox_receiver::serve_router(listener, router, &config, stop_rx).await;
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--serve-trivial") {
+        let result = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| rt.block_on(serve_trivial()));
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("letterbox-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -185,6 +242,22 @@ async fn run(args: Args) -> Result<(), String> {
     let mut statuses: Vec<_> = by_status.into_iter().collect();
     statuses.sort();
     println!("statuses (0 = transport error): {statuses:?}");
+    let result_line = format!(
+        "result: {:.0} {:.1}",
+        results.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.99).as_secs_f64() * 1000.0
+    );
+    if args.db == "none" {
+        println!("{result_line}");
+        if acked.len() != results.len() {
+            return Err(format!(
+                "{} of {} requests were not answered 2xx",
+                results.len() - acked.len(),
+                results.len()
+            ));
+        }
+        return Ok(());
+    }
 
     // Every 2xx-answered signup must be in the database exactly once.
     let db = Db::connect(&args.db, 2).await?;
@@ -216,6 +289,7 @@ async fn run(args: Args) -> Result<(), String> {
             results.len()
         ));
     }
+    println!("{result_line}");
     Ok(())
 }
 

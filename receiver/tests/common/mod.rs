@@ -83,6 +83,7 @@ pub fn test_config(db_url: &str) -> Config {
             per_address_per_hour: 0,
             confirmations_per_address_per_day: 3,
             shared_per_ip: false,
+            ipv6_prefix: 64,
         },
         ..Config::default()
     }
