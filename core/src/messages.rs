@@ -105,6 +105,10 @@ keys! {
     Submit = "submit",
         en: "Subscribe",
         uk: "Підписатися";
+    /// The submit button's label while a signup is being sent (repeat submits are ignored).
+    SubmitBusy = "submit_busy",
+        en: "Sending…",
+        uk: "Надсилаємо…";
     /// Announced while a signup is being sent.
     Sending = "sending",
         en: "Sending your signup…",

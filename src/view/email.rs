@@ -43,8 +43,11 @@ pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl 
                     on:change=move |ev| s.dispatch(Event::EmailEdited(event_target_value(&ev)))
                     on:blur=move |_| s.dispatch(Event::EmailLeft)/>
                 // A consent statement is what pressing the button agrees to: read with it.
+                // While sending it says so (a static label, no animation) and repeat submits
+                // are ignored by core; it is never disabled.
                 <button type="submit" class="lb-button" part="letterbox-submit"
-                    aria-describedby=statement>{s.text(Key::Submit)}</button>
+                    class:lb-button--busy=move || s.screen.with(|v| v.busy)
+                    aria-describedby=statement>{move || s.screen.with(|v| v.submit.clone())}</button>
             </div>
             <div class="lb-suggestion" aria-live="polite">
                 <p class="lb-suggestion-text" hidden=s.hides(part::suggestion)>{s.shows(part::suggestion)}</p>

@@ -140,6 +140,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         <div class=root_class part="letterbox-root" lang=lang>
             <RememberedPanel s/>
             <form class="lb-form" part="letterbox-form" novalidate=true
+                aria-busy=move || if s.screen.with(|v| v.busy) { "true" } else { "false" }
                 hidden=move || !s.hides(part::success_title)() || !s.hides(part::remembered_all)() || !s.hides(part::queued)()
                 on:submit=move |ev| { ev.prevent_default(); s.submit(); }>
                 <ErrorSummary s id=id.clone() email_id=email_id.clone()/>

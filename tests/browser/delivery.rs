@@ -198,6 +198,15 @@ async fn a_short_retry_after_is_waited_out_and_the_signup_goes_through() {
         "Sending your signup…",
         "still sending while it waits"
     );
+    assert_eq!(
+        text(&host, "button[type=submit]"),
+        "Sending…",
+        "the button shows it"
+    );
+    assert_eq!(
+        get(&host, "form").get_attribute("aria-busy").as_deref(),
+        Some("true")
+    );
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
     let sent = requests("retry-429").await;
     assert_eq!(sent.len(), 2);

@@ -46,6 +46,10 @@ pub struct Screen {
     pub suggestion: Option<SuggestionText>,
     /// The polite live region's text (empty when there is nothing to announce).
     pub status: String,
+    /// A signup is on its way: the form is `aria-busy` and the button says so.
+    pub busy: bool,
+    /// The submit button's label: "Subscribe", or "Sending…" while busy.
+    pub submit: String,
     /// Every newsletter of the slot is already subscribed in this browser: this short text
     /// replaces the form.
     pub remembered_all: Option<String>,
@@ -164,6 +168,14 @@ pub fn screen(state: &State, config: &Config) -> Screen {
         } else {
             String::new()
         },
+        busy: state.status == Status::Submitting,
+        submit: texts
+            .text(if state.status == Status::Submitting {
+                Key::SubmitBusy
+            } else {
+                Key::Submit
+            })
+            .to_owned(),
         queued: (state.status == Status::Queued).then(|| {
             let (email, ids): (&str, &[String]) = state
                 .sent
@@ -241,7 +253,13 @@ mod tests {
     #[test]
     fn a_fresh_slot_shows_no_error_panel_or_announcement() {
         let c = config(THREE);
-        assert_eq!(after(&c, vec![]), Screen::default());
+        assert_eq!(
+            after(&c, vec![]),
+            Screen {
+                submit: "Subscribe".into(),
+                ..Screen::default()
+            }
+        );
     }
 
     #[test]
@@ -317,6 +335,8 @@ mod tests {
             },
         ];
         assert_eq!(after(&c, events.clone()).status, "Sending your signup…");
+        assert!(after(&c, events.clone()).busy);
+        assert_eq!(after(&c, events.clone()).submit, "Sending…");
         events.push(Event::Answered(Outcome::PendingConfirmation));
         let s = after(&c, events);
         assert_eq!(s.status, "");

@@ -431,8 +431,14 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     effects.push(Effect::Remember(signup.newsletters.clone()));
                 }
             }
+            // A queued signup's answer comes later, while the reader may be typing elsewhere:
+            // focus moves only on the reader's own action in this slot, so a late answer is
+            // shown and announced in its place and nothing else.
+            let late = state.status == Status::Queued;
             state.status = status;
-            effects.push(effect);
+            if !late {
+                effects.push(effect);
+            }
         }
     }
     (state, effects)
@@ -1073,5 +1079,58 @@ mod tests {
         );
         assert_eq!(s.status, Status::Submitting, "a suggestion never blocks");
         assert!(matches!(&fx[0], Effect::Send(a) if a.email == "jane@gmial.com"));
+    }
+
+    #[test]
+    fn a_queued_signup_answered_later_moves_no_focus() {
+        let (config, ctx) = setup_for_focus();
+        let s = State::new(&config);
+        let (s, _) = transition(s, Event::EmailEdited("jane@example.com".into()), &ctx);
+        let (s, _) = transition(
+            s,
+            Event::Submitted {
+                fresh_key: "k1".into(),
+                at_ms: 0,
+            },
+            &ctx,
+        );
+        let (s, fx) = transition(s, Event::Answered(Outcome::Queued), &ctx);
+        assert_eq!(fx, vec![Effect::FocusResult], "the reader's own submit");
+        for late in [
+            Outcome::PendingConfirmation,
+            Outcome::Rejected {
+                status: 403,
+                message: None,
+            },
+        ] {
+            let (after, fx) = transition(s.clone(), Event::Answered(late.clone()), &ctx);
+            assert!(
+                !fx.iter().any(|e| matches!(
+                    e,
+                    Effect::FocusResult | Effect::FocusErrorSummary | Effect::FocusEmail
+                )),
+                "{late:?} moved focus: {fx:?}"
+            );
+            assert_ne!(after.status, Status::Queued, "the answer is still shown");
+        }
+    }
+
+    fn setup_for_focus() -> (Config, Context<'static>) {
+        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
+        let config = Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap();
+        let leaked: &'static Config = Box::leak(Box::new(config.clone()));
+        (
+            config,
+            Context {
+                config: leaked,
+                idn: &Uts46,
+                page: "https://news.example/",
+                slot: "0",
+            },
+        )
     }
 }
