@@ -53,21 +53,29 @@ pub fn render(
         }
         Err(error) => {
             let texts = Catalogue::new(lang, Default::default());
+            let page = web_sys::window()
+                .and_then(|w| w.location().href().ok())
+                .unwrap_or_default();
+            let debug = host.get_attribute("data-letterbox-debug");
+            let detail = letterbox_core::config::shows_config_detail(&page, debug.as_deref())
+                .then(|| format!("Letterbox configuration: {error}"));
             Box::new(leptos::mount::mount_to(container, move || {
-                view! { <ConfigProblem texts error/> }
+                view! { <ConfigProblem texts detail/> }
             }))
         }
     }
 }
 
-/// Shown instead of the form when the slot's configuration cannot be used.
+/// Shown instead of the form when the slot's configuration cannot be used: a short neutral line
+/// for readers, and the `detail` for the site's developers where they work
+/// ([`letterbox_core::config::shows_config_detail`]; it is always on the console).
 #[component]
-fn ConfigProblem(texts: Catalogue, error: ConfigError) -> impl IntoView {
+fn ConfigProblem(texts: Catalogue, detail: Option<String>) -> impl IntoView {
     view! {
         <div class="lb-root lb-config-error" part="letterbox-config-error" lang=texts.lang().tag()>
             <p class="lb-result-title">{texts.text(Key::ConfigErrorTitle).to_owned()}</p>
             // The detail is for the site's developers and always English.
-            <p class="lb-config-detail" lang="en">{format!("Letterbox configuration: {error}")}</p>
+            {detail.map(|d| view! { <p class="lb-config-detail" lang="en">{d}</p> })}
         </div>
     }
 }

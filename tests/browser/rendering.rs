@@ -250,3 +250,22 @@ async fn an_endpoint_the_browser_would_read_as_another_site_is_refused() {
     assert!(error.contains("endpoint"), "{error}");
     assert!(all(&host, "form").is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn readers_get_a_neutral_line_and_the_detail_stays_for_developers() {
+    // This test page is on 127.0.0.1, where developers work: the detail shows there unless
+    // the host says data-letterbox-debug="false", as a live site's readers see it.
+    let quiet = Host::raw(r#"{"endpoint": "/x", "newsleters": []}"#)
+        .attribute("data-letterbox-debug", "false")
+        .mount();
+    sleep(0).await;
+    let shown_to_readers = text(&quiet, ".lb-config-error");
+    assert!(
+        shown_to_readers.contains("This signup form is not available"),
+        "{shown_to_readers}"
+    );
+    assert!(
+        !shown_to_readers.contains("newsleters") && find(&quiet, ".lb-config-detail").is_none(),
+        "no developer text for readers: {shown_to_readers}"
+    );
+}

@@ -634,6 +634,39 @@ impl Config {
     }
 }
 
+/// Whether a broken slot shows its configuration error's detail on the page (it always goes to
+/// the console). Readers get a short neutral line; the detail, written for the site's
+/// developers, is shown only where they work: on a local host (`localhost`, `*.localhost`,
+/// `127.0.0.1`, `[::1]`, a `file:` page), or when the host element asks with
+/// `data-letterbox-debug` (`data-letterbox-debug="false"` hides it even there).
+///
+/// ```
+/// use letterbox_core::config::shows_config_detail;
+/// assert!(shows_config_detail("http://localhost:8080/article", None));
+/// assert!(!shows_config_detail("https://news.example/article", None));
+/// assert!(shows_config_detail("https://news.example/article", Some("")));
+/// assert!(!shows_config_detail("http://127.0.0.1/", Some("false")));
+/// ```
+pub fn shows_config_detail(page: &str, debug: Option<&str>) -> bool {
+    if let Some(debug) = debug {
+        return !debug.trim().eq_ignore_ascii_case("false");
+    }
+    if page.starts_with("file:") {
+        return true;
+    }
+    let host = page.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    let host = host.rsplit('@').next().unwrap_or("");
+    let name = if host.starts_with('[') {
+        host.split(']').next().map_or("", |h| &h[1..])
+    } else {
+        host.split(':').next().unwrap_or("")
+    }
+    .to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "::1"
+}
+
 /// The reader's language: `data-lang`, else the JSON's `lang`, else the nearest `lang` attribute,
 /// else English. A language without a catalogue falls through to the next source.
 pub fn resolve_lang(
