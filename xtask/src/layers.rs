@@ -102,11 +102,7 @@ fn names_after(line: &str, prefix: &str) -> Vec<String> {
                     }
                     ':' => take = false,
                     c if is_ident(c) && take => item.push(c),
-                    c if c.is_whitespace() => {
-                        if !item.is_empty() {
-                            take = false;
-                        }
-                    }
+                    c if c.is_whitespace() && !item.is_empty() => take = false,
                     _ => {}
                 }
             }
