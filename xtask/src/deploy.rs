@@ -200,7 +200,12 @@ pub fn check_all(receiver: &Path) -> Result<()> {
     match ensure_hadolint() {
         Ok(hadolint) => check(
             "the Dockerfile passes hadolint",
-            output(Command::new(hadolint).arg(dir.join("Dockerfile"))).map(|(ok, text)| {
+            output(
+                Command::new(hadolint)
+                    .arg("--no-color")
+                    .arg(dir.join("Dockerfile")),
+            )
+            .map(|(ok, text)| {
                 print!("{text}");
                 ok
             }),

@@ -65,23 +65,45 @@ pub fn manifest(files: &[String]) -> Value {
         "types": "./letterbox.d.ts",
         "unpkg": "./letterbox.js",
         "jsdelivr": "./letterbox.js",
-        "exports": {
-            ".": {
-                "types": "./letterbox.d.ts",
-                "default": "./letterbox.js"
-            },
-            "./classic": "./letterbox.classic.js",
-            "./letterbox.js": "./letterbox.js",
-            "./letterbox.classic.js": "./letterbox.classic.js",
-            "./letterbox_bg.wasm": "./letterbox_bg.wasm",
-            "./letterbox.d.ts": "./letterbox.d.ts",
-            "./integrity.json": "./integrity.json",
-            "./package.json": "./package.json"
-        },
+        "exports": exports(),
         // Importing a script starts the widget: never tree-shake it away.
         "sideEffects": ["./letterbox.js", "./letterbox.classic.js", "./letterbox.*.js"],
         "files": files,
     })
+}
+
+/// The `exports` map. In the `"."` entry the order matters (conditions are tried in order:
+/// `types` first, `default` last), so it is written as text rather than as a `json!` object,
+/// whose keys serde_json sorts.
+const EXPORTS: &str = r#"{
+    ".": {
+      "types": "./letterbox.d.ts",
+      "import": "./letterbox.js",
+      "default": "./letterbox.js"
+    },
+    "./classic": "./letterbox.classic.js",
+    "./letterbox.js": "./letterbox.js",
+    "./letterbox.classic.js": "./letterbox.classic.js",
+    "./letterbox_bg.wasm": "./letterbox_bg.wasm",
+    "./letterbox.d.ts": "./letterbox.d.ts",
+    "./integrity.json": "./integrity.json",
+    "./package.json": "./package.json"
+  }"#;
+
+fn exports() -> Value {
+    serde_json::from_str(EXPORTS).unwrap_or(Value::Null)
+}
+
+/// `package.json` as written: [`manifest`] with [`EXPORTS`] in its own order.
+fn manifest_text(files: &[String]) -> String {
+    let mut manifest = manifest(files);
+    manifest["exports"] = json!("__EXPORTS__");
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&manifest)
+            .unwrap_or_default()
+            .replace("\"__EXPORTS__\"", EXPORTS)
+    )
 }
 
 /// The `license` of `[workspace.package]` in the root Cargo.toml.
@@ -186,13 +208,7 @@ pub fn build(bundle: &Bundle) -> Result<Package> {
     )?;
     files.push("integrity.json".to_owned());
     write(&dir.join("README.md"), &package_readme(&integrity))?;
-    write(
-        &dir.join("package.json"),
-        &format!(
-            "{}\n",
-            serde_json::to_string_pretty(&manifest(&files)).unwrap_or_default()
-        ),
-    )?;
+    write(&dir.join("package.json"), &manifest_text(&files))?;
     let out = target_dir().join("npm");
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let tarball = out.join(format!("{NAME}-{VERSION}.tgz"));
@@ -591,6 +607,16 @@ mod tests {
         assert_eq!(m["exports"]["./classic"], "./letterbox.classic.js");
         assert_eq!(m["types"], "./letterbox.d.ts");
         assert_eq!(m["license"], "MIT OR Apache-2.0");
+        let text = manifest_text(&[]);
+        let (types, default) = (
+            text.find("\"types\": \"./letterbox.d.ts\",\n      \"import\""),
+            text.find("\"default\": \"./letterbox.js\""),
+        );
+        assert!(
+            types.is_some() && default.is_some() && types < default,
+            "{text}"
+        );
+        assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
         assert!(m["sideEffects"]
             .as_array()
             .is_some_and(|s| s.contains(&json!("./letterbox.js"))));
