@@ -647,3 +647,451 @@ fn the_readme_links_every_docs_page_and_each_page_links_back() {
     }
     assert_none_missing(&missing, "missing links");
 }
+
+// ---- troubleshooting ------------------------------------------------------------------------
+
+/// The string literals of Rust `source` from byte `from` on, in order, each with the byte where
+/// it ends; `\` line continuations and escapes decoded. Scanning stops at `stop` outside a
+/// literal (e.g. `");"` for a macro call), if given.
+fn literals(source: &str, from: usize, stop: Option<&str>) -> Vec<(String, usize)> {
+    let bytes = source.as_bytes();
+    let mut out = Vec::new();
+    let mut i = from;
+    while i < bytes.len() {
+        if let Some(stop) = stop {
+            if source[i..].starts_with(stop) {
+                break;
+            }
+        }
+        match bytes[i] {
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 3, // a char literal like '"'
+            b'"' => {
+                let mut text = String::new();
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    if bytes[j] == b'\\' {
+                        match bytes[j + 1] {
+                            b'\n' => {
+                                j += 2;
+                                while bytes[j].is_ascii_whitespace() {
+                                    j += 1;
+                                }
+                                continue;
+                            }
+                            b'n' => text.push('\n'),
+                            c => text.push(c as char),
+                        }
+                        j += 2;
+                    } else {
+                        let ch = source[j..].chars().next().expect("a char");
+                        text.push(ch);
+                        j += ch.len_utf8();
+                    }
+                }
+                out.push((text, j + 1));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// A message template as the docs write it: every `{…}` placeholder as `…`.
+fn template(message: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in message.chars() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    out.push('…');
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => depth -= 1,
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The part of `source` before its unit tests.
+fn without_tests(source: &str) -> &str {
+    source.split("#[cfg(test)]").next().unwrap_or(source)
+}
+
+/// The messages documented in the table of section `heading` of docs/troubleshooting.md: the
+/// first cell of each row, its code span unwrapped (a ``double`` span may hold a backtick).
+fn documented(heading: &str) -> Vec<String> {
+    let text = section(&read("docs/troubleshooting.md"), heading);
+    table_rows(&text)
+        .into_iter()
+        .skip(1) // the header row
+        .map(|(first, _)| {
+            let first = first.trim();
+            let inner = if let Some(s) = first.strip_prefix("`` ") {
+                s.strip_suffix(" ``").unwrap_or(s)
+            } else {
+                first.trim_matches('`')
+            };
+            inner.to_owned()
+        })
+        .collect()
+}
+
+/// Whether `message` (with `…` for what varies) matches the documented `pattern` (same form).
+fn matches(pattern: &str, message: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('…').collect();
+    if parts.len() == 1 {
+        return pattern == message;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !message.starts_with(first) || !message[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &message[first.len()..message.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The `messages` without a row in section `heading`: templates (with `…`) must be written
+/// exactly; with `glob`, rendered messages may match a row's `…` with anything.
+fn undocumented(messages: &BTreeSet<String>, heading: &str, glob: bool) -> Vec<String> {
+    let documented = documented(heading);
+    messages
+        .iter()
+        .filter(|m| {
+            !documented
+                .iter()
+                .any(|d| d == *m || (glob && matches(d, m)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What the widget can print on the console, as templates: the first literal of every
+/// `console::` call in `src/`, and the start-up failure the bundle's glue logs.
+fn console_messages() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (path, text) in widget_sources() {
+        for (at, _) in text.match_indices("console::") {
+            let (message, _) = literals(&text, at, None)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("{}: a console call without a message", path.display()));
+            out.insert(template(&message));
+        }
+    }
+    let bundle = read("xtask/src/bundle.rs");
+    for (at, _) in bundle.match_indices("console.error(\\\"") {
+        let rest = &bundle[at + "console.error(\\\"".len()..];
+        out.insert(rest[..rest.find("\\\"").expect("a closing quote")].to_owned());
+    }
+    assert!(out.len() >= 5, "found too few console messages: {out:?}");
+    out
+}
+
+/// One sample of every kind of configuration error, and the names of the variants of
+/// `ConfigError` as its source declares them.
+fn config_error_samples() -> (Vec<ConfigError>, BTreeSet<String>) {
+    let bad_json = Config::from_host(&HostInput {
+        json: Some("{"),
+        ..HostInput::default()
+    })
+    .expect_err("broken JSON is an error");
+    let samples = vec![
+        bad_json,
+        ConfigError::UnknownKey {
+            at: "newsletters[0]".into(),
+            key: "nmae".into(),
+            known: NEWSLETTER_KEYS,
+        },
+        ConfigError::WrongType {
+            at: "newsletters[0].checked".into(),
+            expected: "true or false",
+            found: "a string",
+        },
+        ConfigError::MissingEndpoint,
+        ConfigError::BadUrl {
+            at: "endpoint".into(),
+            url: "ftp://x".into(),
+        },
+        ConfigError::MissingSetting("listmonk.base".into()),
+        ConfigError::UnknownProvider("sendgrid".into()),
+        ConfigError::NoNewsletters,
+        ConfigError::TooManyNewsletters(10_000),
+        ConfigError::MissingNewsletterField {
+            index: 1,
+            field: "name",
+        },
+        ConfigError::DuplicateNewsletter("daily".into()),
+        ConfigError::UnknownText("sumbit".into()),
+        ConfigError::Upgrade("it has no email field".into()),
+    ];
+    let source = read("core/src/config/mod.rs");
+    let body = source
+        .split("pub enum ConfigError {")
+        .nth(1)
+        .expect("core/src/config/mod.rs declares ConfigError");
+    let body = &body[..body.find("\n}").expect("the enum ends")];
+    let variants = body
+        .lines()
+        .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+        .map(str::trim)
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|l| {
+            l.split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    (samples, variants)
+}
+
+/// What an adapter or the challenge hook reports on the console (after `Letterbox: `) when the
+/// site's setup is wrong: the message literal of every `Outcome::ConfigurationError` outside the
+/// tests, and every "the challenge provider …" message.
+fn delivery_messages() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut files = rust_files("core/src/delivery");
+    files.extend(rust_files("src"));
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        let text = without_tests(&text);
+        for (at, _) in text.match_indices("Outcome::ConfigurationError {") {
+            let end = at + text[at..].find('}').expect("the struct literal ends");
+            // A closing brace inside a format string ends the search early; take the literal
+            // that starts before it.
+            if let Some((message, _)) = literals(text, at, None).into_iter().next() {
+                let starts = at + text[at..].find('"').unwrap_or(usize::MAX - at);
+                if starts < end {
+                    out.insert(template(&message));
+                }
+            }
+        }
+    }
+    let challenge = read("src/challenge.rs");
+    for (message, _) in literals(without_tests(&challenge), 0, None) {
+        if message.starts_with("the challenge provider") {
+            out.insert(template(&message));
+        }
+    }
+    assert!(out.len() >= 10, "found too few delivery messages: {out:?}");
+    out
+}
+
+/// The byte after the `)` that closes the call whose `(` is the first one at or after `from`
+/// (parentheses inside string literals do not count).
+fn call_end(source: &str, from: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut i = from + source[from..].find('(').expect("a call");
+    let mut depth = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'"' => i = literals(source, i, None)[0].1 - 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// The receiver's log messages: the message (last literal) of every `tracing::info!`, `warn!`
+/// and `error!` in `receiver/src/*.rs`.
+fn receiver_log_messages() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("receiver/src")).expect("receiver/src") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        let text = without_tests(&text);
+        for level in ["tracing::info!(", "tracing::warn!(", "tracing::error!("] {
+            for (at, _) in text.match_indices(level) {
+                let (message, _) = literals(&text[..call_end(text, at)], at, None)
+                    .into_iter()
+                    .last()
+                    .unwrap_or_else(|| panic!("{}: a log line without a message", path.display()));
+                out.insert(template(&message));
+            }
+        }
+    }
+    assert!(out.len() >= 20, "found too few log messages: {out:?}");
+    out
+}
+
+/// The receiver's configuration problems (`check` and start-up print them).
+fn receiver_config_problems() -> BTreeSet<String> {
+    let text = read("receiver/src/config.rs");
+    let text = without_tests(&text);
+    let mut out = BTreeSet::new();
+    for marker in ["problems.push(", "Err(format!(", "map_err(|_| format!("] {
+        for (at, _) in text.match_indices(marker) {
+            if let Some((message, _)) = literals(text, at, None).into_iter().next() {
+                out.insert(template(&message));
+            }
+        }
+    }
+    assert!(
+        out.len() >= 10,
+        "found too few configuration problems: {out:?}"
+    );
+    out
+}
+
+/// The error statuses the receiver answers with (every non-2xx `StatusCode::…` in app.rs).
+fn receiver_error_statuses() -> BTreeSet<String> {
+    let text = read("receiver/src/app.rs");
+    let text = without_tests(&text);
+    let numbers = [
+        ("BAD_REQUEST", "400"),
+        ("FORBIDDEN", "403"),
+        ("NOT_FOUND", "404"),
+        ("REQUEST_TIMEOUT", "408"),
+        ("GONE", "410"),
+        ("PAYLOAD_TOO_LARGE", "413"),
+        ("UNSUPPORTED_MEDIA_TYPE", "415"),
+        ("UNPROCESSABLE_ENTITY", "422"),
+        ("TOO_MANY_REQUESTS", "429"),
+        ("INTERNAL_SERVER_ERROR", "500"),
+        ("SERVICE_UNAVAILABLE", "503"),
+    ];
+    let mut out = BTreeSet::new();
+    for (at, _) in text.match_indices("StatusCode::") {
+        let name: String = text[at + "StatusCode::".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        if matches!(name.as_str(), "OK" | "ACCEPTED" | "") {
+            continue;
+        }
+        let number = numbers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, code)| (*code).to_owned())
+            .unwrap_or_else(|| panic!("add StatusCode::{name} to this test's table"));
+        out.insert(number);
+    }
+    out
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_console_message_of_the_widget() {
+    let missing = undocumented(
+        &console_messages(),
+        "## Console messages of the widget",
+        false,
+    );
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Console messages of the widget) lacks",
+    );
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_configuration_error() {
+    let (samples, variants) = config_error_samples();
+    let sampled: BTreeSet<String> = samples
+        .iter()
+        .map(|e| {
+            format!("{e:?}")
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    let unsampled: Vec<String> = variants.difference(&sampled).cloned().collect();
+    assert_none_missing(
+        &unsampled,
+        "ConfigError variants without a sample here (add one, and its row in docs/troubleshooting.md)",
+    );
+    let messages: BTreeSet<String> = samples.iter().map(ToString::to_string).collect();
+    let missing = undocumented(&messages, "### Configuration errors", true);
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Configuration errors) has no row matching",
+    );
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_delivery_setup_message() {
+    let missing = undocumented(
+        &delivery_messages(),
+        "### Delivery and challenge errors",
+        false,
+    );
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Delivery and challenge errors) lacks",
+    );
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_receiver_log_message_and_problem() {
+    let missing = undocumented(&receiver_log_messages(), "## Receiver log messages", false);
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Receiver log messages) lacks",
+    );
+    let missing = undocumented(
+        &receiver_config_problems(),
+        "## Receiver configuration problems",
+        false,
+    );
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Receiver configuration problems) lacks",
+    );
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_error_status_of_the_receiver() {
+    let documented = documented("## Receiver answers");
+    let missing: Vec<String> = receiver_error_statuses()
+        .into_iter()
+        .filter(|code| !documented.iter().any(|d| d.starts_with(code.as_str())))
+        .collect();
+    assert_none_missing(
+        &missing,
+        "docs/troubleshooting.md (Receiver answers) has no row for status",
+    );
+}
+
+#[test]
+fn the_troubleshooting_matcher_reads_templates_as_the_docs_write_them() {
+    assert_eq!(
+        template("Letterbox: slot \"{slot}\": {e}"),
+        "Letterbox: slot \"…\": …"
+    );
+    assert!(matches(
+        "unknown key …; expected one of: …",
+        "unknown key \"x\"; expected one of: a, b"
+    ));
+    assert!(!matches(
+        "unknown key …; expected one of: …",
+        "unknown provider \"x\"; expected one of: a"
+    ));
+    let found = literals("f(\"a \\\"b\\\" \\\n     c\", '\"', \"d\");", 0, Some(");"));
+    assert_eq!(
+        found.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["a \"b\" c", "d"]
+    );
+}

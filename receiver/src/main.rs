@@ -4,6 +4,7 @@
 //! letterbox-receiver [--config PATH] [serve]                 run the server (default)
 //! letterbox-receiver [--config PATH] check                   validate the configuration
 //! letterbox-receiver [--config PATH] export --format csv [--all] [--raw]   print the list as CSV
+//! letterbox-receiver --version                               print the version
 //! ```
 //!
 //! The configuration file may also be named by `LETTERBOX_CONFIG`; environment variables override
@@ -31,6 +32,11 @@ fn main() -> ExitCode {
         }
         config_path = Some(PathBuf::from(args.remove(i + 1)));
         args.remove(i);
+    }
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        // The one version of the widget, the receiver and the npm package (the workspace's).
+        println!("letterbox-receiver {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
     }
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}\n\nEnvironment overrides:");

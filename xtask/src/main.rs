@@ -11,12 +11,17 @@
 //! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
 //! - `endpoint [PORT]`: run only the local endpoint.
+//! - `package [--test]`: build `dist/` and lay it out as an npm package, packed with `npm pack`;
+//!   `--test` then installs the tarball and runs the package checks of `cargo xtask test`.
+//! - `deploy-check`: only the checks of `receiver/deploy/` (systemd-analyze, `check`, hadolint, nginx -t).
 
 mod a11y;
 mod bundle;
+mod deploy;
 mod e2e;
 mod endpoint;
 mod layers;
+mod package;
 mod receiver;
 mod tools;
 mod util;
@@ -46,6 +51,14 @@ fn main() -> ExitCode {
         Some("e2e") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
         }
+        Some("package") => tools::ensure(false).and_then(|t| {
+            let p = bundle::build(&t).and_then(|b| package::build(&b))?;
+            match args.iter().any(|a| a == "--test") {
+                true => package::test(&t, &p),
+                false => Ok(()),
+            }
+        }),
+        Some("deploy-check") => receiver::build_debug().and_then(|exe| deploy::check_all(&exe)),
         Some("a11y") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|_| a11y::run(&t)))
         }
@@ -71,7 +84,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench | endpoint [PORT]>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench | endpoint [PORT] | package [--test] | deploy-check>"
             );
             return ExitCode::from(2);
         }
@@ -166,6 +179,17 @@ fn test() -> Result<()> {
     step(&mut steps, "accessibility (axe-core)", || match &bundle {
         Some(_) => a11y::run(&tools),
         None => Err("no release bundle to test".into()),
+    });
+    step(
+        &mut steps,
+        "npm package (install, browser, tsc)",
+        || match &bundle {
+            Some(b) => package::build(b).and_then(|p| package::test(&tools, &p)),
+            None => Err("no release bundle to test".into()),
+        },
+    );
+    step(&mut steps, "receiver deploy files", || {
+        receiver::build_debug().and_then(|exe| deploy::check_all(&exe))
     });
 
     println!("\nxtask test summary");
