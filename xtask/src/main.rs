@@ -4,7 +4,9 @@
 //! - `test`: everything CI checks: rustfmt, clippy (native and wasm32), native tests, browser tests
 //!   in headless Chromium, the release bundle and its size budget.
 //! - `demo`: serve the playground with `trunk serve` on http://127.0.0.1:8080, with the reference
-//!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`).
+//!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`). Without trunk, the same
+//!   page from the release bundle at once while trunk installs in the background
+//!   (`LETTERBOX_DEMO_STATIC=1` forces that path).
 //! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
@@ -15,6 +17,7 @@ mod a11y;
 mod bundle;
 mod e2e;
 mod endpoint;
+mod playground;
 mod receiver;
 mod tools;
 mod util;
@@ -31,7 +34,11 @@ const TEST_ENDPOINT_PORT: u16 = 8788;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => tools::ensure(args.iter().any(|a| a == "--trunk")).map(|_| ()),
+        Some("setup") => tools::ensure(args.iter().any(|a| a == "--trunk")).map(|t| {
+            if let Some(trunk) = t.trunk {
+                println!("setup: trunk at {}", trunk.display());
+            }
+        }),
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench") => receiver::bench(),
@@ -165,19 +172,119 @@ fn test() -> Result<()> {
     }
 }
 
+/// The playground's port (Trunk.toml's `[serve] port`, and the origin the demo receiver allows).
+const PLAYGROUND_PORT: u16 = 8080;
+
+/// `cargo xtask demo`: with trunk, `trunk serve` (live reload) as always; without it, the same
+/// page from the release bundle at once, while trunk installs in the background.
 fn demo() -> Result<()> {
-    let tools = tools::ensure(true)?;
-    let trunk = tools.trunk.clone().ok_or("trunk is missing")?;
+    let demo_start = std::time::Instant::now();
+    println!("==> cargo xtask demo: checking the tools");
+    let tools = tools::ensure(false)?;
+    playground::check_demo_data_unwatched()?;
+    let forced_static = std::env::var_os("LETTERBOX_DEMO_STATIC").is_some();
+    let trunk = tools::find_trunk(&tools.path).filter(|_| !forced_static);
+    let Some(trunk) = trunk else {
+        return demo_without_trunk(&tools, demo_start, forced_static);
+    };
+    println!("==> building and starting the reference receiver (debug; ~2 min the first time on 2 cores)");
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     println!(
         "receiver on {} (data/receiver-demo.db; confirmation emails at /api/outbox)",
         receiver.url
     );
-    println!("playground on http://127.0.0.1:8080");
+    println!("==> trunk serve: builds the widget (~1-2 min the first time on 2 cores), then live-reloads on every change");
+    println!("playground on http://127.0.0.1:{PLAYGROUND_PORT}");
     run(Command::new(trunk)
         .current_dir(root())
         .env("PATH", &tools.path)
         .arg("serve"))
+}
+
+fn demo_without_trunk(
+    tools: &tools::Tools,
+    demo_start: std::time::Instant,
+    forced: bool,
+) -> Result<()> {
+    if forced {
+        println!("LETTERBOX_DEMO_STATIC is set: serving the playground from the release bundle, without trunk.");
+    } else {
+        println!(
+            "trunk is not installed. The playground is served at once from the release bundle (the same page, \n\
+             the same receiver behind /api); live reload arrives when trunk is installed: it compiles in the \n\
+             background (~{} min on 2 cores) once the playground is up, and the next `cargo xtask demo` uses it.",
+            tools::TRUNK_MINUTES
+        );
+    }
+    let phase = |what: &str| {
+        println!("\n==> {what}");
+        std::time::Instant::now()
+    };
+    let done =
+        |since: std::time::Instant| println!("    done in {}", util::minutes(since.elapsed()));
+
+    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (~2 min from a clean target folder on 2 cores, ~20 s after)");
+    bundle::build(tools)?;
+    done(t);
+    let t = phase(
+        "building and starting the reference receiver (debug; ~2 min the first time on 2 cores)",
+    );
+    let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
+    done(t);
+    let server = playground::start(PLAYGROUND_PORT, &playground::dist_dir(), &receiver.url)?;
+    println!(
+        "\nplayground on {} ({} after start), served from dist/ without live reload; \
+         the receiver on {} (data/receiver-demo.db; confirmation emails in the page's outbox). \
+         After changing src/ or style/, run `cargo xtask demo` again. Ctrl-C stops.",
+        server.url(),
+        util::minutes(demo_start.elapsed()),
+        receiver.url
+    );
+    if forced {
+        loop {
+            std::thread::park();
+        }
+    }
+    let install = tools::install_trunk_in_background()?;
+    println!(
+        "trunk: {} in the background (~{} min on 2 cores, at low priority); progress in {}\n\
+         (`tail -f` it to follow; it goes on if you stop the demo).",
+        if install.started_now {
+            "installing"
+        } else {
+            "still installing, started by an earlier run,"
+        },
+        tools::TRUNK_MINUTES,
+        install.log.display()
+    );
+    // Say how the install is doing every few minutes, and when it ends.
+    let mut last = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        if !install.running() {
+            match install.outcome() {
+                Some(line) if line.contains("finished") => println!(
+                    "\ntrunk is installed. Stop this demo (Ctrl-C) and run `cargo xtask demo` again for live reload."
+                ),
+                _ => println!(
+                    "\nthe trunk install stopped without finishing; see {} (`cargo xtask setup --trunk` retries in the foreground). \
+                     The playground keeps running.",
+                    install.log.display()
+                ),
+            }
+            break;
+        }
+        if last.elapsed() >= std::time::Duration::from_secs(180) {
+            last = std::time::Instant::now();
+            println!(
+                "trunk install (background): {} crates compiled so far",
+                install.crates_compiled()
+            );
+        }
+    }
+    loop {
+        std::thread::park();
+    }
 }
 
 fn serve_endpoint(port: u16) -> Result<()> {
