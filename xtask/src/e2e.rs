@@ -129,8 +129,9 @@ impl Drop for Browser {
     }
 }
 
-/// How long a navigation may wait for the page's load event.
-const PAGE_LOAD_MS: u64 = 30_000;
+/// How long a navigation may wait for the page's load event: a page that has not loaded by
+/// then fails the run (every test page loads in well under a second).
+const PAGE_LOAD_MS: u64 = 20_000;
 
 impl Browser {
     pub(crate) fn start(tools: &Tools) -> Result<Browser> {
@@ -206,19 +207,13 @@ impl Browser {
         Ok(value["value"].clone())
     }
 
-    /// Navigates to `url`. A page whose load event has not come after [`PAGE_LOAD_MS`] is used
-    /// as it is, with a warning: every check then waits for what it needs. (On this machine the
-    /// strict page's load sometimes never finishes although the widget has started; see README.)
+    /// Navigates to `url` and waits for its load event; an error if it has not come within
+    /// [`PAGE_LOAD_MS`]. (Issue 10, item 10: the strict page's load used to hang intermittently
+    /// when the test server left one of a burst of connections unread; see `crate::http`.)
     pub(crate) fn open(&self, url: &str) -> Result<()> {
-        match self.call("POST", "/url", Some(json!({ "url": url }))) {
-            Err(e) if e.contains("timeout") => {
-                println!(
-                    "e2e: warning: {url} did not finish loading in {PAGE_LOAD_MS} ms; going on"
-                );
-                Ok(())
-            }
-            other => other.map(|_| ()),
-        }
+        self.call("POST", "/url", Some(json!({ "url": url })))
+            .map(|_| ())
+            .map_err(|e| format!("opening {url}: {e}"))
     }
 
     pub(crate) fn script(&self, script: &str) -> Result<Value> {

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use crate::http::{Header, Method, Request, Response, Server};
 
 use crate::util::Result;
 

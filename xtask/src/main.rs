@@ -17,6 +17,7 @@ mod a11y;
 mod bundle;
 mod e2e;
 mod endpoint;
+mod http;
 mod playground;
 mod receiver;
 mod tools;

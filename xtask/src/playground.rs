@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use tiny_http::{Header, Request, Response, Server};
+use crate::http::{Header, Request, Response, Server};
 
 use crate::util::{root, Result};
 
@@ -212,7 +212,7 @@ fn proxy(mut request: Request, backend: SocketAddr) {
         body.len()
     );
     for h in request.headers() {
-        if !hop_by_hop(h.field.as_str().as_str()) {
+        if !hop_by_hop(h.field.as_str()) {
             head.push_str(&format!("{}: {}\r\n", h.field, h.value));
         }
     }
