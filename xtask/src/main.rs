@@ -224,7 +224,7 @@ fn demo_without_trunk(
     let done =
         |since: std::time::Instant| println!("    done in {}", util::minutes(since.elapsed()));
 
-    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (~2 min from a clean target folder on 2 cores, ~20 s after)");
+    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (~2 min from a clean target folder on 2 cores, under a minute after)");
     bundle::build(tools)?;
     done(t);
     let t = phase(
@@ -232,9 +232,13 @@ fn demo_without_trunk(
     );
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     done(t);
-    let server = playground::start(PLAYGROUND_PORT, &playground::dist_dir(), &receiver.url)?;
+    let server = playground::start(
+        PLAYGROUND_PORT,
+        &playground::snapshot_dist()?,
+        &receiver.url,
+    )?;
     println!(
-        "\nplayground on {} ({} after start), served from dist/ without live reload; \
+        "\nplayground on {} ({} after start), served from the release bundle (a copy of dist/) without live reload; \
          the receiver on {} (data/receiver-demo.db; confirmation emails in the page's outbox). \
          After changing src/ or style/, run `cargo xtask demo` again. Ctrl-C stops.",
         server.url(),

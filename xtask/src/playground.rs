@@ -391,9 +391,24 @@ pub fn check_demo_data_unwatched() -> Result<()> {
     }
 }
 
-/// Where `dist/` is.
-pub fn dist_dir() -> PathBuf {
-    root().join("dist")
+/// Copies the bundle in `dist/` to a folder of the demo's own, so a `cargo xtask test` or
+/// `dist` run while the demo is open (both rebuild `dist/`) does not pull the files from under
+/// the page. Returns that folder.
+pub fn snapshot_dist() -> Result<PathBuf> {
+    let from = root().join("dist");
+    let to = crate::util::target_dir().join("playground-dist");
+    let _ = std::fs::remove_dir_all(&to);
+    std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries =
+        std::fs::read_dir(&from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(entry.file_name()))
+                .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        }
+    }
+    Ok(to)
 }
 
 #[cfg(test)]
