@@ -85,76 +85,107 @@ fn cargo(args: &[&str]) -> Command {
 fn test() -> Result<()> {
     let tools = tools::ensure(false)?;
     let mut steps: Vec<Step> = Vec::new();
-    step(&mut steps, "rustfmt", || {
+    step(&mut steps, "rustfmt", "seconds", || {
         run(&mut cargo(&["fmt", "--all", "--", "--check"]))
-    });
-    step(&mut steps, "clippy (native)", || {
-        run(&mut cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    });
-    step(&mut steps, "clippy (wasm32)", || {
-        let wasm = ["--target", "wasm32-unknown-unknown"];
-        run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
-            .args(wasm)
-            .args(["--", "-D", "warnings"]))?;
-        run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
-            .args(wasm)
-            .args(["--", "-D", "warnings"]))
-    });
-    step(&mut steps, "native tests", || {
-        run(&mut cargo(&[
-            "test",
-            "--workspace",
-            "--exclude",
-            "letterbox-receiver",
-        ]))
     });
     step(
         &mut steps,
-        "receiver tests (SQLite + PostgreSQL)",
+        "clippy (native)",
+        "~4 min on 2 cores from a clean target folder, seconds after",
+        || {
+            run(&mut cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        },
+    );
+    step(
+        &mut steps,
+        "clippy (wasm32)",
+        "~3 min on 2 cores from a clean target folder, seconds after",
+        || {
+            let wasm = ["--target", "wasm32-unknown-unknown"];
+            run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
+                .args(wasm)
+                .args(["--", "-D", "warnings"]))?;
+            run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
+                .args(wasm)
+                .args(["--", "-D", "warnings"]))
+        },
+    );
+    step(
+        &mut steps,
+        "native tests",
+        "~3 min on 2 cores from a clean target folder, under a minute after",
+        || {
+            run(&mut cargo(&[
+                "test",
+                "--workspace",
+                "--exclude",
+                "letterbox-receiver",
+            ]))
+        },
+    );
+    step(
+        &mut steps,
+        "receiver tests (SQLite + PostgreSQL)", "~3 min on 2 cores the first time (PostgreSQL from Debian if missing), about a minute after",
         receiver::test,
     );
-    step(&mut steps, "browser tests (headless Chromium)", || {
-        let ep =
-            endpoint::start(TEST_ENDPOINT_PORT, false).or_else(|_| endpoint::start(0, false))?;
-        println!("test endpoint on {}", ep.url());
-        run(cargo(&[
-            "test",
-            "-p",
-            "letterbox",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("PATH", &tools.path)
-        .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
-        .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
-    });
+    step(
+        &mut steps,
+        "browser tests (headless Chromium)",
+        "~4 min on 2 cores the first time, about a minute after",
+        || {
+            let ep = endpoint::start(TEST_ENDPOINT_PORT, false)
+                .or_else(|_| endpoint::start(0, false))?;
+            println!("test endpoint on {}", ep.url());
+            run(cargo(&[
+                "test",
+                "-p",
+                "letterbox",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("PATH", &tools.path)
+            .env("CHROMEDRIVER", &tools.chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+            .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
+        },
+    );
     let mut bundle = None;
-    step(&mut steps, "release bundle and size budget", || {
-        let built = bundle::build(&tools)?;
-        let report = bundle::report(&built.shipped);
-        bundle = Some(built);
-        report
-    });
+    step(
+        &mut steps,
+        "release bundle and size budget",
+        "~2 min on 2 cores from a clean target folder, under a minute after",
+        || {
+            let built = bundle::build(&tools)?;
+            let report = bundle::report(&built.shipped);
+            bundle = Some(built);
+            report
+        },
+    );
     step(
         &mut steps,
         "end-to-end (WebDriver, strict CSP)",
+        "about a minute, plus the receiver's first build",
         || match &bundle {
             Some(b) => e2e::run(&tools, b),
             None => Err("no release bundle to test".into()),
         },
     );
-    step(&mut steps, "accessibility (axe-core)", || match &bundle {
-        Some(_) => a11y::run(&tools),
-        None => Err("no release bundle to test".into()),
-    });
+    step(
+        &mut steps,
+        "accessibility (axe-core)",
+        "about 10 s",
+        || match &bundle {
+            Some(_) => a11y::run(&tools),
+            None => Err("no release bundle to test".into()),
+        },
+    );
 
     println!("\nxtask test summary");
     for s in &steps {

@@ -195,9 +195,15 @@ pub struct Step {
     pub result: Result<()>,
 }
 
-/// Runs `f` as a step, printing a header, and records how it went.
-pub fn step(steps: &mut Vec<Step>, name: &'static str, f: impl FnOnce() -> Result<()>) -> bool {
-    println!("\n==> {name}");
+/// Runs `f` as a step, printing a header with what to expect (`about`: how long it takes on
+/// 2 cores), and records how it went.
+pub fn step(
+    steps: &mut Vec<Step>,
+    name: &'static str,
+    about: &str,
+    f: impl FnOnce() -> Result<()>,
+) -> bool {
+    println!("\n==> {name} ({about})");
     let start = Instant::now();
     let result = f();
     if let Err(e) = &result {
