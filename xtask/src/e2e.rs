@@ -89,24 +89,13 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
             Err(e) => return Err(format!("read from {port}: {e}")),
         }
     }
-    let body = String::from_utf8_lossy(&raw[head_end..]).into_owned();
-    let body = if chunked { dechunk(&body) } else { body };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    let body = &raw[head_end..];
+    let body = if chunked {
+        crate::http::dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A ChromeDriver process and one browser session; both end when dropped.

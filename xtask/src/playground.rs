@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use crate::http::{Header, Request, Response, Server};
+use crate::http::{header, Request, Response, Server};
 
 use crate::util::{root, Result};
 
@@ -131,20 +131,6 @@ pub fn start(port: u16, dist: &Path, backend: &str) -> Result<Playground> {
     })
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("ts") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 fn handle(request: Request, page: &str, dist: &Path, backend: SocketAddr) {
     let path = request.url().split('?').next().unwrap_or("").to_owned();
     if path.starts_with("/api/") {
@@ -161,7 +147,7 @@ fn handle(request: Request, page: &str, dist: &Path, backend: SocketAddr) {
             plain
                 .then(|| std::fs::read(dist.join(name)).ok())
                 .flatten()
-                .map(|bytes| (bytes, content_type(name)))
+                .map(|bytes| (bytes, crate::endpoint::content_type(name)))
         }
     };
     let response = match found {
@@ -278,29 +264,11 @@ fn parse(raw: &[u8]) -> Result<Answer> {
     }
     let body = &raw[end + 4..];
     let body = if chunked {
-        dechunk(body)
+        crate::http::dechunk(body)
     } else {
         body.to_vec()
     };
     Ok((status, headers, body))
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(i) = body.windows(2).position(|w| w == b"\r\n") {
-        let size = String::from_utf8_lossy(&body[..i]);
-        let size = size.split(';').next().unwrap_or("").trim();
-        let Ok(n) = usize::from_str_radix(size, 16) else {
-            break;
-        };
-        let rest = &body[i + 2..];
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.extend_from_slice(&rest[..n]);
-        body = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
-    }
-    out
 }
 
 /// What `trunk serve` watches, from `Trunk.toml`'s `[watch]` table: the `watch` folders (the
