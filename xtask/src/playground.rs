@@ -379,6 +379,97 @@ pub fn snapshot_dist() -> Result<PathBuf> {
     Ok(to)
 }
 
+/// With trunk installed: runs `trunk watch` on a copy of `Trunk.toml` (beside a plain page, so
+/// nothing compiles), writes the demo's database files, and fails if trunk starts a build;
+/// then changes the page and fails if trunk does not (so the check can see a build at all).
+pub fn check_trunk_ignores_demo_data(trunk: &Path, path: &str) -> Result<()> {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let dir = crate::util::target_dir().join("trunk-watch-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(DEMO_DATA_DIR))
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::copy(root().join("Trunk.toml"), dir.join("Trunk.toml"))
+        .map_err(|e| format!("cannot copy Trunk.toml: {e}"))?;
+    let page = |text: &str| {
+        std::fs::write(
+            dir.join("index.html"),
+            format!("<!doctype html><title>{text}</title>"),
+        )
+        .map_err(|e| format!("cannot write the check's page: {e}"))
+    };
+    page("first")?;
+    let mut child = std::process::Command::new(trunk)
+        .arg("watch")
+        .current_dir(&dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("trunk watch could not start: {e}"))?;
+    let (lines, seen) = mpsc::channel::<String>();
+    for out in [
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let lines = lines.clone();
+        thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(|l| l.ok()) {
+                let _ = lines.send(line);
+            }
+        });
+    }
+    // Counts the builds trunk starts within `wait`.
+    let builds = |wait: Duration| {
+        let deadline = std::time::Instant::now() + wait;
+        let mut n = 0;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match seen.recv_timeout(left) {
+                Ok(line) if line.contains("starting build") => n += 1,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        n
+    };
+    let result = (|| {
+        if builds(Duration::from_secs(15)) == 0 {
+            return Err("trunk watch did not start its first build in 15 s".to_owned());
+        }
+        // Let the first build finish and the watcher settle.
+        builds(Duration::from_secs(3));
+        for file in demo_data_files() {
+            std::fs::write(dir.join(&file), b"written by the demo's receiver")
+                .map_err(|e| format!("cannot write {file}: {e}"))?;
+        }
+        let after_data = builds(Duration::from_secs(4));
+        page("second")?;
+        let after_page = builds(Duration::from_secs(10));
+        match (after_data, after_page) {
+            (0, n) if n > 0 => Ok(()),
+            (0, _) => Err("trunk watch did not rebuild after the page changed either: the check cannot tell".to_owned()),
+            (n, _) => Err(format!(
+                "trunk rebuilt {n} time(s) after the demo's database was written: the playground would reload on every signup"
+            )),
+        }
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
