@@ -91,7 +91,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "clippy (native)",
-        "~4 min on 2 cores from a clean target folder, seconds after",
+        "from a clean target folder 7 min on a busy 2-core machine, seconds after",
         || {
             run(&mut cargo(&[
                 "clippy",
@@ -106,7 +106,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "clippy (wasm32)",
-        "~3 min on 2 cores from a clean target folder, seconds after",
+        "from a clean target folder 15 min on a busy 2-core machine, seconds after",
         || {
             let wasm = ["--target", "wasm32-unknown-unknown"];
             run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
@@ -120,7 +120,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "native tests",
-        "~3 min on 2 cores from a clean target folder, under a minute after",
+        "from a clean target folder 4-5 min on a busy 2-core machine, under a minute after",
         || {
             run(&mut cargo(&[
                 "test",
@@ -132,13 +132,13 @@ fn test() -> Result<()> {
     );
     step(
         &mut steps,
-        "receiver tests (SQLite + PostgreSQL)", "~3 min on 2 cores the first time (PostgreSQL from Debian if missing), about a minute after",
+        "receiver tests (SQLite + PostgreSQL)", "the first time 6 min on a busy 2-core machine (PostgreSQL from Debian if missing), about a minute after",
         receiver::test,
     );
     step(
         &mut steps,
         "browser tests (headless Chromium)",
-        "~4 min on 2 cores the first time, about a minute after",
+        "the first time 12-13 min on a busy 2-core machine, about a minute after",
         || {
             let ep = endpoint::start(TEST_ENDPOINT_PORT, false)
                 .or_else(|_| endpoint::start(0, false))?;
@@ -160,7 +160,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "release bundle and size budget",
-        "~2 min on 2 cores from a clean target folder, under a minute after",
+        "from a clean target folder 12-14 min on a busy 2-core machine, about a minute after",
         || {
             let built = bundle::build(&tools)?;
             let report = bundle::report(&built.shipped);
@@ -171,7 +171,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "end-to-end (WebDriver, strict CSP)",
-        "about a minute, plus the receiver's first build",
+        "about 20 s, plus the receiver's first build",
         || match &bundle {
             Some(b) => e2e::run(&tools, b),
             None => Err("no release bundle to test".into()),
@@ -180,7 +180,7 @@ fn test() -> Result<()> {
     step(
         &mut steps,
         "accessibility (axe-core)",
-        "about 10 s",
+        "about 30 s",
         || match &bundle {
             Some(_) => a11y::run(&tools),
             None => Err("no release bundle to test".into()),
@@ -255,11 +255,11 @@ fn demo_without_trunk(
     let done =
         |since: std::time::Instant| println!("    done in {}", util::minutes(since.elapsed()));
 
-    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (~2 min from a clean target folder on 2 cores, under a minute after)");
+    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (from a clean target folder: 13-14 min measured on a busy 2-core machine, a few on an idle one; about a minute after)");
     bundle::build(tools)?;
     done(t);
     let t = phase(
-        "building and starting the reference receiver (debug; ~2 min the first time on 2 cores)",
+        "building and starting the reference receiver (debug; the first time over 12 min measured on a busy 2-core machine, a few on an idle one; seconds after)",
     );
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     done(t);
