@@ -204,6 +204,11 @@ fn test() -> Result<()> {
     }
 }
 
+/// What the demo's receiver step says.
+const RECEIVER_BUILD: &str =
+    "building and starting the reference receiver (debug; the first time over 12 min \
+     measured on a busy 2-core machine, a few on an idle one; seconds after)";
+
 /// The playground's port (Trunk.toml's `[serve] port`, and the origin the demo receiver allows).
 const PLAYGROUND_PORT: u16 = 8080;
 
@@ -219,13 +224,13 @@ fn demo() -> Result<()> {
     let Some(trunk) = trunk else {
         return demo_without_trunk(&tools, demo_start, forced_static);
     };
-    println!("==> building and starting the reference receiver (debug; ~2 min the first time on 2 cores)");
+    println!("==> {RECEIVER_BUILD}");
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     println!(
         "receiver on {} (data/receiver-demo.db; confirmation emails at /api/outbox)",
         receiver.url
     );
-    println!("==> trunk serve: builds the widget (~1-2 min the first time on 2 cores), then live-reloads on every change");
+    println!("==> trunk serve: builds the widget (a debug wasm: minutes the first time on 2 cores, seconds after), then live-reloads on every change");
     println!("playground on http://127.0.0.1:{PLAYGROUND_PORT}");
     run(Command::new(trunk)
         .current_dir(root())
@@ -258,9 +263,7 @@ fn demo_without_trunk(
     let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (from a clean target folder: 13-14 min measured on a busy 2-core machine, a few on an idle one; about a minute after)");
     bundle::build(tools)?;
     done(t);
-    let t = phase(
-        "building and starting the reference receiver (debug; the first time over 12 min measured on a busy 2-core machine, a few on an idle one; seconds after)",
-    );
+    let t = phase(RECEIVER_BUILD);
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     done(t);
     let server = playground::start(
