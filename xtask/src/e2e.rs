@@ -767,7 +767,7 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     // 7. With trunk installed (not in CI): trunk itself ignores the demo's database writes.
     match crate::tools::find_trunk(&tools.path) {
         Some(trunk) => c.check(
-            "trunk watch does not rebuild when the demo's database is written (Trunk.toml [watch] ignore)",
+            "trunk watch does not rebuild when the demo's database is written (Trunk.toml [watch])",
             crate::playground::check_trunk_ignores_demo_data(&trunk, &tools.path).map(|_| true),
         ),
         None => println!("e2e: skipped trunk's own watch check (trunk is not installed; the Trunk.toml rule is checked by the xtask's unit tests)"),

@@ -353,7 +353,7 @@ pub fn check_demo_data_unwatched() -> Result<()> {
     } else {
         Err(format!(
             "trunk serve would rebuild and reload the playground on every signup: it watches {} \
-             (add \"{DEMO_DATA_DIR}\" to [watch] ignore in Trunk.toml)",
+             (keep {DEMO_DATA_DIR}/ out of [watch] watch in Trunk.toml)",
             reloading.join(", ")
         ))
     }
@@ -391,6 +391,17 @@ pub fn check_trunk_ignores_demo_data(trunk: &Path, path: &str) -> Result<()> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     std::fs::copy(root().join("Trunk.toml"), dir.join("Trunk.toml"))
         .map_err(|e| format!("cannot copy Trunk.toml: {e}"))?;
+    // trunk refuses watch paths that do not exist: empty stand-ins (files have an extension).
+    let toml = std::fs::read_to_string(dir.join("Trunk.toml")).unwrap_or_default();
+    for entry in trunk_watch(&toml).watch {
+        let at = dir.join(&entry);
+        let made = if entry.contains('.') {
+            std::fs::write(&at, "")
+        } else {
+            std::fs::create_dir_all(&at)
+        };
+        made.map_err(|e| format!("cannot create {}: {e}", at.display()))?;
+    }
     let page = |text: &str| {
         std::fs::write(
             dir.join("index.html"),
