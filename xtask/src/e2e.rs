@@ -89,24 +89,13 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
             Err(e) => return Err(format!("read from {port}: {e}")),
         }
     }
-    let body = String::from_utf8_lossy(&raw[head_end..]).into_owned();
-    let body = if chunked { dechunk(&body) } else { body };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    let body = &raw[head_end..];
+    let body = if chunked {
+        crate::http::dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A ChromeDriver process and one browser session; both end when dropped.
@@ -129,8 +118,9 @@ impl Drop for Browser {
     }
 }
 
-/// How long a navigation may wait for the page's load event.
-const PAGE_LOAD_MS: u64 = 30_000;
+/// How long a navigation may wait for the page's load event: a page that has not loaded by
+/// then fails the run (every test page loads in well under a second).
+const PAGE_LOAD_MS: u64 = 20_000;
 
 impl Browser {
     pub(crate) fn start(tools: &Tools) -> Result<Browser> {
@@ -206,19 +196,13 @@ impl Browser {
         Ok(value["value"].clone())
     }
 
-    /// Navigates to `url`. A page whose load event has not come after [`PAGE_LOAD_MS`] is used
-    /// as it is, with a warning: every check then waits for what it needs. (On this machine the
-    /// strict page's load sometimes never finishes although the widget has started; see docs/contributing.md.)
+    /// Navigates to `url` and waits for its load event; an error if it has not come within
+    /// [`PAGE_LOAD_MS`]. (Issue 10, item 10: the strict page's load used to hang intermittently
+    /// when the test server left one of a burst of connections unread; see `crate::http`.)
     pub(crate) fn open(&self, url: &str) -> Result<()> {
-        match self.call("POST", "/url", Some(json!({ "url": url }))) {
-            Err(e) if e.contains("timeout") => {
-                println!(
-                    "e2e: warning: {url} did not finish loading in {PAGE_LOAD_MS} ms; going on"
-                );
-                Ok(())
-            }
-            other => other.map(|_| ()),
-        }
+        self.call("POST", "/url", Some(json!({ "url": url })))
+            .map(|_| ())
+            .map_err(|e| format!("opening {url}: {e}"))
     }
 
     pub(crate) fn script(&self, script: &str) -> Result<Value> {
@@ -351,7 +335,13 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     let server = endpoint::start_serving(0, false, statics)?;
     let port = server.addr.port();
     let base = server.url();
-    let receiver = start_receiver(receiver_port, &base, &generated)?;
+    let receiver = start_receiver(
+        receiver_port,
+        std::slice::from_ref(&base),
+        &["daily".to_owned()],
+        &generated,
+        "receiver",
+    )?;
     std::fs::write(
         generated.join("receiver.html"),
         format!(
@@ -717,6 +707,72 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         browser.script("return typeof window.Letterbox === 'undefined' && !document.querySelector('#pinned').shadowRoot").map(|v| v == json!(true)),
     );
 
+    // 6. The playground as `cargo xtask demo` serves it without trunk (a newcomer's first run,
+    //    and CI, which has no trunk): the page is served with the bundle, a slot mounts, and a
+    //    signup goes through /api to the reference receiver, whose outbox the page lists.
+    let index = std::fs::read_to_string(root.join("index.html"))
+        .map_err(|e| format!("cannot read index.html: {e}"))?;
+    let demo_port = free_port()?;
+    let playground = crate::playground::start(
+        0,
+        &root.join("dist"),
+        &format!("http://127.0.0.1:{demo_port}"),
+    )?;
+    let _demo_receiver = start_receiver(
+        demo_port,
+        &[playground.url()],
+        &crate::playground::newsletter_ids(&index),
+        &generated,
+        "playground",
+    )?;
+    c.check(
+        "the playground without trunk: the page is served with the bundle's tag",
+        http(playground.addr.port(), "GET", "/", None).map(|(status, page)| {
+            status == 200
+                && page.contains("<script type=\"module\" src=\"/letterbox.js\">")
+                && !page.contains("data-trunk")
+        }),
+    );
+    browser.open(&format!("{}/", playground.url()))?;
+    c.check(
+        "the playground without trunk: its header slot mounts",
+        browser
+            .wait("the playground's header slot", &form_in("#header"))
+            .map(|_| true),
+    );
+    let demo_signup = (|| -> Result<bool> {
+        // The widget drops a submit within 1 s of the form appearing (its bot check).
+        thread::sleep(Duration::from_millis(1100));
+        browser.type_into(
+            &browser.in_shadow("#header", "input[type=email]")?,
+            "designer@example.com",
+        )?;
+        browser.click(&browser.in_shadow("#header", "button[type=submit]")?)?;
+        browser.wait(
+            "the header slot's success panel",
+            "!document.querySelector('#header').shadowRoot.querySelector('.lb-success').hidden",
+        )?;
+        let (_, outbox) = http(demo_port, "GET", "/api/outbox", None)?;
+        let listed = browser.wait(
+            "the page's outbox to list the confirmation email (GET /api/outbox through the playground)",
+            "[...document.querySelectorAll('#outbox-list li')].some(li => li.textContent.includes('designer@example.com'))",
+        )?;
+        Ok(outbox.contains("designer@example.com") && listed == json!(true))
+    })();
+    c.check(
+        "the playground without trunk: a signup reaches the receiver through /api, and the page's outbox lists it",
+        demo_signup,
+    );
+
+    // 7. With trunk installed (not in CI): trunk itself ignores the demo's database writes.
+    match crate::tools::find_trunk(&tools.path) {
+        Some(trunk) => c.check(
+            "trunk watch does not rebuild when the demo's database is written (Trunk.toml [watch])",
+            crate::playground::check_trunk_ignores_demo_data(&trunk, &tools.path).map(|_| true),
+        ),
+        None => println!("e2e: skipped trunk's own watch check (trunk is not installed; the Trunk.toml rule is checked by the xtask's unit tests)"),
+    }
+
     println!("e2e: {} passed, {} failed", c.passed, c.failed.len());
     if c.failed.is_empty() {
         Ok(())
@@ -783,24 +839,41 @@ impl TestReceiver {
     }
 }
 
-fn start_receiver(port: u16, page_origin: &str, dir: &Path) -> Result<TestReceiver> {
+/// The reference receiver on 127.0.0.1:`port` with its SQLite file `<name>.db` in `dir`,
+/// allowing `origins` and knowing the newsletters `ids`.
+fn start_receiver(
+    port: u16,
+    origins: &[String],
+    ids: &[String],
+    dir: &Path,
+    name: &str,
+) -> Result<TestReceiver> {
     let exe = crate::receiver::build_debug()?;
-    let db = dir.join("receiver.db");
-    let config = dir.join("receiver.toml");
+    let db = dir.join(format!("{name}.db"));
+    let config = dir.join(format!("{name}.toml"));
+    let quoted = |items: &[String]| {
+        items
+            .iter()
+            .map(|i| format!("{i:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let newsletters: String = ids
+        .iter()
+        .map(|id| format!("[[newsletters]]\nid = {id:?}\nname = {id:?}\n"))
+        .collect();
     std::fs::write(
         &config,
         format!(
             r#"listen = "127.0.0.1:{port}"
 database_url = "sqlite://{db}"
 public_url = "http://127.0.0.1:{port}"
-allowed_origins = ["{page_origin}"]
+allowed_origins = [{origins}]
 demo = true
 min_fill_ms = 0
-[[newsletters]]
-id = "daily"
-name = "The Daily Briefing"
-"#,
-            db = db.display()
+{newsletters}"#,
+            db = db.display(),
+            origins = quoted(origins),
         ),
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use crate::http::{header, Method, Request, Response, Server};
 
 use crate::util::Result;
 
@@ -136,10 +136,6 @@ pub fn start_serving(port: u16, verbose: bool, statics: Statics) -> Result<Endpo
     })
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
 fn respond(
     request: Request,
     status: u16,
@@ -169,7 +165,8 @@ fn header_value(request: &Request, name: &'static str) -> Option<String> {
         .map(|h| h.value.as_str().to_owned())
 }
 
-fn content_type(path: &str) -> &'static str {
+/// The Content-Type of a static file, by its extension.
+pub fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",

@@ -1,15 +1,18 @@
 //! Letterbox's automation, run as `cargo xtask <command>`:
 //!
 //! - `setup`: install what is missing (wasm32 target, wasm-bindgen CLI, wasm-opt, Chromium, trunk).
-//! - `test`: everything CI checks: rustfmt, no import circle between modules, clippy (native and wasm32), native tests, browser tests
-//!   in headless Chromium, the release bundle and its size budget.
+//! - `test`: everything CI checks: rustfmt, no import circle between modules, clippy (native and
+//!   wasm32), native tests, browser tests in headless Chromium, the release bundle and its size
+//!   budget, the end-to-end and accessibility checks, the npm package and the deploy files.
 //! - `demo`: serve the playground with `trunk serve` on http://127.0.0.1:8080, with the reference
-//!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`).
+//!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`). Without trunk, the same
+//!   page from the release bundle at once while trunk installs in the background
+//!   (`LETTERBOX_DEMO_STATIC=1` forces that path).
 //! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
-//! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
+//! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `endpoint [PORT]`: run only the local endpoint.
 //! - `package [--test]`: build `dist/` and lay it out as an npm package, packed with `npm pack`;
 //!   `--test` then installs the tarball and runs the package checks of `cargo xtask test`.
@@ -20,8 +23,10 @@ mod bundle;
 mod deploy;
 mod e2e;
 mod endpoint;
+mod http;
 mod layers;
 mod package;
+mod playground;
 mod receiver;
 mod tools;
 mod util;
@@ -38,7 +43,11 @@ const TEST_ENDPOINT_PORT: u16 = 8788;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => tools::ensure(args.iter().any(|a| a == "--trunk")).map(|_| ()),
+        Some("setup") => tools::ensure(args.iter().any(|a| a == "--trunk")).map(|t| {
+            if let Some(trunk) = t.trunk {
+                println!("setup: trunk at {}", trunk.display());
+            }
+        }),
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench") => receiver::bench(),
@@ -107,90 +116,128 @@ fn cargo(args: &[&str]) -> Command {
 fn test() -> Result<()> {
     let tools = tools::ensure(false)?;
     let mut steps: Vec<Step> = Vec::new();
-    step(&mut steps, "rustfmt", || {
+    step(&mut steps, "rustfmt", "seconds", || {
         run(&mut cargo(&["fmt", "--all", "--", "--check"]))
-    });
-    step(&mut steps, "import circles (core/src, src)", || {
-        layers::check(&[root().join("core/src"), root().join("src")])
-    });
-    step(&mut steps, "clippy (native)", || {
-        run(&mut cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    });
-    step(&mut steps, "clippy (wasm32)", || {
-        let wasm = ["--target", "wasm32-unknown-unknown"];
-        run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
-            .args(wasm)
-            .args(["--", "-D", "warnings"]))?;
-        run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
-            .args(wasm)
-            .args(["--", "-D", "warnings"]))
-    });
-    step(&mut steps, "native tests", || {
-        run(&mut cargo(&[
-            "test",
-            "--workspace",
-            "--exclude",
-            "letterbox-receiver",
-        ]))
     });
     step(
         &mut steps,
-        "receiver tests (SQLite + PostgreSQL)",
+        "import circles (core/src, src)",
+        "a second",
+        || layers::check(&[root().join("core/src"), root().join("src")]),
+    );
+    step(
+        &mut steps,
+        "clippy (native)",
+        "from a clean target folder 7 min on a busy 2-core machine, seconds after",
+        || {
+            run(&mut cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        },
+    );
+    step(
+        &mut steps,
+        "clippy (wasm32)",
+        "from a clean target folder 15 min on a busy 2-core machine, seconds after",
+        || {
+            let wasm = ["--target", "wasm32-unknown-unknown"];
+            run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
+                .args(wasm)
+                .args(["--", "-D", "warnings"]))?;
+            run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
+                .args(wasm)
+                .args(["--", "-D", "warnings"]))
+        },
+    );
+    step(
+        &mut steps,
+        "native tests",
+        "from a clean target folder 4-5 min on a busy 2-core machine, under a minute after",
+        || {
+            run(&mut cargo(&[
+                "test",
+                "--workspace",
+                "--exclude",
+                "letterbox-receiver",
+            ]))
+        },
+    );
+    step(
+        &mut steps,
+        "receiver tests (SQLite + PostgreSQL)", "the first time 6 min on a busy 2-core machine (PostgreSQL from Debian if missing), about a minute after",
         receiver::test,
     );
-    step(&mut steps, "browser tests (headless Chromium)", || {
-        let ep =
-            endpoint::start(TEST_ENDPOINT_PORT, false).or_else(|_| endpoint::start(0, false))?;
-        println!("test endpoint on {}", ep.url());
-        run(cargo(&[
-            "test",
-            "-p",
-            "letterbox",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("PATH", &tools.path)
-        .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
-        .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
-    });
+    step(
+        &mut steps,
+        "browser tests (headless Chromium)",
+        "the first time 12-13 min on a busy 2-core machine, about a minute after",
+        || {
+            let ep = endpoint::start(TEST_ENDPOINT_PORT, false)
+                .or_else(|_| endpoint::start(0, false))?;
+            println!("test endpoint on {}", ep.url());
+            run(cargo(&[
+                "test",
+                "-p",
+                "letterbox",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("PATH", &tools.path)
+            .env("CHROMEDRIVER", &tools.chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+            .env("LETTERBOX_TEST_ENDPOINT", ep.url()))
+        },
+    );
     let mut bundle = None;
-    step(&mut steps, "release bundle and size budget", || {
-        let built = bundle::build(&tools)?;
-        let report = bundle::report(&built.shipped);
-        bundle = Some(built);
-        report
-    });
+    step(
+        &mut steps,
+        "release bundle and size budget",
+        "from a clean target folder 12-14 min on a busy 2-core machine, about a minute after",
+        || {
+            let built = bundle::build(&tools)?;
+            let report = bundle::report(&built.shipped);
+            bundle = Some(built);
+            report
+        },
+    );
     step(
         &mut steps,
         "end-to-end (WebDriver, strict CSP)",
+        "about 20 s, plus the receiver's first build",
         || match &bundle {
             Some(b) => e2e::run(&tools, b),
             None => Err("no release bundle to test".into()),
         },
     );
-    step(&mut steps, "accessibility (axe-core)", || match &bundle {
-        Some(_) => a11y::run(&tools),
-        None => Err("no release bundle to test".into()),
-    });
+    step(
+        &mut steps,
+        "accessibility (axe-core)",
+        "about 30 s",
+        || match &bundle {
+            Some(_) => a11y::run(&tools),
+            None => Err("no release bundle to test".into()),
+        },
+    );
     step(
         &mut steps,
         "npm package (install, browser, tsc)",
+        "about a minute (TypeScript from npm the first time)",
         || match &bundle {
             Some(b) => package::build(b).and_then(|p| package::test(&tools, &p)),
             None => Err("no release bundle to test".into()),
         },
     );
-    step(&mut steps, "receiver deploy files", || {
-        receiver::build_debug().and_then(|exe| deploy::check_all(&exe))
-    });
+    step(
+        &mut steps,
+        "receiver deploy files",
+        "under a minute (systemd, nginx and hadolint installed the first time)",
+        || receiver::build_debug().and_then(|exe| deploy::check_all(&exe)),
+    );
 
     println!("\nxtask test summary");
     for s in &steps {
@@ -209,19 +256,126 @@ fn test() -> Result<()> {
     }
 }
 
+/// What the demo's receiver step says.
+const RECEIVER_BUILD: &str =
+    "building and starting the reference receiver (debug; the first time over 12 min \
+     measured on a busy 2-core machine, a few on an idle one; seconds after)";
+
+/// The playground's port (Trunk.toml's `[serve] port`, and the origin the demo receiver allows).
+const PLAYGROUND_PORT: u16 = 8080;
+
+/// `cargo xtask demo`: with trunk, `trunk serve` (live reload) as always; without it, the same
+/// page from the release bundle at once, while trunk installs in the background.
 fn demo() -> Result<()> {
-    let tools = tools::ensure(true)?;
-    let trunk = tools.trunk.clone().ok_or("trunk is missing")?;
+    let demo_start = std::time::Instant::now();
+    println!("==> cargo xtask demo: checking the tools");
+    let tools = tools::ensure(false)?;
+    playground::check_demo_data_unwatched()?;
+    let forced_static = std::env::var_os("LETTERBOX_DEMO_STATIC").is_some();
+    let trunk = tools::find_trunk(&tools.path).filter(|_| !forced_static);
+    let Some(trunk) = trunk else {
+        return demo_without_trunk(&tools, demo_start, forced_static);
+    };
+    println!("==> {RECEIVER_BUILD}");
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     println!(
         "receiver on {} (data/receiver-demo.db; confirmation emails at /api/outbox)",
         receiver.url
     );
-    println!("playground on http://127.0.0.1:8080");
+    println!("==> trunk serve: builds the widget (a debug wasm: minutes the first time on 2 cores, seconds after), then live-reloads on every change");
+    println!("playground on http://127.0.0.1:{PLAYGROUND_PORT}");
     run(Command::new(trunk)
         .current_dir(root())
         .env("PATH", &tools.path)
         .arg("serve"))
+}
+
+fn demo_without_trunk(
+    tools: &tools::Tools,
+    demo_start: std::time::Instant,
+    forced: bool,
+) -> Result<()> {
+    if forced {
+        println!("LETTERBOX_DEMO_STATIC is set: serving the playground from the release bundle, without trunk.");
+    } else {
+        println!(
+            "trunk is not installed. The playground is served at once from the release bundle (the same page, \n\
+             the same receiver behind /api); live reload arrives when trunk is installed: it compiles in the \n\
+             background (~{} min on 2 cores) once the playground is up, and the next `cargo xtask demo` uses it.",
+            tools::TRUNK_MINUTES
+        );
+    }
+    let phase = |what: &str| {
+        println!("\n==> {what}");
+        std::time::Instant::now()
+    };
+    let done =
+        |since: std::time::Instant| println!("    done in {}", util::minutes(since.elapsed()));
+
+    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (from a clean target folder: 13-14 min measured on a busy 2-core machine, a few on an idle one; about a minute after)");
+    bundle::build(tools)?;
+    done(t);
+    let t = phase(RECEIVER_BUILD);
+    let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
+    done(t);
+    let server = playground::start(
+        PLAYGROUND_PORT,
+        &playground::snapshot_dist()?,
+        &receiver.url,
+    )?;
+    println!(
+        "\nplayground on {} ({} after start), served from the release bundle (a copy of dist/) without live reload; \
+         the receiver on {} (data/receiver-demo.db; confirmation emails in the page's outbox). \
+         After changing src/ or style/, run `cargo xtask demo` again. Ctrl-C stops.",
+        server.url(),
+        util::minutes(demo_start.elapsed()),
+        receiver.url
+    );
+    if forced {
+        loop {
+            std::thread::park();
+        }
+    }
+    let install = tools::install_trunk_in_background()?;
+    println!(
+        "trunk: {} in the background (~{} min on 2 cores, at low priority); progress in {}\n\
+         (`tail -f` it to follow; it goes on if you stop the demo).",
+        if install.started_now {
+            "installing"
+        } else {
+            "still installing, started by an earlier run,"
+        },
+        tools::TRUNK_MINUTES,
+        install.log.display()
+    );
+    // Say how the install is doing every few minutes, and when it ends.
+    let mut last = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        if !install.running() {
+            match install.outcome() {
+                Some(line) if line.contains("finished") => println!(
+                    "\ntrunk is installed. Stop this demo (Ctrl-C) and run `cargo xtask demo` again for live reload."
+                ),
+                _ => println!(
+                    "\nthe trunk install stopped without finishing; see {} (`cargo xtask setup --trunk` retries in the foreground). \
+                     The playground keeps running.",
+                    install.log.display()
+                ),
+            }
+            break;
+        }
+        if last.elapsed() >= std::time::Duration::from_secs(180) {
+            last = std::time::Instant::now();
+            println!(
+                "trunk install (background): {} crates compiled so far",
+                install.crates_compiled()
+            );
+        }
+    }
+    loop {
+        std::thread::park();
+    }
 }
 
 fn serve_endpoint(port: u16) -> Result<()> {

@@ -109,10 +109,17 @@ fn ensure_wasm_bindgen(path: &str) -> Result<PathBuf> {
             version.trim()
         );
     }
-    println!("setup: installing wasm-bindgen-cli {want} from crates.io (~3 minutes on 2 cores)");
+    println!(
+        "setup: installing wasm-bindgen-cli {want} from crates.io (~3 minutes on 2 cores, once)"
+    );
     // No --locked: its lock file wants a webpki-roots version this registry lacks.
-    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))
-        .map_err(|e| format!("{e}\n  run: cargo install wasm-bindgen-cli --version {want}"))?;
+    run(&mut cargo_install(&[
+        "wasm-bindgen-cli",
+        "--version",
+        &want,
+        "--force",
+    ]))
+    .map_err(|e| format!("{e}\n  run: cargo install wasm-bindgen-cli --version {want}"))?;
     which("wasm-bindgen", path).ok_or_else(|| "wasm-bindgen installed but not found on PATH".into())
 }
 
@@ -192,21 +199,154 @@ fn ensure_chromium() -> Result<PathBuf> {
         .ok_or_else(|| "chromium-driver installed but chromedriver is not on PATH".into())
 }
 
+/// trunk on `path`, if installed.
+pub fn find_trunk(path: &str) -> Option<PathBuf> {
+    which("trunk", path)
+}
+
+/// `cargo install` for a tool, outside the project's target folder (so a long install never
+/// holds the project's build lock).
+fn cargo_install(args: &[&str]) -> Command {
+    let mut c = Command::new("cargo");
+    c.arg("install").args(args).env_remove("CARGO_TARGET_DIR");
+    c
+}
+
+/// The command lines that install trunk: 0.22 first, then the last 0.21 if that fails.
+const TRUNK_INSTALL: [&[&str]; 2] = [
+    // trunk 0.22 declares rustc 1.96 but builds and runs on 1.95.
+    &["trunk", "--locked", "--ignore-rust-version"],
+    &["trunk@0.21.14", "--locked"],
+];
+
+/// How long trunk takes to compile on 2 cores (measured), for the messages.
+pub const TRUNK_MINUTES: u32 = 19;
+
 fn ensure_trunk(path: &str) -> Result<PathBuf> {
-    if let Some(bin) = which("trunk", path) {
+    if let Some(bin) = find_trunk(path) {
         return Ok(bin);
     }
-    println!("setup: installing trunk 0.22 from crates.io (~20 minutes on 2 cores, once)");
-    // trunk 0.22 declares rustc 1.96 but builds and runs on 1.95.
-    let first =
-        run(Command::new("cargo").args(["install", "trunk", "--locked", "--ignore-rust-version"]));
-    if let Err(e) = first {
+    println!(
+        "setup: installing trunk 0.22 from crates.io (~{TRUNK_MINUTES} minutes on 2 cores, once)"
+    );
+    if let Err(e) = run(&mut cargo_install(TRUNK_INSTALL[0])) {
         println!("setup: trunk 0.22 failed ({e}); trying trunk 0.21.14");
-        run(Command::new("cargo").args(["install", "trunk@0.21.14", "--locked"])).map_err(|e| {
+        run(&mut cargo_install(TRUNK_INSTALL[1])).map_err(|e| {
             format!("{e}\n  run: cargo install trunk --locked --ignore-rust-version")
         })?;
     }
-    which("trunk", path).ok_or_else(|| "trunk installed but not found on PATH".into())
+    find_trunk(path).ok_or_else(|| "trunk installed but not found on PATH".into())
+}
+
+/// A trunk install running in the background (see [`install_trunk_in_background`]).
+pub struct TrunkInstall {
+    /// Its process id (the shell running `cargo install`).
+    pub pid: u32,
+    /// Everything it prints goes here.
+    pub log: PathBuf,
+    /// True if this call started it, false if an earlier `cargo xtask demo` did.
+    pub started_now: bool,
+}
+
+impl TrunkInstall {
+    /// Whether it is still running.
+    pub fn running(&self) -> bool {
+        process_alive(self.pid)
+    }
+
+    /// How many crates it has compiled so far (from its log).
+    pub fn crates_compiled(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|text| {
+                text.lines()
+                    .filter(|l| {
+                        matches!(crate::util::cargo_line(l), crate::util::CargoLine::Built(_))
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// The log's last line that says how it ended, once it has.
+    pub fn outcome(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        text.lines()
+            .rev()
+            .find(|l| l.starts_with(INSTALL_DONE))
+            .map(str::to_owned)
+    }
+}
+
+const INSTALL_DONE: &str = "letterbox: trunk install ";
+
+/// The background install's log and pid file, in the tools cache.
+pub fn trunk_install_files() -> (PathBuf, PathBuf) {
+    let dir = cache_dir();
+    (dir.join("trunk-install.log"), dir.join("trunk-install.pid"))
+}
+
+fn process_alive(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).contains("cargo install"))
+        .unwrap_or(false)
+}
+
+/// Starts `cargo install trunk` in the background, at low CPU priority, in its own process
+/// group (so Ctrl-C on the demo does not stop it), writing everything to a log file; or finds
+/// the one an earlier `cargo xtask demo` started and that is still running.
+pub fn install_trunk_in_background() -> Result<TrunkInstall> {
+    let (log, pid_file) = trunk_install_files();
+    if let Some(pid) = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|pid| process_alive(*pid))
+    {
+        return Ok(TrunkInstall {
+            pid,
+            log,
+            started_now: false,
+        });
+    }
+    std::fs::create_dir_all(cache_dir())
+        .map_err(|e| format!("cannot create {}: {e}", cache_dir().display()))?;
+    let file =
+        std::fs::File::create(&log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let err = file
+        .try_clone()
+        .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let [first, fallback] = TRUNK_INSTALL.map(|args| args.join(" "));
+    // `nice`: the demo's own builds and the browser come first on a 2-core machine.
+    let script = format!(
+        "echo \"letterbox: installing trunk for cargo xtask demo's live reload, started $(date -u +%H:%M) UTC (~{TRUNK_MINUTES} min on 2 cores)\"
+         if nice -n 10 cargo install {first}; then echo '{INSTALL_DONE}finished: the next cargo xtask demo serves with trunk and live reload'
+         elif echo 'letterbox: trunk 0.22 failed; trying 0.21.14' && nice -n 10 cargo install {fallback}; then echo '{INSTALL_DONE}finished (trunk 0.21.14): the next cargo xtask demo serves with trunk and live reload'
+         else echo '{INSTALL_DONE}failed: see the errors above; cargo xtask setup --trunk tries again in the foreground'; fi"
+    );
+    let child = {
+        use std::os::unix::process::CommandExt;
+        Command::new("sh")
+            .args(["-c", &script])
+            .env_remove("CARGO_TARGET_DIR")
+            .stdin(std::process::Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start the trunk install: {e}"))?
+    };
+    let pid = child.id();
+    // Reaped by a thread so it does not linger as a zombie while the demo runs; the process
+    // itself goes on if the demo stops.
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = child.wait();
+    });
+    let _ = std::fs::write(&pid_file, pid.to_string());
+    Ok(TrunkInstall {
+        pid,
+        log,
+        started_now: true,
+    })
 }
 
 fn cargo_home() -> PathBuf {
@@ -222,7 +362,7 @@ fn home() -> PathBuf {
 }
 
 /// Tools kept between clones of the repository (so CI on a reused machine does not reinstall).
-fn cache_dir() -> PathBuf {
+pub fn cache_dir() -> PathBuf {
     env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| home().join(".cache"))
