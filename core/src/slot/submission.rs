@@ -1083,18 +1083,13 @@ mod tests {
 
     #[test]
     fn a_queued_signup_answered_later_moves_no_focus() {
-        let (config, ctx) = setup_for_focus();
-        let s = State::new(&config);
-        let (s, _) = transition(s, Event::EmailEdited("jane@example.com".into()), &ctx);
-        let (s, _) = transition(
-            s,
-            Event::Submitted {
-                fresh_key: "k1".into(),
-                at_ms: 0,
-            },
-            &ctx,
-        );
-        let (s, fx) = transition(s, Event::Answered(Outcome::Queued), &ctx);
+        let c = config(ONE);
+        let queued = vec![
+            Event::EmailEdited("jane@example.com".into()),
+            submit("k1"),
+            Event::Answered(Outcome::Queued),
+        ];
+        let (_, fx) = run(&c, queued.clone());
         assert_eq!(fx, vec![Effect::FocusResult], "the reader's own submit");
         for late in [
             Outcome::PendingConfirmation,
@@ -1103,7 +1098,9 @@ mod tests {
                 message: None,
             },
         ] {
-            let (after, fx) = transition(s.clone(), Event::Answered(late.clone()), &ctx);
+            let mut events = queued.clone();
+            events.push(Event::Answered(late.clone()));
+            let (after, fx) = run(&c, events);
             assert!(
                 !fx.iter().any(|e| matches!(
                     e,
@@ -1113,24 +1110,5 @@ mod tests {
             );
             assert_ne!(after.status, Status::Queued, "the answer is still shown");
         }
-    }
-
-    fn setup_for_focus() -> (Config, Context<'static>) {
-        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
-        let config = Config::from_host(&HostInput {
-            json: Some(json),
-            ..Default::default()
-        })
-        .unwrap();
-        let leaked: &'static Config = Box::leak(Box::new(config.clone()));
-        (
-            config,
-            Context {
-                config: leaked,
-                idn: &Uts46,
-                page: "https://news.example/",
-                slot: "0",
-            },
-        )
     }
 }
