@@ -82,13 +82,15 @@ pub fn landed(key: &str, outcome: &Outcome) {
 /// Sends `envelope` through `adapter`, retrying as [`RetryPolicy::decide`] says (same key, a
 /// fresh challenge token each time), up to `max_attempts` in all. When core decides to queue,
 /// the signup is kept in the browser for up to `pending_days` and [`Outcome::Queued`] is
-/// returned; if the browser cannot keep it, the last outcome is.
+/// returned with the key it is kept under: the same signup already waiting (queued by another
+/// slot, tab or page view) keeps its own key, and the slot takes that one. If the browser
+/// cannot keep it, the last outcome is returned.
 pub async fn send(
     adapter: &Adapter,
     envelope: &Envelope,
     max_attempts: u32,
     pending_days: u32,
-) -> Outcome {
+) -> (Outcome, Option<String>) {
     let policy = RetryPolicy {
         max_attempts,
         repeats_safely: adapter.repeats_safely(),
@@ -103,11 +105,13 @@ pub async fn send(
             .unwrap_or(true);
         match policy.decide(&outcome, made, online, js_sys::Math::random()) {
             Decision::Retry { delay_ms } => transport::sleep(delay_ms).await,
-            Decision::Queue if enqueue(adapter, &envelope.signup, pending_days) => {
-                return Outcome::Queued
+            Decision::Queue => {
+                return match enqueue(adapter, &envelope.signup, pending_days) {
+                    Some(kept) => (Outcome::Queued, Some(kept)),
+                    None => (outcome, None),
+                }
             }
-            Decision::Queue => return outcome,
-            Decision::Finish(shown) => return shown,
+            Decision::Finish(shown) => return (shown, None),
         }
     }
 }
@@ -126,22 +130,23 @@ fn save_queue(queue: &PendingQueue) {
 
 /// Keeps a signup that could not be sent, for up to `days`, to send when the browser is back
 /// online or on the reader's next page view, through `adapter` (or another with the same
-/// settings). False when the slot keeps nothing (`days` 0) or the browser cannot store it (then
-/// it is not queued).
-fn enqueue(adapter: &Adapter, signup: &Signup, days: u32) -> bool {
+/// settings). The key it is kept under (the same signup already waiting keeps its own), or
+/// `None` when the slot keeps nothing (`days` 0) or the browser cannot store it.
+fn enqueue(adapter: &Adapter, signup: &Signup, days: u32) -> Option<String> {
     if days == 0 || storage().is_none() {
-        return false;
+        return None;
     }
     let mut queue = load_queue();
     let mut entry = Pending::new(signup.clone(), &adapter.destination(), now_ms());
     entry.max_age_ms = u64::from(days) * 24 * 60 * 60 * 1000;
     entry.adapter = Some(adapter.fingerprint());
-    queue.add(entry);
+    let kept = queue.add(entry).signup.key.clone();
     save_queue(&queue);
     load_queue()
         .entries()
         .iter()
-        .any(|p| p.signup.key == signup.key)
+        .any(|p| p.signup.key == kept)
+        .then_some(kept)
 }
 
 /// The slots waiting for the queued signup `key`, taken out of the waiting list.

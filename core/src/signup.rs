@@ -177,6 +177,10 @@ pub enum Outcome {
     NetworkError,
     /// No answer within [`crate::delivery::TIMEOUT_MS`].
     Timeout,
+    /// No answer to a request that only reads (Ghost's integrity token, listmonk's list lookup):
+    /// nothing that could sign anyone up left the browser, so it may be repeated or kept for
+    /// later at any service.
+    Unreached,
     /// No answer from a service where a repeat has a visible cost (it sends an email each time,
     /// and honours no idempotency key): the request may have been processed, so it is neither
     /// repeated nor kept for later, and the reader is asked to check their inbox first.

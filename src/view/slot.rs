@@ -123,7 +123,14 @@ impl Slot {
                                     signals,
                                     ..Envelope::new(*signup)
                                 };
-                                outbox::send(&adapter, &envelope, attempts, pending_days).await
+                                let (outcome, kept) =
+                                    outbox::send(&adapter, &envelope, attempts, pending_days).await;
+                                // The same signup already waited under another key: it is
+                                // this slot's signup from now on (its answer, its withdrawal).
+                                if let Some(kept) = kept.filter(|k| *k != key) {
+                                    self.dispatch(Event::Joined { key: kept });
+                                }
+                                outcome
                             }
                         };
                         if let Outcome::ConfigurationError { message }

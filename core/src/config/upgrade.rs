@@ -458,9 +458,9 @@ fn list_manage_host(url: &Url<'_>) -> Option<String> {
 /// browser resolved as a path on the page's own site, becomes `https://<host>/subscribe/post`.
 fn mailchimp_action(action: &str, url: &Url<'_>) -> String {
     if is_list_manage(&url.host) {
-        return action
-            .trim()
-            .replacen(".list-manage1.com", ".list-manage.com", 1);
+        // Without its fragment (`form.action` keeps it): `id=706d#mc` is no audience.
+        let action = action.trim().split('#').next().unwrap_or_default();
+        return action.replacen(".list-manage1.com", ".list-manage.com", 1);
     }
     let host = list_manage_host(url).unwrap_or_else(|| url.host.clone());
     let host = match host.strip_suffix(".list-manage1.com") {
@@ -1704,6 +1704,18 @@ mod tests {
             "no mixed content on an https page"
         );
         assert!(call("http://news.example/a").starts_with("http://daemon.us8.list-manage.com/"));
+    }
+
+    #[test]
+    fn a_fragment_on_a_mailchimp_action_is_not_part_of_the_audience() {
+        let markup = form(
+            "https://a.us8.list-manage.com/subscribe/post?u=92dc&id=706d#mc_embed_signup",
+            vec![field(FieldKind::Email, "EMAIL", "")],
+        );
+        let Adapter::Mailchimp(a) = adapter_from(&markup) else {
+            panic!("a mailchimp adapter")
+        };
+        assert_eq!((a.u.as_str(), a.id.as_str()), ("92dc", "706d"));
     }
 
     #[test]

@@ -362,6 +362,7 @@ impl Adapter {
     /// and other form endpoints the widget cannot know, and shows "subscribed".
     pub fn dropped_outcome(&self) -> Outcome {
         match self {
+            Adapter::Mailchimp(m) if m.confirms_by_email == Some(false) => Outcome::Subscribed,
             Adapter::Ghost(_) | Adapter::Listmonk(_) | Adapter::Mailchimp(_) => {
                 Outcome::PendingConfirmation
             }
@@ -405,7 +406,10 @@ impl Adapter {
     /// The reply to the request of `step`, turned into the next request or the outcome.
     pub fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
         if let Some(outcome) = no_answer(reply) {
-            return Next::Done(outcome);
+            // Ghost's and listmonk's first step only reads (the integrity token, the public
+            // lists): no answer to it means nothing that signs anyone up was sent.
+            let reads = matches!(self, Adapter::Ghost(_) | Adapter::Listmonk(_)) && step == Step(0);
+            return Next::Done(if reads { Outcome::Unreached } else { outcome });
         }
         match self {
             Adapter::Json(a) => a.next(envelope, step, reply),
@@ -589,22 +593,38 @@ mod tests {
             Adapter::Form(form).dropped_outcome(),
             Outcome::PendingConfirmation
         );
+        let mut single = MailchimpAdapter::new("https://a.us1.list-manage.com", "u", "l");
+        single.confirms_by_email = Some(false);
+        assert_eq!(
+            Adapter::Mailchimp(single).dropped_outcome(),
+            Outcome::Subscribed,
+            "a single opt-in audience subscribes at once"
+        );
     }
 
     #[test]
-    fn network_errors_and_timeouts_mean_the_same_for_every_adapter() {
+    fn network_errors_and_timeouts_mean_the_same_for_every_adapter_and_a_read_first_is_unreached() {
         let envelope = Envelope::example();
         for adapter in every_adapter() {
             let ex = sent(adapter.start(&envelope));
+            // Ghost fetches its integrity token first, listmonk looks its lists up: reads.
+            let reads = matches!(adapter, Adapter::Ghost(_))
+                || matches!(&adapter, Adapter::Listmonk(_) if ex.step == Step(0));
+            let (network, timeout) = match reads {
+                true => (Outcome::Unreached, Outcome::Unreached),
+                false => (Outcome::NetworkError, Outcome::Timeout),
+            };
             assert_eq!(
                 done(adapter.next(&envelope, ex.step, &Reply::NetworkError)),
-                Outcome::NetworkError,
+                network,
                 "{}",
                 adapter.provider()
             );
             assert_eq!(
                 done(adapter.next(&envelope, ex.step, &Reply::Timeout)),
-                Outcome::Timeout
+                timeout,
+                "{}",
+                adapter.provider()
             );
         }
     }

@@ -68,7 +68,10 @@ impl Default for RetryPolicy {
 /// ```
 pub fn is_retryable(outcome: &Outcome) -> bool {
     match outcome {
-        Outcome::NetworkError | Outcome::Timeout | Outcome::RateLimited { .. } => true,
+        Outcome::NetworkError
+        | Outcome::Timeout
+        | Outcome::Unreached
+        | Outcome::RateLimited { .. } => true,
         Outcome::ServerError { status } => *status != 501,
         Outcome::Subscribed
         | Outcome::PendingConfirmation
@@ -118,7 +121,10 @@ pub fn unrepeatable(outcome: &Outcome, online: bool, repeats_safely: bool) -> Op
 /// assert!(!is_queueable(&Outcome::RateLimited { retry_after_secs: Some(600) }));
 /// ```
 pub fn is_queueable(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::NetworkError | Outcome::Timeout)
+    matches!(
+        outcome,
+        Outcome::NetworkError | Outcome::Timeout | Outcome::Unreached
+    )
 }
 
 impl RetryPolicy {
@@ -357,6 +363,20 @@ mod tests {
             ),
             Decision::Retry { .. }
         ));
+    }
+
+    #[test]
+    fn an_unanswered_read_before_the_signup_is_retried_and_kept_at_any_service() {
+        let p = RetryPolicy {
+            repeats_safely: false,
+            ..RetryPolicy::default()
+        };
+        assert!(matches!(
+            p.decide(&Outcome::Unreached, 1, true, 0.3),
+            Decision::Retry { .. }
+        ));
+        assert_eq!(p.decide(&Outcome::Unreached, 4, true, 0.3), Decision::Queue);
+        assert_eq!(unrepeatable(&Outcome::Unreached, true, false), None);
     }
 
     #[test]

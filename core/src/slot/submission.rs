@@ -412,7 +412,9 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                     Status::Failed(Failure::Rejected(message)),
                     Effect::FocusResult,
                 ),
-                Outcome::NetworkError => (Status::Failed(Failure::Network), Effect::FocusResult),
+                Outcome::NetworkError | Outcome::Unreached => {
+                    (Status::Failed(Failure::Network), Effect::FocusResult)
+                }
                 Outcome::Timeout => (Status::Failed(Failure::Timeout), Effect::FocusResult),
                 Outcome::MaybeSent => (Status::Failed(Failure::MaybeSent), Effect::FocusResult),
                 Outcome::Queued => (Status::Queued, Effect::FocusResult),
