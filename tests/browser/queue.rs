@@ -180,3 +180,57 @@ async fn two_slots_share_one_queued_signup_and_withdrawing_it_in_one_withdraws_b
         "withdrawn again: {left}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_same_signup_already_waiting_is_kept_once_and_the_slot_takes_its_key() {
+    use letterbox_core::pending::{Pending, PendingQueue, STORAGE_KEY};
+    use letterbox_core::signup::{Signup, Source};
+    // An earlier page view could not send this signup and kept it under its own key.
+    let earlier_key = "7d1f6a2c-0000-4000-8000-00000000beef";
+    let signup = Signup {
+        email: "kept-key@example.com".into(),
+        newsletters: vec!["daily".into()],
+        locale: "en".into(),
+        consent: None,
+        source: Source {
+            page: "https://news.example/earlier".into(),
+            slot: "footer".into(),
+        },
+        key: earlier_key.into(),
+        at_ms: js_sys::Date::now() as u64,
+    };
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let now = js_sys::Date::now() as u64;
+    let mut queue = PendingQueue::load(
+        storage.get_item(STORAGE_KEY).unwrap().as_deref(),
+        now,
+        PendingQueue::DEFAULT_MAX_AGE_MS,
+    );
+    queue.add(Pending::new(
+        signup,
+        "json http://127.0.0.1:9/subscribe",
+        now,
+    ));
+    storage.set_item(STORAGE_KEY, &queue.to_storage()).unwrap();
+
+    // The reader signs up again, still unable to reach the service.
+    let host = Host::anonymous(unreachable().attempts(1)).mount();
+    type_email(&host, "kept-key@example.com").await;
+    submit(&host).await;
+    wait_for("the queued panel", || shown(&host, ".lb-queued")).await;
+    let queued = pending_queue();
+    assert_eq!(
+        queued.matches("kept-key@example.com").count(),
+        1,
+        "kept once: {queued}"
+    );
+    assert!(
+        queued.contains(earlier_key),
+        "under its first key: {queued}"
+    );
+    // The slot took that key: withdrawing here withdraws the waiting signup.
+    click(&host, ".lb-queued button");
+    wait_for("the form again", || shown(&host, "form")).await;
+    let left = pending_queue();
+    assert!(!left.contains("kept-key@example.com"), "withdrawn: {left}");
+}
