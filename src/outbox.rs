@@ -100,9 +100,7 @@ pub async fn send(
     loop {
         let outcome = challenge::deliver(adapter, envelope).await;
         made += 1;
-        let online = web_sys::window()
-            .map(|w| w.navigator().on_line())
-            .unwrap_or(true);
+        let online = online();
         match policy.decide(&outcome, made, online, js_sys::Math::random()) {
             Decision::Retry { delay_ms } => transport::sleep(delay_ms).await,
             Decision::Queue => {
@@ -114,6 +112,13 @@ pub async fn send(
             Decision::Finish(shown) => return (shown, None),
         }
     }
+}
+
+/// `navigator.onLine` (true where the browser cannot tell).
+fn online() -> bool {
+    web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true)
 }
 
 fn load_queue() -> PendingQueue {
@@ -238,9 +243,7 @@ pub fn flush() {
                 };
                 let envelope = Envelope::new(entry.signup.clone());
                 let outcome = challenge::deliver(adapter, &envelope).await;
-                let online = web_sys::window()
-                    .map(|w| w.navigator().on_line())
-                    .unwrap_or(true);
+                let online = online();
                 let (settlement, outcome) = settle(&outcome, online, adapter.repeats_safely());
                 let mut queue = load_queue();
                 if settlement == Settlement::Keep {

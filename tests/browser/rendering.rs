@@ -181,12 +181,6 @@ async fn the_page_css_cannot_reach_inside_the_widget() {
     outside.remove();
 }
 
-/// Nothing a page or a server wrote ran: the marker the hostile markup would set is unset.
-fn no_script_ran() {
-    let marker = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__lbx".into()).unwrap();
-    assert!(marker.is_undefined(), "injected markup ran: {marker:?}");
-}
-
 #[wasm_bindgen_test]
 async fn html_in_names_descriptions_and_consent_text_is_shown_as_text() {
     let host = Host::new(

@@ -591,3 +591,9 @@ pub async fn requests(name: &str) -> Vec<Value> {
 pub fn body_of(request: &Value) -> Value {
     serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
 }
+
+/// Nothing a page or a server wrote ran: the marker the hostile markup would set is unset.
+pub fn no_script_ran() {
+    let marker = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__lbx".into()).unwrap();
+    assert!(marker.is_undefined(), "injected markup ran: {marker:?}");
+}

@@ -103,7 +103,7 @@ impl GhostAdapter {
                     .string("referrerUrl", url);
             });
         } else {
-            o.objects("urlHistory", [(); 0], |_, _| {});
+            o.strings("urlHistory", &[]);
         }
         o.string("honeypot", "").string("integrityToken", token);
         o.end();
