@@ -355,10 +355,67 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     .map_err(|e| format!("cannot write receiver.html: {e}"))?;
     let browser = Browser::start(tools)?;
     let _ = browser.call("POST", "/timeouts", Some(json!({"script": 30_000})));
+    let run = Run {
+        tools,
+        browser: &browser,
+        base,
+        port,
+        root,
+        generated,
+        receiver,
+        receiver_port,
+    };
     let mut c = Checks::default();
+    for (name, scenario) in SCENARIOS {
+        if let Err(e) = scenario(&run, &mut c) {
+            c.check(&format!("{name}: the scenario ran to its end"), Err(e));
+        }
+    }
 
-    // 0. The whole journey against the reference receiver: sign up, the confirmation email,
-    //    a mail scanner's GET that must not confirm, the reader's Confirm (a POST).
+    println!("e2e: {} passed, {} failed", c.passed, c.failed.len());
+    if c.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("end-to-end checks failed: {}", c.failed.join("; ")))
+    }
+}
+
+/// What every scenario gets: the browser, the test pages' server (`base`, `port`), the reference
+/// receiver on its own origin.
+struct Run<'a> {
+    tools: &'a Tools,
+    browser: &'a Browser,
+    base: String,
+    port: u16,
+    root: std::path::PathBuf,
+    generated: std::path::PathBuf,
+    receiver: TestReceiver,
+    receiver_port: u16,
+}
+
+type Scenario = fn(&Run, &mut Checks) -> Result<()>;
+
+/// The end-to-end scenarios, in the order they run (each opens the pages it needs).
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("reference_receiver_journey", reference_receiver_journey),
+    ("one_tag_under_strict_csp", one_tag_under_strict_csp),
+    ("no_slot_at_load", no_slot_at_load),
+    ("two_tabs", two_tabs),
+    ("offline_then_online", offline_then_online),
+    ("classic_script_in_ukrainian", classic_script_in_ukrainian),
+    (
+        "blocked_bundle_leaves_the_form",
+        blocked_bundle_leaves_the_form,
+    ),
+    ("pinned_copies", pinned_copies),
+    ("playground_without_trunk", playground_without_trunk),
+    ("trunk_ignores_demo_data", trunk_ignores_demo_data),
+];
+
+/// The whole journey against the reference receiver: sign up, the confirmation email,
+/// a mail scanner's GET that must not confirm, the reader's Confirm (a POST).
+fn reference_receiver_journey(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base) = (r.browser, r.base.as_str());
     let journey = (|| -> Result<bool> {
         browser.open(&format!("{base}/gen/receiver.html"))?;
         browser.wait("the form", &form_in("#real"))?;
@@ -372,7 +429,7 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
             "(() => { const s = document.querySelector('#real').shadowRoot.querySelector('.lb-success');
                       return s && !s.hidden && s.querySelector('h2').textContent; })()",
         )?;
-        let rport = receiver_port;
+        let rport = r.receiver_port;
         let (_, outbox) = http(rport, "GET", "/api/outbox", None)?;
         let outbox: Value = serde_json::from_str(&outbox).map_err(|e| format!("outbox: {e}"))?;
         let mail = outbox["emails"]
@@ -385,9 +442,9 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
             .map(|(_, p)| format!("/api/{p}"))
             .ok_or("odd link")?;
         let (scanned, _) = http(rport, "GET", &path, None)?;
-        let after_scan = receiver.export_confirmed()?;
+        let after_scan = r.receiver.export_confirmed()?;
         let (confirmed, _) = http(rport, "POST", &path, None)?;
-        let after_confirm = receiver.export_confirmed()?;
+        let after_confirm = r.receiver.export_confirmed()?;
         Ok(title == json!("Check your inbox")
             && scanned == 200
             && !after_scan.contains("reader@example.com")
@@ -398,9 +455,13 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "a reader signs up to the reference receiver; the link's GET does not confirm, its POST does",
         journey,
     );
+    Ok(())
+}
 
-    // 1. The one-tag embed, pasted twice plus a copy under another URL, on a strict-CSP page
-    //    with a hostile stylesheet.
+/// The one-tag embed, pasted twice plus a copy under another URL, on a strict-CSP page
+/// with a hostile stylesheet.
+fn one_tag_under_strict_csp(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base, port) = (r.browser, r.base.as_str(), r.port);
     browser.open(&format!("{base}/e2e/strict.html"))?;
     c.check(
         "the widget mounts under a strict CSP",
@@ -519,9 +580,13 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
             .wait("the late form", &form_in("#late"))
             .map(|_| true),
     );
+    Ok(())
+}
 
-    // 1b. A page with no slot at load (a client-side app adds them later): the widget starts,
-    //     Letterbox.ready resolves, and a slot added later mounts, without any script error.
+/// A page with no slot at load (a client-side app adds them later): the widget starts,
+/// Letterbox.ready resolves, and a slot added later mounts, without any script error.
+fn no_slot_at_load(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base) = (r.browser, r.base.as_str());
     browser.open(&format!("{base}/e2e/empty.html"))?;
     c.check(
         "a page without slots at load: Letterbox.ready resolves",
@@ -544,8 +609,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
             .and_then(|_| browser.script("return window.__errors"))
             .map(|v| v == json!([])),
     );
+    Ok(())
+}
 
-    // 2. One reader, two tabs: a signup in one tab updates the other without a reload.
+/// One reader, two tabs: a signup in one tab updates the other without a reload.
+fn two_tabs(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base, port) = (r.browser, r.base.as_str(), r.port);
     let tabs = (|| -> Result<bool> {
         let first = browser.call("GET", "/window", None)?;
         browser.open(&format!("{base}/e2e/tab.html"))?;
@@ -577,8 +646,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "a signup in one tab switches the same newsletter's slot in another tab",
         tabs,
     );
+    Ok(())
+}
 
-    // 2b. Offline: the signup waits in the browser and is sent once when the connection is back.
+/// Offline: the signup waits in the browser and is sent once when the connection is back.
+fn offline_then_online(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base, port) = (r.browser, r.base.as_str(), r.port);
     let offline = (|| -> Result<bool> {
         let network = |offline: bool| {
             browser.call(
@@ -628,8 +701,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "offline, the signup waits in the browser and is sent exactly once when back online",
         offline,
     );
+    Ok(())
+}
 
-    // 3. The classic-script variant for CMSs that strip module scripts, in Ukrainian.
+/// The classic-script variant for CMSs that strip module scripts, in Ukrainian.
+fn classic_script_in_ukrainian(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base, port) = (r.browser, r.base.as_str(), r.port);
     browser.open(&format!("{base}/e2e/classic.html"))?;
     c.check(
         "the classic <script defer> variant mounts, in the page's language",
@@ -652,8 +729,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         Ok(requests(port, "e2e-classic")?.len() == 1)
     })();
     c.check("the classic variant delivers one signup", classic);
+    Ok(())
+}
 
-    // 4. The widget never starts (blocked bundle): the site's own form still posts.
+/// The widget never starts (blocked bundle): the site's own form still posts.
+fn blocked_bundle_leaves_the_form(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base, port) = (r.browser, r.base.as_str(), r.port);
     let fallback = (|| -> Result<bool> {
         browser.open(&format!("{base}/e2e/fallback.html"))?;
         thread::sleep(Duration::from_millis(500));
@@ -691,8 +772,12 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "with the bundle blocked, the site's own form still posts",
         fallback,
     );
+    Ok(())
+}
 
-    // 5. Versioned copies pinned with integrity=: the right hash loads, a wrong one is refused.
+/// Versioned copies pinned with integrity=: the right hash loads, a wrong one is refused.
+fn pinned_copies(r: &Run, c: &mut Checks) -> Result<()> {
+    let (browser, base) = (r.browser, r.base.as_str());
     browser.open(&format!("{base}/gen/pinned.html"))?;
     c.check(
         "a content-hashed copy loads with its SRI hash",
@@ -706,23 +791,27 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "a script whose integrity does not match is not run",
         browser.script("return typeof window.Letterbox === 'undefined' && !document.querySelector('#pinned').shadowRoot").map(|v| v == json!(true)),
     );
+    Ok(())
+}
 
-    // 6. The playground as `cargo xtask demo` serves it without trunk (a newcomer's first run,
-    //    and CI, which has no trunk): the page is served with the bundle, a slot mounts, and a
-    //    signup goes through /api to the reference receiver, whose outbox the page lists.
-    let index = std::fs::read_to_string(root.join("index.html"))
+/// The playground as `cargo xtask demo` serves it without trunk (a newcomer's first run,
+/// and CI, which has no trunk): the page is served with the bundle, a slot mounts, and a
+/// signup goes through /api to the reference receiver, whose outbox the page lists.
+fn playground_without_trunk(r: &Run, c: &mut Checks) -> Result<()> {
+    let browser = r.browser;
+    let index = std::fs::read_to_string(r.root.join("index.html"))
         .map_err(|e| format!("cannot read index.html: {e}"))?;
     let demo_port = free_port()?;
     let playground = crate::playground::start(
         0,
-        &root.join("dist"),
+        &r.root.join("dist"),
         &format!("http://127.0.0.1:{demo_port}"),
     )?;
     let _demo_receiver = start_receiver(
         demo_port,
         &[playground.url()],
         &crate::playground::newsletter_ids(&index),
-        &generated,
+        &r.generated,
         "playground",
     )?;
     c.check(
@@ -763,22 +852,19 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         "the playground without trunk: a signup reaches the receiver through /api, and the page's outbox lists it",
         demo_signup,
     );
+    Ok(())
+}
 
-    // 7. With trunk installed (not in CI): trunk itself ignores the demo's database writes.
-    match crate::tools::find_trunk(&tools.path) {
+/// With trunk installed (not in CI): trunk itself ignores the demo's database writes.
+fn trunk_ignores_demo_data(r: &Run, c: &mut Checks) -> Result<()> {
+    match crate::tools::find_trunk(&r.tools.path) {
         Some(trunk) => c.check(
             "trunk watch does not rebuild when the demo's database is written (Trunk.toml [watch])",
-            crate::playground::check_trunk_ignores_demo_data(&trunk, &tools.path).map(|_| true),
+            crate::playground::check_trunk_ignores_demo_data(&trunk, &r.tools.path).map(|_| true),
         ),
         None => println!("e2e: skipped trunk's own watch check (trunk is not installed; the Trunk.toml rule is checked by the xtask's unit tests)"),
     }
-
-    println!("e2e: {} passed, {} failed", c.passed, c.failed.len());
-    if c.failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("end-to-end checks failed: {}", c.failed.join("; ")))
-    }
+    Ok(())
 }
 
 /// Pages that load the content-hashed module copy with `integrity=` (right and wrong).
