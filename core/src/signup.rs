@@ -19,7 +19,12 @@ use crate::json::ObjectWriter;
 
 /// One signup, as the reader submitted it: the same value is sent, retried, queued in the
 /// browser and sent again later, always with its idempotency [`Signup::key`].
+///
+/// With the `serde` feature it serializes as the endpoint contract's body
+/// ([`crate::delivery::contract::body`] without the per-request members): the key travels in the
+/// `Idempotency-Key` header, so it is neither written nor read (it reads as empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Signup {
     /// The normalised address (domain in lower-case ASCII).
     pub email: String,
@@ -30,8 +35,13 @@ pub struct Signup {
     /// The page and slot the signup came from.
     pub source: Source,
     /// The consent record, when the slot asks for consent.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub consent: Option<Consent>,
     /// The `Idempotency-Key`, the same on every retry and on a later send from the queue.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing))]
     pub key: String,
     /// When the reader submitted, in milliseconds since the Unix epoch (`Date.now()`); services
     /// that attribute a member to a page visit get it (Ghost's `urlHistory`).
@@ -81,6 +91,7 @@ impl Signup {
 
 /// Where on the site a signup came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Source {
     /// `location.href` of the page.
     pub page: String,
@@ -89,7 +100,10 @@ pub struct Source {
 }
 
 /// The reader's consent as it was given: exactly what they agreed to, where and when.
+///
+/// With the `serde` feature it reads and writes the record as [`Consent::to_json`] does.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Consent {
     /// The exact consent text shown next to the checkbox.
     pub text: String,
@@ -211,6 +225,33 @@ pub enum Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn with_serde_a_signup_writes_and_reads_the_contracts_body() {
+        let signup = Signup {
+            consent: consent("Send me \"news\"", "v1", 1_764_000_000_000),
+            ..Signup::example()
+        };
+        let body = crate::delivery::contract::body(&crate::delivery::Envelope::new(signup.clone()));
+        assert_eq!(serde_json::to_string(&signup).unwrap(), body);
+        let read: Signup = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            read,
+            Signup {
+                key: String::new(),
+                ..signup
+            },
+            "everything but the key, which is a header"
+        );
+        let consent = read.consent.unwrap();
+        assert_eq!(serde_json::to_string(&consent).unwrap(), consent.to_json());
+        let without: Signup = serde_json::from_str(
+            r#"{"email":"a@example.com","newsletters":[],"locale":"en","source":{"page":"","slot":""}}"#,
+        )
+        .unwrap();
+        assert_eq!(without.consent, None);
+    }
 
     fn consent(text: &str, version: &str, at_ms: u64) -> Option<Consent> {
         Some(Consent {

@@ -26,6 +26,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use letterbox_core::email::{parse_email, Uts46};
 use letterbox_core::messages::{Key, Lang};
+use letterbox_core::signup::Consent;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -366,27 +368,32 @@ impl Default for Input {
 /// The longest consent text kept.
 const MAX_CONSENT_TEXT_CHARS: usize = 4000;
 
-/// A consent record as the widget sends it (`{"text","version","locale","page","at_ms"}`),
-/// checked and re-serialised as compact JSON with only those members; `Err` if it is not one.
+/// A consent record as the widget sends it (`{"text","version","locale","page","at_ms"}`), read
+/// as core's [`Consent`] (the `serde` feature of `letterbox-core`), checked and re-serialised as
+/// compact JSON with only those members; `Err` if it is not one.
 fn consent_record(value: &Value) -> Result<Option<String>, ()> {
-    let obj = match value {
+    match value {
         Value::Null => return Ok(None),
-        Value::Object(obj) => obj,
+        Value::Object(_) => {}
+        // serde would also read a struct from an array; the contract sends an object.
         _ => return Err(()),
+    }
+    let given = Consent::deserialize(value).map_err(|_| ())?;
+    let text = |s: &str, max: usize| {
+        if s.trim().is_empty() {
+            Err(())
+        } else {
+            Ok(cut(s, max))
+        }
     };
-    let text = |name: &str, max: usize| match obj.get(name) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(cut(s, max)),
-        _ => Err(()),
+    let record = Consent {
+        text: text(&given.text, MAX_CONSENT_TEXT_CHARS)?,
+        version: text(&given.version, MAX_SLOT_CHARS)?,
+        locale: text(&given.locale, MAX_SLOT_CHARS)?,
+        page: text(&given.page, MAX_PAGE_CHARS)?,
+        at_ms: given.at_ms,
     };
-    let at_ms = obj.get("at_ms").and_then(Value::as_u64).ok_or(())?;
-    let record = json!({
-        "text": text("text", MAX_CONSENT_TEXT_CHARS)?,
-        "version": text("version", MAX_SLOT_CHARS)?,
-        "locale": text("locale", MAX_SLOT_CHARS)?,
-        "page": text("page", MAX_PAGE_CHARS)?,
-        "at_ms": at_ms,
-    });
-    Ok(Some(record.to_string()))
+    serde_json::to_string(&record).map(Some).map_err(|_| ())
 }
 
 /// At most `max` characters of `text`, control characters dropped (PostgreSQL text cannot hold
