@@ -45,6 +45,7 @@ pub struct Signup {
     pub key: String,
     /// When the reader submitted, in milliseconds since the Unix epoch (`Date.now()`); services
     /// that attribute a member to a page visit get it (Ghost's `urlHistory`).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing))]
     pub at_ms: u64,
 }
 
@@ -240,9 +241,10 @@ mod tests {
             read,
             Signup {
                 key: String::new(),
+                at_ms: 0,
                 ..signup
             },
-            "everything but the key, which is a header"
+            "everything but the key, which is a header, and the submit time, which the contract does not carry"
         );
         let consent = read.consent.unwrap();
         assert_eq!(serde_json::to_string(&consent).unwrap(), consent.to_json());
