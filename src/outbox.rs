@@ -20,11 +20,12 @@ use crate::{challenge, remembered, transport};
 /// withdrawn in another slot.
 pub type Delivered = Rc<dyn Fn(Option<Outcome>)>;
 
-/// A signup on its way from one slot, and the slots that joined it.
+/// A signup on its way from one slot: the slot that sent it and the slots that joined it, in
+/// that order, each waiting for its answer.
 struct InFlight {
     fingerprint: String,
     signup: Signup,
-    followers: Vec<Delivered>,
+    waiting: Vec<Delivered>,
 }
 
 thread_local! {
@@ -44,21 +45,23 @@ const LEASE_MS: u64 = 120_000;
 /// way from another slot through an adapter with the same settings (`fingerprint`), this one
 /// joins it: `done` gets that one's answer, its idempotency key is returned (the joining slot
 /// takes it as its own), and nothing is sent for this slot. Otherwise `signup` is registered as
-/// on its way (`None`); call [`landed`] with its answer.
+/// on its way (`None`): send it, and call [`landed`] with its answer, which reaches `done` and
+/// every slot that joined. Every answer reaches a slot this one way, through its `done` (here,
+/// or [`wait_for_delivery`] for a queued signup).
 pub fn join_or_lead(fingerprint: &str, signup: &Signup, done: Delivered) -> Option<String> {
     IN_FLIGHT.with(|f| {
         let mut f = f.borrow_mut();
         let same = |i: &&mut InFlight| i.fingerprint == fingerprint && i.signup.is_same_as(signup);
         match f.iter_mut().find(same) {
             Some(leader) => {
-                leader.followers.push(done);
+                leader.waiting.push(done);
                 Some(leader.signup.key.clone())
             }
             None => {
                 f.push(InFlight {
                     fingerprint: fingerprint.to_owned(),
                     signup: signup.clone(),
-                    followers: Vec::new(),
+                    waiting: vec![done],
                 });
                 None
             }
@@ -66,15 +69,16 @@ pub fn join_or_lead(fingerprint: &str, signup: &Signup, done: Delivered) -> Opti
     })
 }
 
-/// The signup with idempotency `key` got its `outcome`: the slots that joined it get it too.
+/// The signup with idempotency `key` got its `outcome`: the slot that sent it and the slots that
+/// joined it get it, in that order.
 pub fn landed(key: &str, outcome: &Outcome) {
-    let followers: Vec<Delivered> = IN_FLIGHT.with(|f| {
+    let waiting: Vec<Delivered> = IN_FLIGHT.with(|f| {
         let mut f = f.borrow_mut();
         let (found, rest): (Vec<_>, Vec<_>) = f.drain(..).partition(|i| i.signup.key == key);
         *f = rest;
-        found.into_iter().flat_map(|i| i.followers).collect()
+        found.into_iter().flat_map(|i| i.waiting).collect()
     });
-    for done in followers {
+    for done in waiting {
         done(Some(outcome.clone()));
     }
 }

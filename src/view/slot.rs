@@ -138,7 +138,7 @@ impl Slot {
                         {
                             web_sys::console::error_1(&format!("Letterbox: {message}").into());
                         }
-                        self.dispatch(Event::Answered(outcome.clone()));
+                        // To this slot and every slot that joined it, through their `answer()`.
                         outbox::landed(&key, &outcome);
                     });
                 }
