@@ -18,11 +18,13 @@
 use std::fmt;
 
 pub mod providers;
+mod read;
 pub mod upgrade;
 
 use crate::delivery::Adapter;
 use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
+use read::{wrong, Object};
 
 /// One newsletter a slot offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,132 +325,38 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The whole number `key` of the configuration, within `range`; `default` when absent.
-fn whole_number(
-    root: &Value,
-    key: &str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-    expected: &'static str,
-) -> Result<u32, ConfigError> {
-    let wrong = |found| ConfigError::WrongType {
-        at: key.to_owned(),
-        expected,
-        found,
-    };
-    match root.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Number(n)) => n
-            .parse::<u32>()
-            .ok()
-            .filter(|v| range.contains(v))
-            .ok_or(wrong("another number")),
-        Some(other) => Err(wrong(other.kind())),
-    }
-}
-
-/// The members of the object `value` at `at`. With `known`, any other key is an error.
-fn members<'v>(
-    value: &'v Value,
-    at: &str,
-    known: Option<&'static [&'static str]>,
-) -> Result<&'v [(String, Value)], ConfigError> {
-    let Value::Object(members) = value else {
-        return Err(ConfigError::WrongType {
-            at: at.to_owned(),
-            expected: "an object",
-            found: value.kind(),
-        });
-    };
-    if let Some(known) = known {
-        if let Some((key, _)) = members.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            return Err(ConfigError::UnknownKey {
-                at: at.to_owned(),
-                key: key.clone(),
-                known,
-            });
-        }
-    }
-    Ok(members)
-}
-
-fn string_at(
-    value: Option<&Value>,
-    at: impl FnOnce() -> String,
-) -> Result<Option<String>, ConfigError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-        Some(other) => Err(ConfigError::WrongType {
-            at: at(),
-            expected: "a string",
-            found: other.kind(),
-        }),
-    }
-}
-
 fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
-    let at = format!("newsletters[{index}]");
-    members(value, &at, Some(NEWSLETTER_KEYS))?;
-    let field = |name: &'static str| string_at(value.get(name), || format!("{at}.{name}"));
+    let n = Object::new(
+        value,
+        &format!("newsletters[{index}]"),
+        Some(NEWSLETTER_KEYS),
+    )?;
     let required = |name: &'static str| -> Result<String, ConfigError> {
-        field(name)?
-            .filter(|s| !s.is_empty())
+        n.text(name)?
             .ok_or(ConfigError::MissingNewsletterField { index, field: name })
-    };
-    let checked = match value.get("checked") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(ConfigError::WrongType {
-                at: format!("{at}.checked"),
-                expected: "true or false",
-                found: other.kind(),
-            })
-        }
     };
     Ok(Newsletter {
         id: required("id")?,
         name: required("name")?,
-        description: field("description")?.filter(|s| !s.is_empty()),
-        frequency: field("frequency")?.filter(|s| !s.is_empty()),
-        checked,
+        description: n.text("description")?,
+        frequency: n.text("frequency")?,
+        checked: n.flag("checked", false)?,
     })
 }
 
-/// The `consent` object; `None` for `null`.
-fn consent(value: &Value) -> Result<Option<ConsentConfig>, ConfigError> {
-    if *value == Value::Null {
-        return Ok(None);
-    }
-    members(value, "consent", Some(CONSENT_KEYS))?;
-    let field = |name: &'static str| string_at(value.get(name), || format!("consent.{name}"));
-    let required = |name: &'static str| {
-        field(name)?
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ConfigError::MissingSetting(format!("consent.{name}")))
-    };
-    let checkbox = match value.get("checkbox") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(ConfigError::WrongType {
-                at: "consent.checkbox".into(),
-                expected: "true or false",
-                found: other.kind(),
-            })
-        }
-    };
-    Ok(Some(ConsentConfig {
-        text: required("text")?,
-        version: required("version")?,
-        privacy_url: field("privacy_url")?
-            .filter(|s| !s.is_empty())
+/// The `consent` object.
+fn consent(value: &Value) -> Result<ConsentConfig, ConfigError> {
+    let c = Object::new(value, "consent", Some(CONSENT_KEYS))?;
+    Ok(ConsentConfig {
+        text: c.required("text")?,
+        version: c.required("version")?,
+        privacy_url: c
+            .text("privacy_url")?
             .map(|u| providers::url(u, "consent.privacy_url"))
             .transpose()?,
-        privacy_label: field("privacy_label")?.filter(|s| !s.is_empty()),
-        checkbox,
-    }))
+        privacy_label: c.text("privacy_label")?,
+        checkbox: c.flag("checkbox", true)?,
+    })
 }
 
 impl Config {
@@ -458,7 +366,9 @@ impl Config {
             match text.map(str::trim) {
                 Some(text) if !text.is_empty() => {
                     let value = json::parse(text).map_err(ConfigError::Json)?;
-                    Ok(members(&value, at, Some(CONFIG_KEYS))?.to_vec())
+                    Ok(Object::new(&value, at, Some(CONFIG_KEYS))?
+                        .members()
+                        .to_vec())
                 }
                 _ => Ok(Vec::new()),
             }
@@ -480,16 +390,17 @@ impl Config {
                 .map(|(_, v)| v),
         )?;
         apply_settings_attributes(&mut merged, input.settings, &provider)?;
-        let root = Value::Object(merged);
+        let merged = Value::Object(merged);
+        let root = Object::new(&merged, "", None)?;
 
         let endpoint = match input.endpoint.map(str::trim).filter(|e| !e.is_empty()) {
             Some(e) => Some(e.to_owned()),
-            None => string_at(root.get("endpoint"), || "endpoint".into())?,
+            None => root.string("endpoint")?,
         };
         let adapter = providers::adapter(&root, input.provider, endpoint)?;
 
         let newsletters: Vec<Newsletter> = match root.get("newsletters") {
-            None | Some(Value::Null) => Vec::new(),
+            None => Vec::new(),
             // Checked before reading them: a huge list must not cost the page its time.
             Some(Value::Array(items)) if items.len() > MAX_NEWSLETTERS => {
                 return Err(ConfigError::TooManyNewsletters(items.len()))
@@ -499,13 +410,7 @@ impl Config {
                 .enumerate()
                 .map(|(i, v)| newsletter(i, v))
                 .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "newsletters".into(),
-                    expected: "an array",
-                    found: other.kind(),
-                })
-            }
+            Some(other) => return Err(wrong("newsletters".into(), "an array", other)),
         };
         if newsletters.is_empty() {
             return Err(ConfigError::NoNewsletters);
@@ -527,67 +432,48 @@ impl Config {
             }
         }
 
-        let json_lang = string_at(root.get("lang"), || "lang".into())?;
+        let json_lang = root.string("lang")?;
         let lang = resolve_lang(input.lang, json_lang.as_deref(), input.nearest_lang);
         let mut overrides = Vec::new();
         if let Some(texts) = root.get("texts") {
-            for (name, text) in members(texts, "texts", None)? {
+            let texts = Object::new(texts, "texts", None)?;
+            for (name, _) in texts.members() {
                 let key =
                     Key::from_name(name).ok_or_else(|| ConfigError::UnknownText(name.clone()))?;
-                let text = string_at(Some(text), || format!("texts.{name}"))?.unwrap_or_default();
-                overrides.push((key, text));
+                overrides.push((key, texts.string(name)?.unwrap_or_default()));
             }
         }
 
-        let events_include_email = match root.get("events_include_email") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "events_include_email".into(),
-                    expected: "true or false",
-                    found: other.kind(),
-                })
-            }
-        };
+        let events_include_email = root.flag("events_include_email", false)?;
 
-        let remember_days = whole_number(
-            &root,
+        let remember_days = root.whole_number(
             "remember_days",
             DEFAULT_REMEMBER_DAYS,
             0..=3650,
             "a whole number of days from 0 to 3650",
         )?;
 
-        let attempts = whole_number(
-            &root,
+        let attempts = root.whole_number(
             "attempts",
             DEFAULT_ATTEMPTS,
             1..=10,
             "a whole number from 1 to 10",
         )?;
 
-        let min_fill_ms = whole_number(
-            &root,
+        let min_fill_ms = root.whole_number(
             "min_fill_ms",
             crate::bots::DEFAULT_MIN_FILL_MS,
             0..=60_000,
             "a whole number of milliseconds from 0 to 60000",
         )?;
         let bots = match root.get("bots") {
-            None | Some(Value::Null) => crate::bots::BotPolicy::Drop,
+            None => crate::bots::BotPolicy::Drop,
             Some(Value::String(s)) if s == "drop" => crate::bots::BotPolicy::Drop,
             Some(Value::String(s)) if s == "flag" => crate::bots::BotPolicy::Flag,
-            Some(other) => {
-                return Err(ConfigError::WrongType {
-                    at: "bots".into(),
-                    expected: "\"drop\" or \"flag\"",
-                    found: other.kind(),
-                })
-            }
+            Some(other) => return Err(wrong("bots".into(), "\"drop\" or \"flag\"", other)),
         };
 
-        let consent = root.get("consent").map(consent).transpose()?.flatten();
+        let consent = root.get("consent").map(consent).transpose()?;
         let consent_field = match &adapter {
             Adapter::Form(f) => f.consent_field.as_ref().map(|_| "form.consent_field"),
             Adapter::Mailchimp(m) => m.consent_field.as_ref().map(|_| "mailchimp.consent_field"),
@@ -600,8 +486,7 @@ impl Config {
                 "consent (what {field} records)"
             )));
         }
-        let pending_days = whole_number(
-            &root,
+        let pending_days = root.whole_number(
             "pending_days",
             DEFAULT_PENDING_DAYS,
             0..=30,

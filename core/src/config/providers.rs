@@ -9,6 +9,7 @@
 //! | `listmonk` | `"listmonk": {"base", "lists": {id: uuid}, "discover"}` | `listmonk.base` |
 //! | `ghost` | `"ghost": {"site", "newsletters": {id: name}, "labels"}` | `ghost.site` |
 
+use crate::config::read::{wrong, Object};
 use crate::config::ConfigError;
 use crate::delivery::{
     Adapter, FormAdapter, GhostAdapter, JsonAdapter, ListmonkAdapter, MailchimpAdapter,
@@ -34,94 +35,6 @@ const FORM_KEYS: &[&str] = &[
 const MAILCHIMP_KEYS: &[&str] = &["action", "groups", "hidden", "consent_field"];
 const LISTMONK_KEYS: &[&str] = &["base", "lists", "discover"];
 const GHOST_KEYS: &[&str] = &["site", "newsletters", "labels"];
-
-fn wrong(at: &str, expected: &'static str, found: &Value) -> ConfigError {
-    ConfigError::WrongType {
-        at: at.to_owned(),
-        expected,
-        found: found.kind(),
-    }
-}
-
-/// The settings object `name`, checked against its keys; empty when absent.
-fn settings<'v>(
-    root: &'v Value,
-    name: &str,
-    known: &'static [&'static str],
-) -> Result<Vec<&'v (String, Value)>, ConfigError> {
-    match root.get(name) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(members)) => {
-            if let Some((key, _)) = members.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-                return Err(ConfigError::UnknownKey {
-                    at: name.to_owned(),
-                    key: key.clone(),
-                    known,
-                });
-            }
-            Ok(members.iter().collect())
-        }
-        Some(other) => Err(wrong(name, "an object", other)),
-    }
-}
-
-fn get<'v>(members: &[&'v (String, Value)], key: &str) -> Option<&'v Value> {
-    members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
-fn text(members: &[&(String, Value)], at: &str, key: &str) -> Result<Option<String>, ConfigError> {
-    match get(members, key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
-        Some(other) => Err(wrong(&format!("{at}.{key}"), "a string", other)),
-    }
-}
-
-fn flag(members: &[&(String, Value)], at: &str, key: &str) -> Result<bool, ConfigError> {
-    match get(members, key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(wrong(&format!("{at}.{key}"), "true or false", other)),
-    }
-}
-
-/// A `{"key": "value"}` object as pairs, in order.
-fn pairs(
-    members: &[&(String, Value)],
-    at: &str,
-    key: &str,
-) -> Result<Vec<(String, String)>, ConfigError> {
-    match get(members, key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(wrong(&format!("{at}.{key}.{k}"), "a string", other)),
-            })
-            .collect(),
-        Some(other) => Err(wrong(&format!("{at}.{key}"), "an object of strings", other)),
-    }
-}
-
-fn strings(members: &[&(String, Value)], at: &str, key: &str) -> Result<Vec<String>, ConfigError> {
-    match get(members, key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| wrong(&format!("{at}.{key}[]"), "a string", v))
-            })
-            .collect(),
-        Some(other) => Err(wrong(&format!("{at}.{key}"), "an array of strings", other)),
-    }
-}
-
-fn required(value: Option<String>, at: &str, key: &str) -> Result<String, ConfigError> {
-    value.ok_or_else(|| ConfigError::MissingSetting(format!("{at}.{key}")))
-}
 
 /// `value` if it is an http(s) URL or an absolute path on the site, else [`ConfigError::BadUrl`]
 /// naming `at`.
@@ -157,15 +70,15 @@ pub(crate) fn name(attribute: Option<&str>, json: Option<&Value>) -> Result<Stri
         None => match json {
             None | Some(Value::Null) => Ok("json".to_owned()),
             Some(Value::String(s)) => Ok(s.trim().to_owned()),
-            Some(other) => Err(wrong("provider", "a string", other)),
+            Some(other) => Err(wrong("provider".into(), "a string", other)),
         },
     }
 }
 
 /// The slot's adapter. `provider` is `data-provider` (which wins over the JSON's `"provider"`),
 /// `endpoint` the resolved `endpoint` (attribute or JSON), `root` the merged configuration.
-pub fn adapter(
-    root: &Value,
+pub(crate) fn adapter(
+    root: &Object<'_>,
     provider: Option<&str>,
     endpoint: Option<String>,
 ) -> Result<Adapter, ConfigError> {
@@ -176,37 +89,37 @@ pub fn adapter(
             endpoint: endpoint.ok_or(ConfigError::MissingEndpoint)?,
         })),
         "form" => {
-            let s = settings(root, "form", FORM_KEYS)?;
-            let action = match text(&s, "form", "action")? {
+            let s = root.child("form", FORM_KEYS)?;
+            let action = match s.text("action")? {
                 Some(a) => url(a, "form.action")?,
                 None => {
                     endpoint.ok_or_else(|| ConfigError::MissingSetting("form.action".into()))?
                 }
             };
             let mut form = FormAdapter::new(&action);
-            if let Some(field) = text(&s, "form", "email_field")? {
+            if let Some(field) = s.text("email_field")? {
                 form.email_field = field;
             }
-            form.newsletter_field = text(&s, "form", "newsletter_field")?;
-            form.hidden = pairs(&s, "form", "hidden")?;
-            form.success_texts = strings(&s, "form", "success_texts")?;
-            form.confirms_by_email = flag(&s, "form", "confirms_by_email")?;
-            form.key_field = text(&s, "form", "key_field")?;
-            form.key_header = flag(&s, "form", "key_header")?;
-            form.challenge_field = text(&s, "form", "challenge_field")?;
-            form.consent_field = text(&s, "form", "consent_field")?;
+            form.newsletter_field = s.text("newsletter_field")?;
+            form.hidden = s.pairs("hidden")?;
+            form.success_texts = s.strings("success_texts")?;
+            form.confirms_by_email = s.flag("confirms_by_email", false)?;
+            form.key_field = s.text("key_field")?;
+            form.key_header = s.flag("key_header", false)?;
+            form.challenge_field = s.text("challenge_field")?;
+            form.consent_field = s.text("consent_field")?;
             Ok(Adapter::Form(form))
         }
         "mailchimp" => {
-            let s = settings(root, "mailchimp", MAILCHIMP_KEYS)?;
-            let action = required(text(&s, "mailchimp", "action")?, "mailchimp", "action")?;
+            let s = root.child("mailchimp", MAILCHIMP_KEYS)?;
+            let action = s.required("action")?;
             let mut mc = MailchimpAdapter::from_form_action(&action).map_err(|reason| {
                 ConfigError::BadUrl {
                     at: "mailchimp.action".into(),
                     url: reason,
                 }
             })?;
-            for (newsletter, field) in pairs(&s, "mailchimp", "groups")? {
+            for (newsletter, field) in s.pairs("groups")? {
                 let (group, bit) = group_field(&field).ok_or_else(|| ConfigError::WrongType {
                     at: format!("mailchimp.groups.{newsletter}"),
                     expected: "a field name like \"group[21][1]\"",
@@ -215,30 +128,24 @@ pub fn adapter(
                 mc.groups
                     .push(MailchimpGroup::checkbox(&newsletter, group, bit));
             }
-            mc.hidden = pairs(&s, "mailchimp", "hidden")?;
-            mc.consent_field = text(&s, "mailchimp", "consent_field")?;
+            mc.hidden = s.pairs("hidden")?;
+            mc.consent_field = s.text("consent_field")?;
             Ok(Adapter::Mailchimp(mc))
         }
         "listmonk" => {
-            let s = settings(root, "listmonk", LISTMONK_KEYS)?;
-            let base = url(
-                required(text(&s, "listmonk", "base")?, "listmonk", "base")?,
-                "listmonk.base",
-            )?;
+            let s = root.child("listmonk", LISTMONK_KEYS)?;
+            let base = url(s.required("base")?, "listmonk.base")?;
             let mut lm = ListmonkAdapter::new(&base);
-            lm.lists = pairs(&s, "listmonk", "lists")?;
-            lm.discover = flag(&s, "listmonk", "discover")?;
+            lm.lists = s.pairs("lists")?;
+            lm.discover = s.flag("discover", false)?;
             Ok(Adapter::Listmonk(lm))
         }
         "ghost" => {
-            let s = settings(root, "ghost", GHOST_KEYS)?;
-            let site = url(
-                required(text(&s, "ghost", "site")?, "ghost", "site")?,
-                "ghost.site",
-            )?;
+            let s = root.child("ghost", GHOST_KEYS)?;
+            let site = url(s.required("site")?, "ghost.site")?;
             let mut ghost = GhostAdapter::new(&site);
-            ghost.newsletters = pairs(&s, "ghost", "newsletters")?;
-            ghost.labels = strings(&s, "ghost", "labels")?;
+            ghost.newsletters = s.pairs("newsletters")?;
+            ghost.labels = s.strings("labels")?;
             Ok(Adapter::Ghost(ghost))
         }
         other => Err(ConfigError::UnknownProvider(other.to_owned())),
@@ -255,7 +162,12 @@ mod tests {
         provider: Option<&str>,
         endpoint: Option<&str>,
     ) -> Result<Adapter, ConfigError> {
-        adapter(&parse(json).unwrap(), provider, endpoint.map(str::to_owned))
+        let root = parse(json).unwrap();
+        adapter(
+            &Object::new(&root, "", None)?,
+            provider,
+            endpoint.map(str::to_owned),
+        )
     }
 
     #[test]

@@ -1046,6 +1046,7 @@ mod tests {
     /// The adapter the lead's provider parser builds from the produced JSON.
     fn adapter_from(markup: &FormMarkup) -> Adapter {
         let root = parse(&config_json(markup).unwrap()).unwrap();
+        let root = crate::config::read::Object::new(&root, "", None).unwrap();
         crate::config::providers::adapter(&root, None, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
