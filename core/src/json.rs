@@ -484,6 +484,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_escaped_closing_script_tag_reads_back_as_written() {
+        // How a site writes `</script>` inside an inline `<script type="application/json">`.
+        let v = parse(r#"{"text": "See <\/script> here"}"#).unwrap();
+        assert_eq!(v.get("text").and_then(Value::as_str), Some("See </script> here"));
+    }
+
+    #[test]
     fn parses_every_kind_of_value() {
         let v =
             parse(r#" {"a": [1, -2.5e+3, true, false, null, "x\u00e9\ud83d\ude00\n"], "b": {}} "#)
