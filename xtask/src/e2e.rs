@@ -22,7 +22,7 @@ pub const STRICT_CSP: &str =
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'";
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const SHADOW: &str = "shadow-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> Result<u16> {
@@ -397,6 +397,14 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
     c.check(
         "a reader signs up to the reference receiver; the link's GET does not confirm, its POST does",
         journey,
+    );
+
+    // 0b. The operator page (issue 14): token required, the numbers sent, axe-clean.
+    crate::operators::run(
+        &browser,
+        &receiver.url,
+        &|method, path, body| http(receiver_port, method, path, body),
+        &mut |what, ok| c.check(what, ok),
     );
 
     // 1. The one-tag embed, pasted twice plus a copy under another URL, on a strict-CSP page
@@ -871,9 +879,11 @@ public_url = "http://127.0.0.1:{port}"
 allowed_origins = [{origins}]
 demo = true
 min_fill_ms = 0
+admin_token = "{token}"
 {newsletters}"#,
             db = db.display(),
             origins = quoted(origins),
+            token = crate::operators::E2E_TOKEN,
         ),
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
