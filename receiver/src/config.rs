@@ -547,8 +547,7 @@ impl Config {
                     .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '"' | '\\'));
             if !ok {
                 problems.push(
-                    "admin_token: at least 24 ASCII letters, digits or punctuation other than ; , \" \\ \
-                     (e.g. `openssl rand -hex 24`)"
+                    "admin_token: at least 24 characters: ASCII letters, digits and punctuation but no semicolon, comma, quote or backslash (openssl rand -hex 24 makes one)"
                         .to_owned(),
                 );
             }
