@@ -357,7 +357,7 @@ pub fn page(
         escape(site)
     ));
     html.push_str(
-        "<h2>Slots</h2><div class=\"scroll\"><table><caption>Seen → submitted → signed up → confirmed, per slot</caption>\
+        "<h2>Slots</h2><div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"Slots table (scrolls sideways)\"><table><caption>Seen → submitted → signed up → confirmed, per slot</caption>\
          <thead><tr><th scope=\"col\">Slot</th><th scope=\"col\">Seen</th><th scope=\"col\">Submitted</th>\
          <th scope=\"col\">Signed up</th><th scope=\"col\">Confirmed</th><th scope=\"col\">Submitted of seen</th>\
          <th scope=\"col\">Signed up of seen</th><th scope=\"col\">Confirmed of signed up</th>\
@@ -397,7 +397,7 @@ pub fn page(
             slot_chart(slot, x, from, to)
         ));
     }
-    html.push_str("</div><h2>Confirmed subscribers</h2><div class=\"scroll\"><table><caption>Per newsletter</caption>\
+    html.push_str("</div><h2>Confirmed subscribers</h2><div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"Subscribers table (scrolls sideways)\"><table><caption>Per newsletter</caption>\
         <thead><tr><th scope=\"col\">Newsletter</th><th scope=\"col\">At the start</th><th scope=\"col\">At the end</th><th scope=\"col\">Change</th></tr></thead><tbody>");
     for (_, name, series) in subscribers {
         let first = series.first().copied().unwrap_or(0);
