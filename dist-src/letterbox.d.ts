@@ -73,6 +73,8 @@ export interface LetterboxOptions {
   /** Days a signup that could not be sent waits in the browser to be sent later, 0–30
    *  (default 7; 0 = never kept, the reader gets Try again instead). */
   pending_days?: number;
+  /** Where anonymous slot statistics go (once per page view, `sendBeacon`); unset = none. */
+  stats_endpoint?: string;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
 }

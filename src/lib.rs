@@ -19,6 +19,8 @@ pub mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod remembered;
 #[cfg(target_arch = "wasm32")]
+pub mod stats;
+#[cfg(target_arch = "wasm32")]
 pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

@@ -487,7 +487,10 @@ mod tests {
     fn an_escaped_closing_script_tag_reads_back_as_written() {
         // How a site writes `</script>` inside an inline `<script type="application/json">`.
         let v = parse(r#"{"text": "See <\/script> here"}"#).unwrap();
-        assert_eq!(v.get("text").and_then(Value::as_str), Some("See </script> here"));
+        assert_eq!(
+            v.get("text").and_then(Value::as_str),
+            Some("See </script> here")
+        );
     }
 
     #[test]

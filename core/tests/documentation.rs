@@ -962,6 +962,7 @@ fn receiver_error_statuses() -> BTreeSet<String> {
     let text = without_tests(&text);
     let numbers = [
         ("BAD_REQUEST", "400"),
+        ("UNAUTHORIZED", "401"),
         ("FORBIDDEN", "403"),
         ("NOT_FOUND", "404"),
         ("REQUEST_TIMEOUT", "408"),
@@ -979,7 +980,10 @@ fn receiver_error_statuses() -> BTreeSet<String> {
             .chars()
             .take_while(|c| c.is_ascii_uppercase() || *c == '_')
             .collect();
-        if matches!(name.as_str(), "OK" | "ACCEPTED" | "") {
+        if matches!(
+            name.as_str(),
+            "OK" | "ACCEPTED" | "NO_CONTENT" | "SEE_OTHER" | ""
+        ) {
             continue;
         }
         let number = numbers

@@ -11,6 +11,9 @@
 //! | `POST /api/unsubscribe/{token}` | unsubscribes (also RFC 8058 one-click) |
 //! | `GET /api/outbox` | the latest confirmation emails, only with `demo = true` |
 //! | `GET /healthz` | 200 when the database answers |
+//! | `POST /api/stats` | anonymous daily slot counts from the widget ([`crate::stats`]) |
+//! | `GET /api/count/{newsletter}` | confirmed subscribers, rounded; public and cacheable |
+//! | `GET`/`POST /admin`, `GET /admin/stats.csv`, `POST /admin/logout` | the operator page ([`crate::admin`]) |
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -64,6 +67,12 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Idempotency keys being answered now: a retry of one waits for the first answer.
     in_flight: Arc<KeyLocks>,
+    /// Statistics requests per client IP.
+    stats_per_ip: Limiter,
+    /// Operator login attempts per client IP.
+    logins_per_ip: Limiter,
+    /// The public counts, read at most once a minute per newsletter.
+    counts: std::sync::Mutex<HashMap<String, (std::time::Instant, i64)>>,
 }
 
 /// One async lock per idempotency key in use, dropped when nobody holds or waits for it.
@@ -121,6 +130,9 @@ impl AppState {
                 config.limits.per_address_per_hour,
                 Duration::from_secs(3600),
             ),
+            stats_per_ip: Limiter::new(config.stats.per_ip_per_minute, Duration::from_secs(60)),
+            logins_per_ip: Limiter::new(10, Duration::from_secs(60)),
+            counts: Default::default(),
             config,
             db,
             mail_wake,
@@ -154,7 +166,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     let request_timeout = Duration::from_secs(state.config.timeouts.request_secs.max(1));
-    Router::new()
+    // The public count may be read by any page (it is public and coarse).
+    let public = Router::new()
+        .route("/api/count/{newsletter}", get(count))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::any())
+                .allow_methods([Method::GET])
+                .max_age(Duration::from_secs(600)),
+        );
+    let site = Router::new()
+        .route("/api/stats", post(post_stats))
+        .route("/admin", get(admin_page).post(admin_login))
+        .route("/admin/", get(admin_page))
+        .route("/admin/stats.csv", get(admin_csv))
+        .route("/admin/logout", post(admin_logout))
         .route("/api/subscribe", post(subscribe))
         .route("/api/newsletters", get(newsletters))
         .route("/api/confirm/{token}", get(confirm_page).post(confirm))
@@ -164,6 +190,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/outbox", get(outbox))
         .route("/healthz", get(healthz))
+        .layer(cors);
+    Router::new()
+        .merge(site)
+        .merge(public)
         .fallback(not_found)
         // Bodies are read with our own limit so an oversized one gets the contract's JSON error.
         .layer(DefaultBodyLimit::disable())
@@ -171,7 +201,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             request_timeout,
             timeout,
         ))
-        .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -1057,4 +1086,383 @@ async fn unsubscribe_inner(st: &AppState, token: &str, headers: &HeaderMap, act:
             "",
         ),
     )
+}
+
+/// A JSON error for the statistics and count routes (these have no reader-facing wording).
+fn plain_error(status: StatusCode, message: &str) -> Response {
+    json_response(
+        status,
+        &json!({"error": {"field": null, "message": message}}),
+    )
+}
+
+/// Whether the browser asks not to be tracked (`Sec-GPC: 1` or `DNT: 1`). The widget sends
+/// nothing then; the receiver also drops what arrives with either header.
+fn opted_out(headers: &HeaderMap) -> bool {
+    ["sec-gpc", "dnt"]
+        .iter()
+        .any(|h| header_str(headers, *h).is_some_and(|v| v.trim() == "1"))
+}
+
+/// `POST /api/stats`: anonymous daily counts per slot, page and newsletter ([`crate::stats`]).
+/// Answers 204 when counted (or dropped for `Sec-GPC`/`DNT`), 400/413/415/422 for a body it will
+/// not count, 429 over `stats.per_ip_per_minute`. The client address is used for the rate limit
+/// in memory only and never stored.
+async fn post_stats(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let config = &st.config;
+    if !config.stats.enabled {
+        return not_found().await;
+    }
+    if let Some(origin) = header_str(&headers, header::ORIGIN) {
+        if !config.origin_allowed(origin) {
+            return plain_error(StatusCode::FORBIDDEN, "origin not allowed");
+        }
+    }
+    let content_type = header_str(&headers, header::CONTENT_TYPE)
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if content_type != "application/json" && content_type != "text/plain" {
+        return plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send JSON as application/json or text/plain",
+        );
+    }
+    let limit = config.stats.max_body_bytes;
+    let declared = header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        drain(body).await;
+        return plain_error(StatusCode::PAYLOAD_TOO_LARGE, "statistics body too large");
+    }
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return plain_error(StatusCode::PAYLOAD_TOO_LARGE, "statistics body too large");
+    };
+    if opted_out(&headers) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let ip = client_ip(config.forwarded_hops(), &headers, peer);
+    if let Err(wait) = st
+        .stats_per_ip
+        .check(&ip_key(ip, config.limits.ipv6_prefix))
+    {
+        let mut r = plain_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many statistics requests",
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    if serde_json::from_slice::<Value>(&bytes).is_err() {
+        return plain_error(StatusCode::BAD_REQUEST, "the body is not JSON");
+    }
+    let report = match crate::stats::parse(&bytes, config) {
+        Ok(r) => r,
+        Err(crate::stats::Refused(why)) => {
+            return plain_error(StatusCode::UNPROCESSABLE_ENTITY, &why)
+        }
+    };
+    if report.events.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let day = now_ms().div_euclid(86_400_000);
+    match st
+        .db
+        .record_stats(
+            day,
+            &report.page,
+            &report.events,
+            config.stats.max_rows_per_day,
+        )
+        .await
+    {
+        Ok(done) => {
+            if done.dropped > 0 {
+                tracing::warn!(
+                    dropped = done.dropped,
+                    max = config.stats.max_rows_per_day,
+                    "statistics dropped: the day holds stats.max_rows_per_day rows"
+                );
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storing statistics failed");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "statistics not stored")
+        }
+    }
+}
+
+/// `GET /api/count/{newsletter}`: `{"count": n, "rounded_to": r}`, the confirmed subscribers
+/// rounded to the nearest `stats.count_round_to`; read from the database at most once a minute
+/// and cacheable for five minutes by anyone.
+async fn count(State(st): St, Path(newsletter): Path<String>) -> Response {
+    let config = &st.config;
+    if !config.stats.public_count || config.newsletter(&newsletter).is_none() {
+        return not_found().await;
+    }
+    let cached = {
+        let map = match st.counts.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(&newsletter)
+            .filter(|(at, _)| at.elapsed() < Duration::from_secs(60))
+            .map(|(_, n)| *n)
+    };
+    let n = match cached {
+        Some(n) => n,
+        None => match st.db.confirmed_count(&newsletter).await {
+            Ok(n) => {
+                let mut map = match st.counts.lock() {
+                    Ok(m) => m,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                map.insert(newsletter.clone(), (std::time::Instant::now(), n));
+                n
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading a public count failed");
+                return plain_error(StatusCode::SERVICE_UNAVAILABLE, "count unavailable");
+            }
+        },
+    };
+    let round = config.stats.count_round_to;
+    let mut r = json_response(
+        StatusCode::OK,
+        &json!({"count": crate::stats::round_count(n, round), "rounded_to": round}),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r
+}
+
+/// The configured operator token, or None (then every `/admin` URL is 404).
+fn admin_token(st: &AppState) -> Option<&str> {
+    st.config.admin_token.as_deref().filter(|t| !t.is_empty())
+}
+
+fn admin_authorized(st: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = admin_token(st) else {
+        return false;
+    };
+    let cookies: Vec<&str> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    crate::admin::authorized(
+        expected,
+        &cookies,
+        header_str(headers, header::AUTHORIZATION),
+    )
+}
+
+fn admin_login_page(st: &AppState, status: StatusCode, problem: Option<&str>) -> Response {
+    html(
+        status,
+        crate::admin::login_page(&st.config.site_name, problem),
+    )
+}
+
+/// The query string's `from` and `to`.
+fn period_of(query: Option<&str>) -> (i64, i64) {
+    let mut from = None;
+    let mut to = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "from" => from = Some(v.into_owned()),
+            "to" => to = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    crate::admin::period(
+        from.as_deref(),
+        to.as_deref(),
+        now_ms().div_euclid(86_400_000),
+    )
+}
+
+/// `GET /admin`: the operator page, or the login form (401) without the token.
+async fn admin_page(State(st): St, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if admin_token(&st).is_none() {
+        return not_found().await;
+    }
+    if !admin_authorized(&st, &headers) {
+        return admin_login_page(&st, StatusCode::UNAUTHORIZED, None);
+    }
+    let (from, to) = period_of(uri.query());
+    let data = async {
+        let stats = st.db.stats_rows(from, to).await?;
+        let slots = st.db.slot_days(from, to).await?;
+        let changes = st.db.subscriber_changes().await?;
+        Ok::<_, String>((stats, slots, changes))
+    };
+    match data.await {
+        Ok((stats, slots, changes)) => {
+            let newsletters: Vec<(String, String)> = st
+                .config
+                .newsletters
+                .iter()
+                .map(|n| (n.id.clone(), n.name.clone()))
+                .collect();
+            let funnels = crate::admin::funnels(&stats, &slots);
+            let subscribers = crate::admin::subscribers(&changes, &newsletters, from, to);
+            html(
+                StatusCode::OK,
+                crate::admin::page(&st.config.site_name, from, to, &funnels, &subscribers),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the operator page's figures failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::admin::login_page(
+                    &st.config.site_name,
+                    Some("The database did not answer; try again."),
+                ),
+            )
+        }
+    }
+}
+
+/// `POST /admin`: the login form. The right token sets the cookie and goes to the page.
+async fn admin_login(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(expected) = admin_token(&st).map(str::to_owned) else {
+        return not_found().await;
+    };
+    let ip = client_ip(st.config.forwarded_hops(), &headers, peer);
+    if let Err(wait) = st
+        .logins_per_ip
+        .check(&ip_key(ip, st.config.limits.ipv6_prefix))
+    {
+        let mut r = admin_login_page(
+            &st,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many tries: wait {wait} seconds, then try again."
+            )),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let Ok(bytes) = to_bytes(body, 4096).await else {
+        return admin_login_page(
+            &st,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("That is not a token."),
+        );
+    };
+    let given = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    if !crate::admin::ct_eq(given.as_bytes(), expected.as_bytes()) {
+        tracing::warn!(%ip, "operator login refused: wrong token");
+        return admin_login_page(
+            &st,
+            StatusCode::UNAUTHORIZED,
+            Some("That token is not right. Check admin_token in the receiver's configuration."),
+        );
+    }
+    let secure = if st.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={expected}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=43200{secure}",
+        crate::admin::COOKIE
+    );
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin")]).into_response();
+    match HeaderValue::from_str(&cookie) {
+        Ok(v) => {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(_) => admin_login_page(
+            &st,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("The configured token cannot be kept in a cookie; use letters and digits."),
+        ),
+    }
+}
+
+/// `POST /admin/logout`: forgets the cookie.
+async fn admin_logout(State(st): St) -> Response {
+    if admin_token(&st).is_none() {
+        return not_found().await;
+    }
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin")]).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "letterbox_admin=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0",
+        ),
+    );
+    r
+}
+
+/// `GET /admin/stats.csv?from=…&to=…`: the daily counts of the period.
+async fn admin_csv(State(st): St, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if admin_token(&st).is_none() {
+        return not_found().await;
+    }
+    if !admin_authorized(&st, &headers) {
+        return admin_login_page(&st, StatusCode::UNAUTHORIZED, None);
+    }
+    let (from, to) = period_of(uri.query());
+    let data = async {
+        let stats = st.db.stats_rows(from, to).await?;
+        let slots = st.db.slot_days(from, to).await?;
+        Ok::<_, String>((stats, slots))
+    };
+    match data.await {
+        Ok((stats, slots)) => {
+            let name = format!(
+                "attachment; filename=\"letterbox-stats-{}-{}.csv\"",
+                crate::admin::date(from),
+                crate::admin::date(to)
+            );
+            let mut r = (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                crate::admin::csv(&stats, &slots),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&name) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the statistics for the CSV failed");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "statistics unavailable")
+        }
+    }
 }

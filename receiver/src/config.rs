@@ -69,6 +69,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("SMTP_URL", "mail.smtp_url"),
     ("LETTERBOX_MAIL_FROM", "mail.from"),
     ("LOG_FORMAT", "log_format (text or json)"),
+    ("LETTERBOX_ADMIN_TOKEN", "admin_token"),
 ];
 
 /// The whole configuration.
@@ -120,6 +121,45 @@ pub struct Config {
     pub retention: Retention,
     /// `text` (human-readable, the default) or `json` (one JSON object per line).
     pub log_format: LogFormat,
+    /// The token that opens the operator page (`/admin`); unset, the page does not exist (404).
+    /// At least 24 characters; keep it out of the file with `LETTERBOX_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
+    /// The anonymous slot statistics (`POST /api/stats`) and the public count.
+    pub stats: Stats,
+}
+
+/// The anonymous slot statistics the widget sends (`POST /api/stats`) and the public
+/// subscriber count (`GET /api/count/{newsletter}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stats {
+    /// Accept statistics at all (off: `POST /api/stats` answers 404).
+    pub enabled: bool,
+    /// Statistics requests accepted per client IP per minute (0: no limit).
+    pub per_ip_per_minute: u32,
+    /// The largest statistics body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Distinct (slot, page, newsletter, event) rows kept per UTC day; events for new rows
+    /// beyond it are dropped (counts of rows already there still grow), so nobody can fill the
+    /// database with invented slot or page names.
+    pub max_rows_per_day: u32,
+    /// Serve `GET /api/count/{newsletter}` (confirmed subscribers, rounded).
+    pub public_count: bool,
+    /// The public count is rounded to the nearest multiple of this (1, 10, 100 or 1000).
+    pub count_round_to: u32,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            enabled: true,
+            per_ip_per_minute: 30,
+            max_body_bytes: 8 * 1024,
+            max_rows_per_day: 20_000,
+            public_count: true,
+            count_round_to: 100,
+        }
+    }
 }
 
 /// The log line format.
@@ -283,6 +323,8 @@ impl Default for Config {
             connections: Connections::default(),
             retention: Retention::default(),
             log_format: LogFormat::Text,
+            admin_token: None,
+            stats: Stats::default(),
         }
     }
 }
@@ -407,6 +449,9 @@ impl Config {
         if let Some(v) = get("LETTERBOX_MAIL_FROM") {
             self.mail.from = v;
         }
+        if let Some(v) = get("LETTERBOX_ADMIN_TOKEN") {
+            self.admin_token = Some(v).filter(|v| !v.trim().is_empty());
+        }
         Ok(())
     }
 
@@ -494,6 +539,24 @@ impl Config {
                 "mail.from = {:?}: expected a mailbox like `News <news@example.com>`",
                 self.mail.from
             ));
+        }
+        if let Some(token) = &self.admin_token {
+            let ok = token.len() >= 24
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '"' | '\\'));
+            if !ok {
+                problems.push(
+                    "admin_token: at least 24 characters: ASCII letters, digits and punctuation but no semicolon, comma, quote or backslash (openssl rand -hex 24 makes one)"
+                        .to_owned(),
+                );
+            }
+        }
+        if ![1, 10, 100, 1000].contains(&self.stats.count_round_to) {
+            problems.push("stats.count_round_to: 1, 10, 100 or 1000".to_owned());
+        }
+        if self.stats.max_body_bytes < 512 {
+            problems.push("stats.max_body_bytes: at least 512".to_owned());
         }
         if problems.is_empty() {
             Ok(())
@@ -627,6 +690,27 @@ mod tests {
         c.timeouts.request_secs = 1;
         c.database_url = "postgres://u@127.0.0.1/db".into();
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn admin_token_and_stats_are_checked() {
+        let mut c = base();
+        c.apply_env(|n| (n == "LETTERBOX_ADMIN_TOKEN").then(|| "short".into()))
+            .unwrap();
+        assert_eq!(c.admin_token.as_deref(), Some("short"));
+        assert!(c.validate().unwrap_err().contains("admin_token"));
+        c.admin_token = Some("0123456789abcdef0123456;".into());
+        assert!(c.validate().is_err(), "a ; cannot go into the cookie");
+        c.admin_token = Some("0123456789abcdef01234567".into());
+        assert!(c.validate().is_ok());
+        c.stats.count_round_to = 7;
+        assert!(c.validate().unwrap_err().contains("count_round_to"));
+        let t = Config::from_toml(
+            "[stats]\nper_ip_per_minute = 5\ncount_round_to = 10\n[[newsletters]]\nid = \"d\"\nname = \"D\"",
+        )
+        .unwrap();
+        assert_eq!((t.stats.per_ip_per_minute, t.stats.count_round_to), (5, 10));
+        assert!(t.stats.enabled && t.admin_token.is_none());
     }
 
     #[test]

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "health probe",
         include_str!("../migrations/0004_health_probe.sql"),
     ),
+    (5, "stats", include_str!("../migrations/0005_stats.sql")),
 ];
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -781,6 +782,262 @@ impl Db {
                 .bind(e.to_owned()),
         };
         q.execute(&self.pool).await.map(|_| ()).map_err(err)
+    }
+}
+
+/// One statistics event to count: `n` more of `event` for `slot` (and `newsletter`, or '').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatEvent {
+    /// The slot's name.
+    pub slot: String,
+    /// A configured newsletter id, or '' when the event is not for one newsletter.
+    pub newsletter: String,
+    /// `seen`, `submitted`, `succeeded`, `queued` or `failed:<kind>`.
+    pub event: String,
+    /// How many (at least 1).
+    pub n: i64,
+}
+
+/// What [`Db::record_stats`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsRecorded {
+    /// Events added to the counts.
+    pub counted: u64,
+    /// Events dropped because the day already holds `max_rows_per_day` rows.
+    pub dropped: u64,
+}
+
+/// One daily count as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    /// The slot.
+    pub slot: String,
+    /// The page path.
+    pub page: String,
+    /// The newsletter, or ''.
+    pub newsletter: String,
+    /// The event.
+    pub event: String,
+    /// The count.
+    pub n: i64,
+}
+
+/// Signups or confirmations of one day, by the slot that brought them (`source_slot`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotDay {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    /// `source_slot` of the subscription ('' for a signup without one).
+    pub slot: String,
+    /// Newsletter id.
+    pub newsletter: String,
+    /// Subscriptions created that day (one per address and newsletter).
+    pub signed_up: i64,
+    /// Of all subscriptions, those confirmed that day.
+    pub confirmed: i64,
+}
+
+/// Changes in confirmed subscribers of one newsletter on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberChange {
+    /// Newsletter id.
+    pub newsletter: String,
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    /// Confirmed that day minus unsubscribed that day (of confirmed subscriptions).
+    pub delta: i64,
+}
+
+impl Db {
+    /// Adds `events` (from one page view of `page`) to the daily counts of `day`, in one
+    /// transaction. A row that does not exist yet is created only while the day holds fewer than
+    /// `max_rows` rows (0: no cap); otherwise its events are dropped and counted as such.
+    pub async fn record_stats(
+        &self,
+        day: i64,
+        page: &str,
+        events: &[StatEvent],
+        max_rows: u32,
+    ) -> DbResult<StatsRecorded> {
+        let _guard = self.write_guard().await;
+        let mut tx = RawTx::begin(&self.pool, self.sqlite).await?;
+        let mut done = StatsRecorded::default();
+        let mut rows: Option<i64> = None;
+        for e in events {
+            let n = e.n.max(1);
+            let updated = sqlx::query(
+                "UPDATE stats_daily SET n = n + $6 \
+                 WHERE day = $1 AND slot = $2 AND page = $3 AND newsletter = $4 AND event = $5",
+            )
+            .bind(day)
+            .bind(&e.slot)
+            .bind(page)
+            .bind(&e.newsletter)
+            .bind(&e.event)
+            .bind(n)
+            .execute(tx.conn()?)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            if updated > 0 {
+                done.counted += n as u64;
+                continue;
+            }
+            let have = match rows {
+                Some(r) => r,
+                None => {
+                    let r: i64 = sqlx::query("SELECT COUNT(*) FROM stats_daily WHERE day = $1")
+                        .bind(day)
+                        .fetch_one(tx.conn()?)
+                        .await
+                        .map_err(err)?
+                        .try_get(0)
+                        .map_err(err)?;
+                    r
+                }
+            };
+            if max_rows > 0 && have >= i64::from(max_rows) {
+                rows = Some(have);
+                done.dropped += n as u64;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO stats_daily (day, slot, page, newsletter, event, n) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (day, slot, page, newsletter, event) DO UPDATE SET n = stats_daily.n + excluded.n",
+            )
+            .bind(day)
+            .bind(&e.slot)
+            .bind(page)
+            .bind(&e.newsletter)
+            .bind(&e.event)
+            .bind(n)
+            .execute(tx.conn()?)
+            .await
+            .map_err(err)?;
+            rows = Some(have + 1);
+            done.counted += n as u64;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The daily counts of days `from..=to`, ordered by day, slot, page, newsletter, event.
+    pub async fn stats_rows(&self, from: i64, to: i64) -> DbResult<Vec<StatRow>> {
+        let rows = sqlx::query(
+            "SELECT day, slot, page, newsletter, event, n FROM stats_daily \
+             WHERE day >= $1 AND day <= $2 ORDER BY day, slot, page, newsletter, event",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatRow {
+                    day: r.try_get(0)?,
+                    slot: r.try_get(1)?,
+                    page: r.try_get(2)?,
+                    newsletter: r.try_get(3)?,
+                    event: r.try_get(4)?,
+                    n: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(err)
+    }
+
+    /// Subscriptions created and confirmed on each day of `from..=to`, by day, `source_slot` and
+    /// newsletter: a confirmation counts for the slot that brought the signup.
+    pub async fn slot_days(&self, from: i64, to: i64) -> DbResult<Vec<SlotDay>> {
+        let (lo, hi) = (from.saturating_mul(DAY_MS), (to + 1).saturating_mul(DAY_MS));
+        let mut out: std::collections::BTreeMap<(i64, String, String), (i64, i64)> =
+            Default::default();
+        for (column, confirmed) in [("created_at", false), ("confirmed_at", true)] {
+            let sql = format!(
+                "SELECT {column} / {DAY_MS} AS d, source_slot, newsletter, COUNT(*) FROM subscriptions \
+                 WHERE {column} >= $1 AND {column} < $2 GROUP BY d, source_slot, newsletter"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(lo)
+                .bind(hi)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(err)?;
+            for r in &rows {
+                let key: (i64, String, String) = (
+                    r.try_get(0).map_err(err)?,
+                    r.try_get(1).map_err(err)?,
+                    r.try_get(2).map_err(err)?,
+                );
+                let n: i64 = r.try_get(3).map_err(err)?;
+                let entry = out.entry(key).or_default();
+                if confirmed {
+                    entry.1 += n;
+                } else {
+                    entry.0 += n;
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(
+                |((day, slot, newsletter), (signed_up, confirmed))| SlotDay {
+                    day,
+                    slot,
+                    newsletter,
+                    signed_up,
+                    confirmed,
+                },
+            )
+            .collect())
+    }
+
+    /// Every day's change in confirmed subscribers per newsletter, since the first: +1 on the
+    /// day a subscription was confirmed, -1 on the day a confirmed one unsubscribed.
+    pub async fn subscriber_changes(&self) -> DbResult<Vec<SubscriberChange>> {
+        let sql = format!(
+            "SELECT newsletter, confirmed_at / {DAY_MS} AS d, \
+             CASE WHEN status = 'unsubscribed' THEN updated_at / {DAY_MS} ELSE -1 END AS u, COUNT(*) \
+             FROM subscriptions WHERE confirmed_at IS NOT NULL \
+             AND status IN ('subscribed', 'unsubscribed') GROUP BY newsletter, d, u"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(err)?;
+        let mut out: std::collections::BTreeMap<(String, i64), i64> = Default::default();
+        for r in &rows {
+            let newsletter: String = r.try_get(0).map_err(err)?;
+            let confirmed: i64 = r.try_get(1).map_err(err)?;
+            let gone: i64 = r.try_get(2).map_err(err)?;
+            let n: i64 = r.try_get(3).map_err(err)?;
+            *out.entry((newsletter.clone(), confirmed)).or_default() += n;
+            if gone >= 0 {
+                *out.entry((newsletter, gone)).or_default() -= n;
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|((newsletter, day), delta)| SubscriberChange {
+                newsletter,
+                day,
+                delta,
+            })
+            .collect())
+    }
+
+    /// Confirmed subscribers of a newsletter now.
+    pub async fn confirmed_count(&self, newsletter: &str) -> DbResult<i64> {
+        sqlx::query(
+            "SELECT COUNT(*) FROM subscriptions WHERE newsletter = $1 AND status = 'subscribed'",
+        )
+        .bind(newsletter)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?
+        .try_get(0)
+        .map_err(err)
     }
 }
 

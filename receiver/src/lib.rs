@@ -11,10 +11,13 @@
 //! - [`mail`]: confirmation emails and SMTP delivery.
 //! - [`pages`]: reader-facing texts and HTML pages.
 //! - [`export`]: the CSV export.
+//! - [`stats`]: the anonymous slot statistics (`POST /api/stats`).
+//! - [`admin`]: the operator page (`/admin`).
 //!
 //! [`start`] runs a server in the current tokio runtime and returns a handle; the binary
 //! (`src/main.rs`) wraps it with signals, logging and subcommands.
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod db;
@@ -22,6 +25,7 @@ pub mod export;
 pub mod limits;
 pub mod mail;
 pub mod pages;
+pub mod stats;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -111,6 +111,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         .is_some_and(|c| !c.checkbox)
         .then(|| format!("{id}-consent"));
     let consent = config.consent.clone();
+    crate::stats::watch(&host, config.stats_endpoint.as_deref(), &slot_name);
     let config = StoredValue::new(config);
     let s = Slot {
         host: StoredValue::new_local(host),

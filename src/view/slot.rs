@@ -80,6 +80,13 @@ impl Slot {
             self.slot
                 .with_value(|slot| raised.iter().for_each(|e| emit(host, e, slot)))
         });
+        self.config.with_value(|c| {
+            self.slot.with_value(|slot| {
+                for e in &raised {
+                    crate::stats::count(c.stats_endpoint.as_deref(), slot, e);
+                }
+            })
+        });
         if let (true, Some(key)) = (newly_queued, queued_key) {
             // The queued signup's answer, when a later flush delivers it, completes this slot.
             outbox::wait_for_delivery(&key, self.answer());

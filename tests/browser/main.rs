@@ -16,6 +16,7 @@ mod providers;
 mod queue;
 mod remembered;
 mod rendering;
+mod stats;
 mod support;
 mod upgrade;
 mod validation;

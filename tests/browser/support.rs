@@ -136,6 +136,7 @@ pub struct Config {
     consent: Option<Consent>,
     texts: Vec<(&'static str, &'static str)>,
     provider: Option<Provider>,
+    stats_endpoint: Option<String>,
 }
 
 impl Config {
@@ -192,6 +193,12 @@ impl Config {
         self
     }
 
+    /// Where the slot's anonymous statistics go.
+    pub fn stats_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.stats_endpoint = Some(url.into());
+        self
+    }
+
     pub fn provider(mut self, provider: Provider) -> Self {
         self.provider = Some(provider);
         self
@@ -213,6 +220,9 @@ impl Config {
         };
         if let Some(endpoint) = &self.endpoint {
             set("endpoint", endpoint.as_str().into());
+        }
+        if let Some(url) = &self.stats_endpoint {
+            set("stats_endpoint", url.as_str().into());
         }
         if let Some(newsletters) = &self.newsletters {
             let list = newsletters

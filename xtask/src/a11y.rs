@@ -621,3 +621,35 @@ fn audit_condition(
     audit(b, c, "returning reader, signups remembered", condition);
     Ok(())
 }
+
+/// The pinned axe-core's script (installed when missing), for other checks (the operator page).
+pub(crate) fn axe_script() -> Result<String> {
+    let path = ensure_axe()?;
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Injects axe-core into the current page and returns its violations, one line per node.
+pub(crate) fn violations(b: &Browser, axe: &str) -> Result<Vec<String>> {
+    let ok = b.script(&format!(
+        "{axe}\n;return typeof window.axe === 'object' && typeof window.axe.run === 'function';"
+    ))?;
+    if ok != json!(true) {
+        return Err("axe-core could not be injected".into());
+    }
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         axe.run(document, {{runOnly: {TAGS}, resultTypes: ['violations']}})
+           .then(r => done({{violations: r.violations.map(v => ({{id: v.id, impact: v.impact,
+               help: v.help, nodes: v.nodes.map(n => n.target)}}))}}))
+           .catch(e => done({{error: String(e)}}));"
+    );
+    let result = b.call(
+        "POST",
+        "/execute/async",
+        Some(json!({"script": script, "args": []})),
+    )?;
+    if !result["error"].is_null() {
+        return Err(format!("axe.run failed: {}", result["error"]));
+    }
+    Ok(describe(&result["violations"]))
+}

@@ -22,7 +22,7 @@ pub const STRICT_CSP: &str =
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'";
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const SHADOW: &str = "shadow-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> Result<u16> {
@@ -398,6 +398,7 @@ type Scenario = fn(&Run, &mut Checks) -> Result<()>;
 /// The end-to-end scenarios, in the order they run (each opens the pages it needs).
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("reference_receiver_journey", reference_receiver_journey),
+    ("operator_page", operator_page),
     ("one_tag_under_strict_csp", one_tag_under_strict_csp),
     ("no_slot_at_load", no_slot_at_load),
     ("two_tabs", two_tabs),
@@ -454,6 +455,18 @@ fn reference_receiver_journey(r: &Run, c: &mut Checks) -> Result<()> {
     c.check(
         "a reader signs up to the reference receiver; the link's GET does not confirm, its POST does",
         journey,
+    );
+    Ok(())
+}
+
+/// The operator page (issue 14): token required, the numbers sent, axe-clean.
+fn operator_page(r: &Run, c: &mut Checks) -> Result<()> {
+    let receiver_port = r.receiver_port;
+    crate::operators::run(
+        r.browser,
+        &r.receiver.url,
+        &|method, path, body| http(receiver_port, method, path, body),
+        &mut |what, ok| c.check(what, ok),
     );
     Ok(())
 }
@@ -957,9 +970,11 @@ public_url = "http://127.0.0.1:{port}"
 allowed_origins = [{origins}]
 demo = true
 min_fill_ms = 0
+admin_token = "{token}"
 {newsletters}"#,
             db = db.display(),
             origins = quoted(origins),
+            token = crate::operators::E2E_TOKEN,
         ),
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;

@@ -25,6 +25,7 @@ mod e2e;
 mod endpoint;
 mod http;
 mod layers;
+mod operators;
 mod package;
 mod playground;
 mod receiver;
@@ -282,6 +283,7 @@ fn demo() -> Result<()> {
         "receiver on {} (data/receiver-demo.db; confirmation emails at /api/outbox)",
         receiver.url
     );
+    print_operator_page(&receiver.url)?;
     println!("==> trunk serve: builds the widget (a debug wasm: minutes the first time on 2 cores, seconds after), then live-reloads on every change");
     println!("playground on http://127.0.0.1:{PLAYGROUND_PORT}");
     run(Command::new(trunk)
@@ -331,6 +333,7 @@ fn demo_without_trunk(
         util::minutes(demo_start.elapsed()),
         receiver.url
     );
+    print_operator_page(&receiver.url)?;
     if forced {
         loop {
             std::thread::park();
@@ -376,6 +379,15 @@ fn demo_without_trunk(
     loop {
         std::thread::park();
     }
+}
+
+/// Says where the operator page is and its token (the demo's own, in `data/`).
+fn print_operator_page(receiver_url: &str) -> Result<()> {
+    println!(
+        "operator page on {receiver_url}/admin, token {} (data/receiver-demo.token)",
+        receiver::demo_token()?
+    );
+    Ok(())
 }
 
 fn serve_endpoint(port: u16) -> Result<()> {

@@ -376,16 +376,37 @@ allowed_origins = ["http://127.0.0.1:8080", "http://localhost:8080"]
 demo = true
 site_name = "Letterbox playground"
 min_fill_ms = 0
+admin_token = "{token}"
 [limits]
 per_ip_per_minute = 120
 per_address_per_hour = 30
 confirmations_per_address_per_day = 20
 {newsletters}"#,
         db = data.join("receiver-demo.db").display(),
-        newsletters = DEMO_NEWSLETTERS
+        newsletters = DEMO_NEWSLETTERS,
+        token = demo_token()?,
     );
     std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
     Receiver::spawn(&exe, &config, &[])
+}
+
+/// The demo receiver's operator token: made once from the system's random source and kept in
+/// `data/receiver-demo.token`, so a login to `/admin` survives restarts of the demo.
+pub fn demo_token() -> Result<String> {
+    let path = root().join("data").join("receiver-demo.token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim();
+        if t.len() >= 24 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(t.to_owned());
+        }
+    }
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &token).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(token)
 }
 
 /// The newsletter ids used by the playground (`index.html`).

@@ -144,6 +144,9 @@ pub struct Config {
     pub pending_days: u32,
     /// The consent the slot asks for, if any; every request then carries a consent record.
     pub consent: Option<ConsentConfig>,
+    /// Where the slot's anonymous statistics go (`POST`, once per page view); `None` (the
+    /// default) sends none. See [`crate::slot::stats`].
+    pub stats_endpoint: Option<String>,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -205,6 +208,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "bots",
     "consent",
     "pending_days",
+    "stats_endpoint",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -493,7 +497,13 @@ impl Config {
             "a whole number of days from 0 to 30",
         )?;
 
+        let stats_endpoint = root
+            .text("stats_endpoint")?
+            .map(|u| providers::url(u, "stats_endpoint"))
+            .transpose()?;
+
         Ok(Config {
+            stats_endpoint,
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
