@@ -31,6 +31,9 @@ pub struct Signup {
     pub source: Source,
     /// The consent record, when the slot asks for consent.
     pub consent: Option<Consent>,
+    /// The other fields the reader filled in (`FNAME` → `Jane`), in the slot's order; an
+    /// optional field left empty is not here.
+    pub fields: Vec<(String, String)>,
     /// The `Idempotency-Key`, the same on every retry and on a later send from the queue.
     pub key: String,
     /// When the reader submitted, in milliseconds since the Unix epoch (`Date.now()`); services
@@ -41,7 +44,7 @@ pub struct Signup {
 impl Signup {
     /// True when `other` asks for the same thing: the same address (the domain is already
     /// lower-case; the part before `@` is compared exactly, as servers do), the same newsletters in
-    /// any order, the same language and the same consent wording (text and version; not the
+    /// any order, the same language, the same other fields and the same consent wording (text and version; not the
     /// moment or page it was given on). The idempotency key is not compared: two submits of the
     /// same signup have different keys until one joins the other.
     ///
@@ -60,6 +63,7 @@ impl Signup {
             && self.locale == other.locale
             && sorted(&self.newsletters) == sorted(&other.newsletters)
             && wording(&self.consent) == wording(&other.consent)
+            && self.fields == other.fields
     }
 
     /// A sample signup for examples and tests: `jane+news@example.com`, newsletter `daily`.
@@ -69,6 +73,7 @@ impl Signup {
             newsletters: vec!["daily".into()],
             locale: "en".into(),
             consent: None,
+            fields: Vec::new(),
             source: Source {
                 page: "https://news.example/article".into(),
                 slot: "in-article".into(),

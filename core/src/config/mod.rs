@@ -39,6 +39,24 @@ pub struct Newsletter {
     pub checked: bool,
 }
 
+/// One field the reader fills in besides the address (a Mailchimp merge field such as `FNAME`,
+/// a plain form's `first_name`): `"fields": [{"name", "label", "required", "options", "value"}]`.
+/// It is sent under its `name` when the reader fills it in (an empty optional field is not sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The name it is sent under (`FNAME`).
+    pub name: String,
+    /// The label shown to readers (`First name`).
+    pub label: String,
+    /// The reader must fill it in (or choose one of its options).
+    pub required: bool,
+    /// A choice of one (radio group or `<select>` in the embed): (value sent, label). Empty: a
+    /// text field.
+    pub options: Vec<(String, String)>,
+    /// The value it starts with (a select's selected option, a checked radio); empty for none.
+    pub value: String,
+}
+
 /// What the widget read from a host element, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInput<'a> {
@@ -142,6 +160,12 @@ pub struct Config {
     pub pending_days: u32,
     /// The consent the slot asks for, if any; every request then carries a consent record.
     pub consent: Option<ConsentConfig>,
+    /// Fields the reader fills in besides the address (`"fields"`), in the site's order.
+    pub fields: Vec<Field>,
+    /// The reader may sign up without ticking any newsletter (`"choice_optional": true`; an
+    /// upgraded Mailchimp form whose interest groups are optional): the list itself is the
+    /// subscription and the newsletters are only its groups.
+    pub choice_optional: bool,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -160,6 +184,11 @@ pub struct ConsentConfig {
     pub privacy_label: Option<String>,
     /// Whether the reader ticks a box (true) or is shown a statement (false).
     pub checkbox: bool,
+    /// Separate permissions the reader may each give (Mailchimp's GDPR marketing permissions,
+    /// `gdpr[N]`): (field, value sent, exact wording). When there are any, `text` is their
+    /// heading, the reader ticks any of them (or none, as the embed allows), each ticked one is
+    /// sent as `field=value` and its wording is the consent record.
+    pub choices: Vec<(String, String, String)>,
 }
 
 /// The keys of `consent`.
@@ -169,6 +198,7 @@ pub const CONSENT_KEYS: &[&str] = &[
     "privacy_url",
     "privacy_label",
     "checkbox",
+    "choices",
 ];
 
 /// The most newsletters one slot offers: a list longer than a reader can take in is a
@@ -203,7 +233,13 @@ pub const CONFIG_KEYS: &[&str] = &[
     "bots",
     "consent",
     "pending_days",
+    "fields",
+    "choice_optional",
 ];
+/// The keys of one field (`"fields": [{…}]`).
+pub const FIELD_KEYS: &[&str] = &["name", "label", "required", "options", "value"];
+/// At most this many fields besides the address.
+pub const MAX_FIELDS: usize = 20;
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
 
@@ -416,6 +452,62 @@ fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
     })
 }
 
+fn boolean(value: Option<&Value>, at: impl FnOnce() -> String) -> Result<bool, ConfigError> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(ConfigError::WrongType {
+            at: at(),
+            expected: "true or false",
+            found: other.kind(),
+        }),
+    }
+}
+
+/// One entry of `"fields"`. A name is required; the label defaults to the name.
+fn field(index: usize, value: &Value) -> Result<Field, ConfigError> {
+    let at = format!("fields[{index}]");
+    members(value, &at, Some(FIELD_KEYS))?;
+    let text = |name: &'static str| string_at(value.get(name), || format!("{at}.{name}"));
+    let name = text("name")?
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ConfigError::MissingSetting(format!("{at}.name")))?;
+    let options = match value.get("options") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let oat = format!("{at}.options[{i}]");
+                members(o, &oat, Some(&["value", "label"]))?;
+                let v = string_at(o.get("value"), || format!("{oat}.value"))?.unwrap_or_default();
+                let l = string_at(o.get("label"), || format!("{oat}.label"))?
+                    .filter(|l| !l.trim().is_empty())
+                    .unwrap_or_else(|| v.clone());
+                Ok((v, l))
+            })
+            .collect::<Result<_, ConfigError>>()?,
+        Some(other) => {
+            return Err(ConfigError::WrongType {
+                at: format!("{at}.options"),
+                expected: "an array",
+                found: other.kind(),
+            })
+        }
+    };
+    Ok(Field {
+        label: text("label")?
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| name.clone()),
+        name,
+        required: boolean(value.get("required"), || format!("{at}.required"))?,
+        options,
+        value: text("value")?.unwrap_or_default(),
+    })
+}
+
 /// The `consent` object; `None` for `null`.
 fn consent(value: &Value) -> Result<Option<ConsentConfig>, ConfigError> {
     if *value == Value::Null {
@@ -448,6 +540,30 @@ fn consent(value: &Value) -> Result<Option<ConsentConfig>, ConfigError> {
             .transpose()?,
         privacy_label: field("privacy_label")?.filter(|s| !s.is_empty()),
         checkbox,
+        choices: match value.get("choices") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let at = format!("consent.choices[{i}]");
+                    members(c, &at, Some(&["field", "value", "text"]))?;
+                    let get = |k: &str| -> Result<String, ConfigError> {
+                        string_at(c.get(k), || format!("{at}.{k}"))?
+                            .filter(|s| !s.trim().is_empty())
+                            .ok_or_else(|| ConfigError::MissingSetting(format!("{at}.{k}")))
+                    };
+                    Ok((get("field")?, get("value")?, get("text")?))
+                })
+                .collect::<Result<_, ConfigError>>()?,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "consent.choices".into(),
+                    expected: "an array",
+                    found: other.kind(),
+                })
+            }
+        },
     }))
 }
 
@@ -608,7 +724,41 @@ impl Config {
             "a whole number of days from 0 to 30",
         )?;
 
+        let fields: Vec<Field> = match root.get("fields") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) if items.len() > MAX_FIELDS => {
+                return Err(ConfigError::WrongType {
+                    at: "fields".into(),
+                    expected: "an array of at most 20 fields",
+                    found: "a longer array",
+                })
+            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| field(i, v))
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(ConfigError::WrongType {
+                    at: "fields".into(),
+                    expected: "an array",
+                    found: other.kind(),
+                })
+            }
+        };
+        if !fields.is_empty() && !matches!(adapter, Adapter::Form(_) | Adapter::Mailchimp(_)) {
+            // The other services would drop them: readers would fill in fields for nothing.
+            return Err(ConfigError::WrongType {
+                at: "fields".into(),
+                expected: "used with \"provider\": \"form\" or \"mailchimp\" (only they send them)",
+                found: "another provider",
+            });
+        }
+        let choice_optional = boolean(root.get("choice_optional"), || "choice_optional".into())?;
+
         Ok(Config {
+            fields,
+            choice_optional,
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
@@ -711,6 +861,43 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_read_with_defaults_and_refused_where_the_provider_would_drop_them() {
+        let json = r#"{"provider": "mailchimp", "mailchimp": {"action": "https://a.us1.list-manage.com/subscribe/post?u=1&id=2"},
+            "newsletters": [{"id": "list", "name": "News"}],
+            "fields": [{"name": "FNAME"}, {"name": "EMAILTYPE", "label": "Format", "required": true,
+                        "options": [{"value": "html", "label": "HTML"}, {"value": "text"}], "value": "html"}]}"#;
+        let c = Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.fields[0].label, "FNAME", "the label defaults to the name");
+        assert!(!c.fields[0].required && c.fields[1].required);
+        assert_eq!(
+            c.fields[1].options,
+            [
+                ("html".to_owned(), "HTML".to_owned()),
+                ("text".to_owned(), "text".to_owned())
+            ]
+        );
+        let json_provider = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}],
+            "fields": [{"name": "FNAME"}]}"#;
+        let e = Config::from_host(&HostInput {
+            json: Some(json_provider),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("only they send them"), "{e}");
+        let nameless = json.replace(r#"{"name": "FNAME"}"#, r#"{"label": "First"}"#);
+        let e = Config::from_host(&HostInput {
+            json: Some(&nameless),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "fields[0].name is required but missing");
+    }
+
+    #[test]
     fn reads_newsletters_in_order_with_their_optional_fields() {
         let c = Config::from_host(&host(FIVE)).unwrap();
         let ids: Vec<&str> = c.newsletters.iter().map(|n| n.id.as_str()).collect();
@@ -745,6 +932,7 @@ mod tests {
                 privacy_url: Some("https://news.example/privacy".into()),
                 privacy_label: None,
                 checkbox: true,
+                choices: Vec::new(),
             })
         );
         let statement = with_consent(
