@@ -56,7 +56,7 @@ async fn merge_fields_are_asked_with_the_embeds_labels_validated_and_sent_by_nam
             "First Name (optional)",
             "Last Name",
             "Country (optional)",
-            "Email format (optional)"
+            "Email Format (optional)"
         ]
     );
     let country: HtmlSelectElement = get(&slot, "select[name=COUNTRY]").dyn_into().unwrap();
