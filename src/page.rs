@@ -271,8 +271,7 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
             if let Ok(options) = el.query_selector_all("option") {
                 let mut selected = None;
                 for j in 0..options.length() {
-                    let Some(o) = options.item(j).and_then(|n| n.dyn_into::<Element>().ok())
-                    else {
+                    let Some(o) = options.item(j).and_then(|n| n.dyn_into::<Element>().ok()) else {
                         continue;
                     };
                     let text = text_of(&o);
@@ -298,7 +297,7 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
         fields.push(field);
     }
     let legend = form
-        .query_selector("legend, h2, h3")
+        .query_selector("legend, h1, h2, h3, h4")
         .ok()
         .flatten()
         .map(|e| text_of(&e))

@@ -403,7 +403,10 @@ mod tests {
             at_ms: 4,
         });
         e.lease = Some(("tab-1".into(), 99));
-        e.signup.fields = vec![("FNAME".into(), "Jane \"J\"".into()), ("LNAME".into(), "Doe".into())];
+        e.signup.fields = vec![
+            ("FNAME".into(), "Jane \"J\"".into()),
+            ("LNAME".into(), "Doe".into()),
+        ];
         e.max_age_ms = 3 * DAY;
         e.adapter = Some("0123456789abcdef".into());
         let mut q = PendingQueue::default();

@@ -145,10 +145,9 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
             field.group = self_and_ancestors(el)
                 .find_map(|e| match e.value().name() {
                     "fieldset" => e.select(&legend).next(),
-                    _ if e
-                        .value()
-                        .attr("class")
-                        .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "mc-field-group")) =>
+                    _ if e.value().attr("class").is_some_and(|c| {
+                        c.split_ascii_whitespace().any(|c| c == "mc-field-group")
+                    }) =>
                     {
                         e.select(&strong).next()
                     }
@@ -161,8 +160,11 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
             // `select.value`: the selected option's value, else the first option's.
             let option = Selector::parse("option").unwrap();
             let opts: Vec<_> = el.select(&option).collect();
-            let value_of =
-                |o: &ElementRef<'_>| o.value().attr("value").map_or_else(|| text_of(*o), str::to_owned);
+            let value_of = |o: &ElementRef<'_>| {
+                o.value()
+                    .attr("value")
+                    .map_or_else(|| text_of(*o), str::to_owned)
+            };
             field.options = opts.iter().map(|o| (value_of(o), text_of(*o))).collect();
             field.value = opts
                 .iter()
@@ -181,7 +183,7 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
         fields.push(field);
     }
     let legend = form
-        .select(&Selector::parse("legend, h2, h3").unwrap())
+        .select(&Selector::parse("legend, h1, h2, h3, h4").unwrap())
         .next()
         .map(text_of)
         .filter(|t| !t.is_empty());

@@ -65,7 +65,10 @@ fn one(s: Slot, fid: String, i: usize, f: Field, optional: &str) -> impl IntoVie
             value,
         })
     };
-    let value = move || s.state.with(|st| st.values.get(i).cloned().unwrap_or_default());
+    let value = move || {
+        s.state
+            .with(|st| st.values.get(i).cloned().unwrap_or_default())
+    };
     let control = if f.options.is_empty() {
         let edited = edited.clone();
         view! {

@@ -79,7 +79,10 @@ async fn merge_fields_are_asked_with_the_embeds_labels_validated_and_sent_by_nam
     let last: HtmlInputElement = get(&slot, "input[name=LNAME]").dyn_into().unwrap();
     assert_eq!(last.get_attribute("aria-invalid").as_deref(), Some("true"));
     let described = last.get_attribute("aria-describedby").unwrap_or_default();
-    assert_eq!(text(&slot, &format!("#{described}")), "Error: Enter your Last Name");
+    assert_eq!(
+        text(&slot, &format!("#{described}")),
+        "Error: Enter your Last Name"
+    );
     assert!(requests("mc-fields").await.is_empty(), "nothing sent yet");
 
     // The permissions, in their exact wording, unticked.
@@ -88,14 +91,20 @@ async fn merge_fields_are_asked_with_the_embeds_labels_validated_and_sent_by_nam
         .map(|e| e.text_content().unwrap_or_default())
         .collect();
     assert_eq!(permissions, ["Email", "Direct mail"]);
-    assert_eq!(text(&slot, ".lb-permissions legend"), "Marketing Permissions");
+    assert_eq!(
+        text(&slot, ".lb-permissions legend"),
+        "Marketing Permissions"
+    );
     click(&slot, ".lb-permissions .lb-checkbox:nth-of-type(2) input");
 
     // Filled in; no group ticked, as the embed allows: the list alone.
     last.set_value("Doe");
     dispatch(&last, "input");
     sleep(0).await;
-    assert!(shown(&slot, ".lb-summary").is_none(), "the error went with the edit");
+    assert!(
+        shown(&slot, ".lb-summary").is_none(),
+        "the error went with the edit"
+    );
     submit(&slot).await;
     wait_for("the success panel", || shown(&slot, ".lb-success h2")).await;
     let query = requests("mc-fields").await[0]["body"]

@@ -423,7 +423,11 @@ impl Plan {
         }
         if !self.permissions.is_empty() {
             // The wording of every permission makes the version: a change is a new version.
-            let all: Vec<&str> = self.permissions.iter().map(|(_, _, t)| t.as_str()).collect();
+            let all: Vec<&str> = self
+                .permissions
+                .iter()
+                .map(|(_, _, t)| t.as_str())
+                .collect();
             out.push_str(",\"consent\":{\"text\":");
             write_string(&mut out, PERMISSIONS_TITLE);
             out.push_str(",\"version\":");
@@ -566,11 +570,50 @@ fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The form's title, unless it is missing or Mailchimp's "* indicates required" line.
+/// The form's title, unless it is missing, Mailchimp's "* indicates required" line, or a call
+/// to action rather than a name ("Subscribe", "Sign up for our quarterly updates:", "¿Te
+/// interesan…?"): the widget says "…to send you {newsletter}", which a button's word or a
+/// question cannot fill.
 fn title(legend: Option<&str>) -> Option<String> {
     let text = fold(legend?);
-    let ignored = text.is_empty() || text.to_ascii_lowercase().contains("indicates required");
+    let lower = text.to_lowercase();
+    let ignored =
+        text.is_empty() || lower.contains("indicates required") || is_call_to_action(&lower);
     (!ignored).then_some(text)
+}
+
+/// A heading that asks rather than names (lower-cased): one of the usual verbs of a signup, in
+/// the languages the embeds were found in, alone or starting the heading, or a question or a
+/// line that ends in `:` or `!`.
+fn is_call_to_action(lower: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "subscribe",
+        "sign up",
+        "signup",
+        "join",
+        "get ",
+        "stay ",
+        "keep ",
+        "suscríbete",
+        "suscribete",
+        "inscríbete",
+        "únete",
+        "abonnez-vous",
+        "inscrivez-vous",
+        "s'abonner",
+        "assine",
+        "inscreva-se",
+        "abonneer",
+        "schrijf je in",
+        "abonnieren",
+        "melde dich",
+    ];
+    let bare = lower.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    VERBS
+        .iter()
+        .any(|v| bare == v.trim_end() || bare.starts_with(v))
+        || lower.starts_with('¿')
+        || lower.ends_with(['?', ':', '!'])
 }
 
 /// A label for error messages: `FNAME ("First Name")`. A trailing required-asterisk is dropped.
@@ -784,7 +827,11 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
                         },
                         required: f.required || starred,
                         options: vec![option],
-                        value: if f.checked { f.value.clone() } else { String::new() },
+                        value: if f.checked {
+                            f.value.clone()
+                        } else {
+                            String::new()
+                        },
                     }),
                 }
             }
@@ -1290,18 +1337,46 @@ mod tests {
     }
 
     #[test]
+    fn a_heading_that_asks_rather_than_names_does_not_name_the_newsletter() {
+        for heading in [
+            "Subscribe",
+            "Subscribe!",
+            "Subscribe to our mailing list",
+            "Sign up for our quarterly updates:",
+            "Join the WNY Cool Roof Project Community",
+            "¿Te interesan los temas que publico?",
+            "Abonnez-vous",
+        ] {
+            assert_eq!(title(Some(heading)), None, "{heading}");
+        }
+        for heading in [
+            "Newsletter",
+            "Design, Develop and Grow - The Newsletter",
+            "The Daily Briefing",
+        ] {
+            assert_eq!(title(Some(heading)).as_deref(), Some(heading));
+        }
+    }
+
+    #[test]
     fn mailchimp_embed_without_groups_is_one_newsletter_named_by_its_heading() {
-        let markup = scan(&fixture("mailchimp-single.html"));
+        let mut markup = scan(&fixture("mailchimp-single.html"));
         let v = upgrade(&markup);
         assert_eq!(
             newsletters(&v),
-            [("list", "Subscribe to our mailing list", false)]
+            [("list", "Newsletter", false)],
+            "\"Subscribe to our mailing list\" asks, it does not name"
+        );
+        markup.legend = Some("The Daily Briefing".into());
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("list", "The Daily Briefing", false)]
         );
         let mc = v.get("mailchimp").unwrap();
         assert_eq!(
             keys(mc),
             ["action"],
-            "optional FNAME/LNAME are dropped; no groups, no hidden fields"
+            "no groups, no hidden fields (the optional FNAME/LNAME are fields)"
         );
         assert!(
             matches!(adapter_from(&markup), Adapter::Mailchimp(a) if a.groups.is_empty() && a.hidden.is_empty())

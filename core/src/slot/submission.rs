@@ -647,7 +647,10 @@ mod tests {
                 submit("k"),
             ],
         );
-        assert_eq!(state.errors.newsletters, Some(NewsletterProblem::NoneChosen));
+        assert_eq!(
+            state.errors.newsletters,
+            Some(NewsletterProblem::NoneChosen)
+        );
     }
 
     #[test]
