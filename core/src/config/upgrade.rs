@@ -703,15 +703,33 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         return Err(UpgradeError::UnsupportedMethod(method.to_owned()));
     }
     let upgrade = Upgrade::of_action(&action);
-    let action = match upgrade {
+    let mut action = match upgrade {
         Upgrade::Mailchimp => mailchimp_action(&action, &url),
         Upgrade::Plain => action,
     };
-    // Mailchimp: the account and audience ids, which name the honeypot.
+    // Mailchimp: the account and audience ids, which name the honeypot. Hosted-form markup
+    // posts to a bare `…/subscribe/post` and carries them in hidden inputs instead.
+    let hidden_input = |name: &str| {
+        markup
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Hidden && f.name == name && !f.value.trim().is_empty())
+            .map(|f| f.value.trim().to_owned())
+    };
     let mailchimp = match upgrade {
         Upgrade::Mailchimp => match (query_param(url.query, "u"), query_param(url.query, "id")) {
             (Some(u), Some(id)) => Some((u, id)),
-            _ => return Err(UpgradeError::IncompleteMailchimpAction(action)),
+            _ => match (hidden_input("u"), hidden_input("id")) {
+                (Some(u), Some(id)) if url.query.is_empty() => {
+                    use crate::delivery::encode::percent_encode;
+                    action.push_str("?u=");
+                    percent_encode(&mut action, &u);
+                    action.push_str("&id=");
+                    percent_encode(&mut action, &id);
+                    Some((u, id))
+                }
+                _ => return Err(UpgradeError::IncompleteMailchimpAction(action)),
+            },
         },
         Upgrade::Plain => None,
     };
@@ -1334,6 +1352,41 @@ mod tests {
         );
         assert_eq!(a.groups.len(), 3);
         assert_eq!(a.groups[2].field, "group[13145][4]");
+    }
+
+    #[test]
+    fn hosted_form_markup_with_the_ids_in_hidden_inputs_and_the_address_in_merge0_is_upgraded() {
+        let markup = form(
+            "https://example.us4.list-manage.com/subscribe/post",
+            vec![
+                field(FieldKind::Hidden, "u", "abc123"),
+                field(FieldKind::Hidden, "id", "def456"),
+                field(FieldKind::Email, "MERGE0", ""),
+                FormField {
+                    label: "First name".into(),
+                    ..field(FieldKind::Text, "MERGE1", "")
+                },
+                field(FieldKind::Submit, "submit", "Subscribe"),
+            ],
+        );
+        let v = upgrade(&markup);
+        let mc = v.get("mailchimp").unwrap();
+        assert_eq!(
+            s(mc, "action").as_deref(),
+            Some("https://example.us4.list-manage.com/subscribe/post?u=abc123&id=def456")
+        );
+        assert_eq!(keys(mc), ["action"], "u and id are not sent twice");
+        assert!(config_json(&markup)
+            .unwrap()
+            .contains(r#""fields":[{"name":"MERGE1","label":"First name"}]"#));
+        let config = Config::from_host(&HostInput {
+            derived: Some(&config_json(&markup).unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            matches!(config.adapter, Adapter::Mailchimp(m) if m.u == "abc123" && m.id == "def456")
+        );
     }
 
     #[test]
