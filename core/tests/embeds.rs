@@ -286,12 +286,14 @@ fn upgraded(json: &str) -> Result<Sends, String> {
             .map(|n| (n.name.clone(), n.checked))
             .unwrap_or_default()
     };
-    let mut out = Sends::default();
-    out.fields = config
-        .fields
-        .iter()
-        .map(|f| (f.name.clone(), f.label.clone(), f.required))
-        .collect();
+    let mut out = Sends {
+        fields: config
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.label.clone(), f.required))
+            .collect(),
+        ..Sends::default()
+    };
     let consent_text = config.consent.as_ref().map(|c| c.text.clone());
     let consent_field = match &config.adapter {
         Adapter::Mailchimp(mc) => {

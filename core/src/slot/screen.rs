@@ -445,6 +445,45 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_field_is_named_by_its_label_and_a_missing_choice_asks_to_choose() {
+        let c = config(
+            r#"{"provider": "form", "form": {"action": "/s"}, "newsletters": [{"id": "a", "name": "A"}],
+            "fields": [{"name": "FNAME", "label": "First name *", "required": true},
+                       {"name": "LNAME", "label": "Last name"},
+                       {"name": "KIND", "label": "Membership", "required": true, "options": [{"value": "x"}]}]}"#,
+        );
+        let ctx = Context {
+            config: &c,
+            idn: &Uts46,
+            page: "https://news.example/",
+            slot: "0",
+        };
+        let (state, _) = transition(
+            State::new(&c),
+            Event::EmailEdited("a@example.com".into()),
+            &ctx,
+        );
+        let (state, _) = transition(
+            state,
+            Event::Submitted {
+                fresh_key: "k".into(),
+                at_ms: 0,
+            },
+            &ctx,
+        );
+        let v = screen(&state, &c);
+        assert_eq!(
+            v.field_errors,
+            [
+                Some("Enter your First name".to_owned()),
+                None,
+                Some("Choose an option for Membership".to_owned())
+            ]
+        );
+        assert!(v.has_errors());
+    }
+
+    #[test]
     fn a_suggestion_has_its_prompt_and_button_text() {
         let c = config(THREE);
         let s = after(

@@ -596,12 +596,6 @@ mod tests {
         );
         assert_eq!(state.errors.fields_missing, ["FNAME"]);
         assert_eq!(effects, [Effect::FocusErrorSummary]);
-        let screen = crate::slot::screen::screen(&state, &c);
-        assert_eq!(
-            screen.field_errors,
-            [Some("Enter your First name".to_owned()), None, None]
-        );
-        assert!(screen.has_errors());
 
         let (state, effects) = run(
             &c,
