@@ -135,7 +135,7 @@ export interface LetterboxEventDetail {
    *  suggestion: "shown" | "accepted". */
   outcome?: string;
   /** For "invalid": the fields in error. */
-  fields?: ("newsletters" | "consent" | "email")[];
+  fields?: ("newsletters" | "consent" | "fields" | "email")[];
   /** For suggestions: the suggested domain (never the address). */
   domain?: string;
   /** Only with `events_include_email: true`. */

@@ -576,7 +576,8 @@ fn fold(text: &str) -> String {
 /// question cannot fill.
 fn title(legend: Option<&str>) -> Option<String> {
     let text = fold(legend?);
-    let lower = text.to_lowercase();
+    // ASCII lower-casing only: Unicode case tables would cost the wasm kilobytes.
+    let lower = text.to_ascii_lowercase();
     let ignored =
         text.is_empty() || lower.contains("indicates required") || is_call_to_action(&lower);
     (!ignored).then_some(text)
