@@ -24,6 +24,9 @@ export interface LetterboxConsent {
   privacy_label?: string;
   /** true (default): an unticked box the reader must tick; false: a statement above the email field, read with the submit button. */
   checkbox?: boolean;
+  /** Separate permissions, each optional (Mailchimp's GDPR marketing permissions): each ticked
+   *  one is sent as field=value and its wording is the consent record; `text` is their heading. */
+  choices?: Array<{ field: string; value: string; text: string }>;
 }
 
 /** Options for `Letterbox.mount`; they override the element's inline JSON key by key, and the
@@ -77,6 +80,16 @@ export interface LetterboxOptions {
   stats_endpoint?: string;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
+  /** Fields the reader fills in besides the address (form and mailchimp providers only). */
+  fields?: Array<{
+    name: string;
+    label?: string;
+    required?: boolean;
+    options?: Array<{ value: string; label?: string }>;
+    value?: string;
+  }>;
+  /** A reader may sign up with no newsletter ticked (default false). */
+  choice_optional?: boolean;
 }
 
 /** What a challenge provider is called with, once per request that can carry a token. */
@@ -124,7 +137,7 @@ export interface LetterboxEventDetail {
    *  suggestion: "shown" | "accepted". */
   outcome?: string;
   /** For "invalid": the fields in error. */
-  fields?: ("newsletters" | "consent" | "email")[];
+  fields?: ("newsletters" | "consent" | "fields" | "email")[];
   /** For suggestions: the suggested domain (never the address). */
   domain?: string;
   /** Only with `events_include_email: true`. */

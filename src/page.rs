@@ -245,8 +245,47 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
                     .flatten()
             })
             .flatten()
-            .or_else(|| el.closest("label").ok().flatten());
+            .or_else(|| el.closest("label").ok().flatten())
+            // A label just before the control whose `for` names nothing (Kit's `for=""`).
+            .or_else(|| {
+                el.previous_element_sibling().filter(|l| {
+                    l.tag_name().eq_ignore_ascii_case("label")
+                        && l.get_attribute("for").as_deref() == Some("")
+                })
+            });
         field.label = label.map(|l| text_of(&l)).unwrap_or_default();
+        field.placeholder = el.get_attribute("placeholder").unwrap_or_default();
+        if ty == "radio" {
+            // The group's title: its fieldset's legend, or Mailchimp's <strong> heading.
+            field.group = el
+                .closest("fieldset, .mc-field-group")
+                .ok()
+                .flatten()
+                .and_then(|g| g.query_selector("legend, strong").ok().flatten())
+                .map(|t| text_of(&t))
+                .unwrap_or_default();
+        }
+        if tag == "select" {
+            // The selected option (as written, not as restored since) is the default, else the
+            // first one, as `select.value` starts.
+            if let Ok(options) = el.query_selector_all("option") {
+                let mut selected = None;
+                for j in 0..options.length() {
+                    let Some(o) = options.item(j).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                        continue;
+                    };
+                    let text = text_of(&o);
+                    let value = o.get_attribute("value").unwrap_or_else(|| text.clone());
+                    if selected.is_none() && o.has_attribute("selected") {
+                        selected = Some(value.clone());
+                    }
+                    field.options.push((value, text));
+                }
+                field.value = selected
+                    .or_else(|| field.options.first().map(|(v, _)| v.clone()))
+                    .unwrap_or_default();
+            }
+        }
         field.checked = el.has_attribute("checked");
         field.required = el.has_attribute("required") || el.class_list().contains("required");
         field.hidden_from_people = el
@@ -258,13 +297,19 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
         fields.push(field);
     }
     let legend = form
-        .query_selector("legend, h2, h3")
+        .query_selector("legend, h1, h2, h3, h4")
         .ok()
         .flatten()
         .map(|e| text_of(&e))
         .filter(|t| !t.is_empty());
     Some(FormMarkup {
-        action: form.action(),
+        // A form without an action posts to the page itself, which is no signup service: core
+        // leaves it alone (the site's own script handles it).
+        action: if form.has_attribute("action") {
+            form.action()
+        } else {
+            String::new()
+        },
         method: form.method(),
         fields,
         legend,

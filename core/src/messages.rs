@@ -169,6 +169,22 @@ keys! {
     ConsentMissing = "consent_missing",
         en: "Tick the box to agree before you sign up",
         uk: "Позначте згоду, щоб підписатися";
+    /// A required text field is empty; `{field}` is its label.
+    FieldMissing = "field_missing",
+        en: "Enter your {field}",
+        uk: "Заповніть поле «{field}»";
+    /// A required choice (radio group or list) has nothing chosen; `{field}` is its label.
+    FieldChoose = "field_choose",
+        en: "Choose an option for {field}",
+        uk: "Оберіть варіант у полі «{field}»";
+    /// After the label of a field that may be left empty.
+    FieldOptional = "field_optional",
+        en: "(optional)",
+        uk: "(необов’язково)";
+    /// The newsletters of a signup that chose none of the optional ones (the list alone).
+    NewsletterFallback = "newsletter_fallback",
+        en: "our newsletter",
+        uk: "нашу розсилку";
     /// The privacy-policy link's text, unless the site gives its own.
     PrivacyLink = "privacy_link",
         en: "Privacy policy",

@@ -132,6 +132,13 @@ impl Pending {
         if let Some(consent) = &signup.consent {
             o.object("consent", |c| consent.write(c));
         }
+        if !signup.fields.is_empty() {
+            o.object("fields", |f| {
+                for (name, value) in &signup.fields {
+                    f.string(name, value);
+                }
+            });
+        }
         if let Some((owner, until)) = &self.lease {
             o.object("lease", |l| {
                 l.string("owner", owner).number("until_ms", *until);
@@ -169,6 +176,15 @@ impl Pending {
                 at_ms: number(c, "at_ms")?,
             }),
         };
+        // Written only when the reader filled in other fields.
+        let fields = match value.get("fields") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(members)) => members
+                .iter()
+                .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect::<Option<Vec<_>>>()?,
+            Some(_) => return None,
+        };
         let lease = value
             .get("lease")
             .and_then(|l| Some((text(l, "owner")?, number(l, "until_ms")?)));
@@ -183,6 +199,7 @@ impl Pending {
                     slot: text(value, "slot")?,
                 },
                 consent,
+                fields,
                 // Entries written before it was kept were queued moments after their submit.
                 at_ms: number(value, "at_ms").or_else(|| number(value, "created_ms"))?,
             },
@@ -386,6 +403,10 @@ mod tests {
             at_ms: 4,
         });
         e.lease = Some(("tab-1".into(), 99));
+        e.signup.fields = vec![
+            ("FNAME".into(), "Jane \"J\"".into()),
+            ("LNAME".into(), "Doe".into()),
+        ];
         e.max_age_ms = 3 * DAY;
         e.adapter = Some("0123456789abcdef".into());
         let mut q = PendingQueue::default();

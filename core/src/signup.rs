@@ -40,6 +40,9 @@ pub struct Signup {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub consent: Option<Consent>,
+    /// The other fields the reader filled in (`FNAME` → `Jane`), in the slot's order; an
+    /// optional field left empty is not here.
+    pub fields: Vec<(String, String)>,
     /// The `Idempotency-Key`, the same on every retry and on a later send from the queue.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing))]
     pub key: String,
@@ -52,7 +55,7 @@ pub struct Signup {
 impl Signup {
     /// True when `other` asks for the same thing: the same address (the domain is already
     /// lower-case; the part before `@` is compared exactly, as servers do), the same newsletters in
-    /// any order, the same language and the same consent wording (text and version; not the
+    /// any order, the same language, the same other fields and the same consent wording (text and version; not the
     /// moment or page it was given on). The idempotency key is not compared: two submits of the
     /// same signup have different keys until one joins the other.
     ///
@@ -71,6 +74,7 @@ impl Signup {
             && self.locale == other.locale
             && sorted(&self.newsletters) == sorted(&other.newsletters)
             && wording(&self.consent) == wording(&other.consent)
+            && self.fields == other.fields
     }
 
     /// A sample signup for examples and tests: `jane+news@example.com`, newsletter `daily`.
@@ -80,6 +84,7 @@ impl Signup {
             newsletters: vec!["daily".into()],
             locale: "en".into(),
             consent: None,
+            fields: Vec::new(),
             source: Source {
                 page: "https://news.example/article".into(),
                 slot: "in-article".into(),

@@ -74,7 +74,8 @@ fn off_screen(el: ElementRef<'_>) -> bool {
 fn form_action(form: ElementRef<'_>, page: &str) -> String {
     let base = url::Url::parse(page).expect("page URL");
     match form.value().attr("action") {
-        None => base.to_string(),
+        // page.rs gives no action for a form without one (it would post to the page itself).
+        None => String::new(),
         Some(raw) => base
             .join(raw.trim())
             .map(|u| u.to_string())
@@ -127,7 +128,51 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
             })
             .flatten();
         let label = by_for.or_else(|| self_and_ancestors(el).find(|e| e.value().name() == "label"));
-        field.label = label.map(text_of).unwrap_or_default();
+        // A label just before the control whose `for` names nothing (`for=""`): what readers
+        // see as its label, as page.rs reads it.
+        let before = || {
+            el.prev_siblings()
+                .filter_map(ElementRef::wrap)
+                .next()
+                .filter(|l| l.value().name() == "label" && l.value().attr("for") == Some(""))
+        };
+        field.label = label.or_else(before).map(text_of).unwrap_or_default();
+        field.placeholder = fold(v.attr("placeholder").unwrap_or(""));
+        if ty == "radio" {
+            // The group's title: its fieldset's legend, or Mailchimp's <strong> heading.
+            let legend = Selector::parse("legend").unwrap();
+            let strong = Selector::parse("strong").unwrap();
+            field.group = self_and_ancestors(el)
+                .find_map(|e| match e.value().name() {
+                    "fieldset" => e.select(&legend).next(),
+                    _ if e.value().attr("class").is_some_and(|c| {
+                        c.split_ascii_whitespace().any(|c| c == "mc-field-group")
+                    }) =>
+                    {
+                        e.select(&strong).next()
+                    }
+                    _ => None,
+                })
+                .map(text_of)
+                .unwrap_or_default();
+        }
+        if tag == "select" {
+            // `select.value`: the selected option's value, else the first option's.
+            let option = Selector::parse("option").unwrap();
+            let opts: Vec<_> = el.select(&option).collect();
+            let value_of = |o: &ElementRef<'_>| {
+                o.value()
+                    .attr("value")
+                    .map_or_else(|| text_of(*o), str::to_owned)
+            };
+            field.options = opts.iter().map(|o| (value_of(o), text_of(*o))).collect();
+            field.value = opts
+                .iter()
+                .find(|o| o.value().attr("selected").is_some())
+                .or(opts.first())
+                .map(value_of)
+                .unwrap_or_default();
+        }
         field.checked = v.attr("checked").is_some();
         field.required = v.attr("required").is_some()
             || v.attr("class")
@@ -138,7 +183,7 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
         fields.push(field);
     }
     let legend = form
-        .select(&Selector::parse("legend, h2, h3").unwrap())
+        .select(&Selector::parse("legend, h1, h2, h3, h4").unwrap())
         .next()
         .map(text_of)
         .filter(|t| !t.is_empty());
@@ -241,7 +286,14 @@ fn upgraded(json: &str) -> Result<Sends, String> {
             .map(|n| (n.name.clone(), n.checked))
             .unwrap_or_default()
     };
-    let mut out = Sends::default();
+    let mut out = Sends {
+        fields: config
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.label.clone(), f.required))
+            .collect(),
+        ..Sends::default()
+    };
     let consent_text = config.consent.as_ref().map(|c| c.text.clone());
     let consent_field = match &config.adapter {
         Adapter::Mailchimp(mc) => {
@@ -291,8 +343,16 @@ fn upgraded(json: &str) -> Result<Sends, String> {
         }
         other => return Err(format!("unexpected adapter {other:?}")),
     };
-    out.choice_required = !out.choices.is_empty();
-    if let (Some((field, value)), Some(text)) = (consent_field, consent_text.clone()) {
+    out.choice_required = !out.choices.is_empty() && !config.choice_optional;
+    let choices = config
+        .consent
+        .as_ref()
+        .map(|c| c.choices.clone())
+        .unwrap_or_default();
+    if !choices.is_empty() {
+        // Marketing permissions: each ticked choice is sent as field=value with its wording.
+        out.consent = choices;
+    } else if let (Some((field, value)), Some(text)) = (consent_field, consent_text.clone()) {
         out.consent.push((field, value, text));
     } else if let Some(text) = consent_text {
         // The upgrade keeps a required box's field in `hidden`; which one is not recorded, so

@@ -10,8 +10,10 @@
 
 mod consent;
 mod email;
+mod fields;
 mod newsletters;
 mod panels;
+mod permissions;
 mod slot;
 mod summary;
 
@@ -142,7 +144,14 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     };
     let email_id = format!("{id}-email");
     let newsletters = (!single).then(|| view! { <Newsletters s id=id.clone()/> });
-    let consent = consent.map(|consent| view! { <Consent s id=id.clone() consent/> });
+    let consent = consent.map(|consent| {
+        if consent.choices.is_empty() {
+            view! { <Consent s id=id.clone() consent/> }.into_any()
+        } else {
+            view! { <permissions::Permissions s id=id.clone() consent/> }.into_any()
+        }
+    });
+    let fields = view! { <fields::Fields s id=id.clone()/> };
 
     view! {
         // The slot's language, so screen readers use the right voice when it differs from the page's.
@@ -157,6 +166,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 <RememberedNote s/>
                 {newsletters}
                 {consent}
+                {fields}
                 <EmailField s email_id statement/>
                 <Honeypot s id/>
                 <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(part::status)}</div>

@@ -28,6 +28,7 @@ pub fn ErrorSummary(s: Slot, id: String, email_id: String) -> impl IntoView {
                         {s.shows(part::consent_error)}
                     </a>
                 </li>
+                <super::fields::FieldLinks s id=id.clone()/>
                 <li hidden=s.hides(part::email_error)>
                     <a href=format!("#{email_id}") on:click=move |ev| { ev.prevent_default(); focus(s.email_input); }>
                         {s.shows(part::email_error)}

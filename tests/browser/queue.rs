@@ -53,6 +53,7 @@ async fn a_queued_signup_is_sent_exactly_once_on_the_next_page_view() {
         newsletters: vec!["daily".into()],
         locale: "en".into(),
         consent: None,
+        fields: Vec::new(),
         source: Source {
             page: "https://news.example/earlier".into(),
             slot: "footer".into(),
@@ -192,6 +193,7 @@ async fn the_same_signup_already_waiting_is_kept_once_and_the_slot_takes_its_key
         newsletters: vec!["daily".into()],
         locale: "en".into(),
         consent: None,
+        fields: Vec::new(),
         source: Source {
             page: "https://news.example/earlier".into(),
             slot: "footer".into(),

@@ -131,11 +131,12 @@ async fn the_script_tag_can_upgrade_every_mailchimp_embed_on_the_page() {
 
 #[wasm_bindgen_test]
 async fn an_embed_the_widget_cannot_use_stays_as_the_site_wrote_it_visible_and_working() {
-    // A GDPR marketing permission (`gdpr[27]`), whose wording the upgrade cannot carry: the
-    // widget refuses the embed, so the site's own form must stay, not a "not available" panel.
+    // A required box that is neither a group nor a permission (`AGREE`), which the upgrade
+    // cannot ask for: the widget refuses the embed, so the site's own form must stay, not a
+    // "not available" panel.
     let embed = mailchimp_embed("mc-left-alone", "ok").replace(
         r#"<div class="clear">"#,
-        r#"<div class="mc-field-group"><input type="checkbox" id="gdpr_27" name="gdpr[27]" value="Y"><label for="gdpr_27">Email me</label></div>
+        r#"<div class="mc-field-group"><input type="checkbox" id="agree_27" name="AGREE" value="Y" class="required"><label for="agree_27">I agree</label></div>
   <div class="clear">"#,
     );
     let host = Host::anonymous(Config::new()).markup(embed).build();
@@ -161,7 +162,7 @@ async fn an_embed_the_widget_cannot_use_stays_as_the_site_wrote_it_visible_and_w
         .get_attribute("action")
         .unwrap_or_default()
         .contains("list-manage.com"));
-    assert!(host.query_selector("[name='gdpr[27]']").unwrap().is_some());
+    assert!(host.query_selector("[name='AGREE']").unwrap().is_some());
     // Mounting again (the page's observer, a second script tag) changes nothing.
     letterbox::mount_all();
     assert!(host.shadow_root().is_none());

@@ -41,6 +41,24 @@ pub struct Newsletter {
     pub checked: bool,
 }
 
+/// One field the reader fills in besides the address (a Mailchimp merge field such as `FNAME`,
+/// a plain form's `first_name`): `"fields": [{"name", "label", "required", "options", "value"}]`.
+/// It is sent under its `name` when the reader fills it in (an empty optional field is not sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The name it is sent under (`FNAME`).
+    pub name: String,
+    /// The label shown to readers (`First name`).
+    pub label: String,
+    /// The reader must fill it in (or choose one of its options).
+    pub required: bool,
+    /// A choice of one (radio group or `<select>` in the embed): (value sent, label). Empty: a
+    /// text field.
+    pub options: Vec<(String, String)>,
+    /// The value it starts with (a select's selected option, a checked radio); empty for none.
+    pub value: String,
+}
+
 /// What the widget read from a host element, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInput<'a> {
@@ -147,6 +165,12 @@ pub struct Config {
     /// Where the slot's anonymous statistics go (`POST`, once per page view); `None` (the
     /// default) sends none. See [`crate::slot::stats`].
     pub stats_endpoint: Option<String>,
+    /// Fields the reader fills in besides the address (`"fields"`), in the site's order.
+    pub fields: Vec<Field>,
+    /// The reader may sign up without ticking any newsletter (`"choice_optional": true`; an
+    /// upgraded Mailchimp form whose interest groups are optional): the list itself is the
+    /// subscription and the newsletters are only its groups.
+    pub choice_optional: bool,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -165,6 +189,11 @@ pub struct ConsentConfig {
     pub privacy_label: Option<String>,
     /// Whether the reader ticks a box (true) or is shown a statement (false).
     pub checkbox: bool,
+    /// Separate permissions the reader may each give (Mailchimp's GDPR marketing permissions,
+    /// `gdpr[N]`): (field, value sent, exact wording). When there are any, `text` is their
+    /// heading, the reader ticks any of them (or none, as the embed allows), each ticked one is
+    /// sent as `field=value` and its wording is the consent record.
+    pub choices: Vec<(String, String, String)>,
 }
 
 /// The keys of `consent`.
@@ -174,6 +203,7 @@ pub const CONSENT_KEYS: &[&str] = &[
     "privacy_url",
     "privacy_label",
     "checkbox",
+    "choices",
 ];
 
 /// The most newsletters one slot offers: a list longer than a reader can take in is a
@@ -209,7 +239,13 @@ pub const CONFIG_KEYS: &[&str] = &[
     "consent",
     "pending_days",
     "stats_endpoint",
+    "fields",
+    "choice_optional",
 ];
+/// The keys of one field (`"fields": [{…}]`).
+pub const FIELD_KEYS: &[&str] = &["name", "label", "required", "options", "value"];
+/// At most this many fields besides the address.
+pub const MAX_FIELDS: usize = 20;
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
 
@@ -348,6 +384,34 @@ fn newsletter(index: usize, value: &Value) -> Result<Newsletter, ConfigError> {
     })
 }
 
+/// One entry of `"fields"`. A name is required; the label defaults to the name.
+fn field(index: usize, value: &Value) -> Result<Field, ConfigError> {
+    let f = Object::new(value, &format!("fields[{index}]"), Some(FIELD_KEYS))?;
+    let name = f.required("name")?;
+    let options = f
+        .array("options")?
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let o = Object::new(
+                o,
+                &f.place(&format!("options[{i}]")),
+                Some(&["value", "label"]),
+            )?;
+            let value = o.string("value")?.unwrap_or_default();
+            let label = o.text("label")?.unwrap_or_else(|| value.clone());
+            Ok((value, label))
+        })
+        .collect::<Result<_, ConfigError>>()?;
+    Ok(Field {
+        label: f.text("label")?.unwrap_or_else(|| name.clone()),
+        name,
+        required: f.flag("required", false)?,
+        options,
+        value: f.string("value")?.unwrap_or_default(),
+    })
+}
+
 /// The `consent` object.
 fn consent(value: &Value) -> Result<ConsentConfig, ConfigError> {
     let c = Object::new(value, "consent", Some(CONSENT_KEYS))?;
@@ -360,6 +424,20 @@ fn consent(value: &Value) -> Result<ConsentConfig, ConfigError> {
             .transpose()?,
         privacy_label: c.text("privacy_label")?,
         checkbox: c.flag("checkbox", true)?,
+        choices: c
+            .array("choices")?
+            .iter()
+            .enumerate()
+            .map(|(i, choice)| {
+                let at = c.place(&format!("choices[{i}]"));
+                let choice = Object::new(choice, &at, Some(&["field", "value", "text"]))?;
+                Ok((
+                    choice.required("field")?,
+                    choice.required("value")?,
+                    choice.required("text")?,
+                ))
+            })
+            .collect::<Result<_, ConfigError>>()?,
     })
 }
 
@@ -502,8 +580,33 @@ impl Config {
             .map(|u| providers::url(u, "stats_endpoint"))
             .transpose()?;
 
+        let fields = root.array("fields")?;
+        if fields.len() > MAX_FIELDS {
+            return Err(ConfigError::WrongType {
+                at: "fields".into(),
+                expected: "an array of at most 20 fields",
+                found: "a longer array",
+            });
+        }
+        let fields: Vec<Field> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, v)| field(i, v))
+            .collect::<Result<_, _>>()?;
+        if !fields.is_empty() && !matches!(adapter, Adapter::Form(_) | Adapter::Mailchimp(_)) {
+            // The other services would drop them: readers would fill in fields for nothing.
+            return Err(ConfigError::WrongType {
+                at: "fields".into(),
+                expected: "used with \"provider\": \"form\" or \"mailchimp\" (only they send them)",
+                found: "another provider",
+            });
+        }
+        let choice_optional = root.flag("choice_optional", false)?;
+
         Ok(Config {
             stats_endpoint,
+            fields,
+            choice_optional,
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
@@ -606,6 +709,43 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_read_with_defaults_and_refused_where_the_provider_would_drop_them() {
+        let json = r#"{"provider": "mailchimp", "mailchimp": {"action": "https://a.us1.list-manage.com/subscribe/post?u=1&id=2"},
+            "newsletters": [{"id": "list", "name": "News"}],
+            "fields": [{"name": "FNAME"}, {"name": "EMAILTYPE", "label": "Format", "required": true,
+                        "options": [{"value": "html", "label": "HTML"}, {"value": "text"}], "value": "html"}]}"#;
+        let c = Config::from_host(&HostInput {
+            json: Some(json),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.fields[0].label, "FNAME", "the label defaults to the name");
+        assert!(!c.fields[0].required && c.fields[1].required);
+        assert_eq!(
+            c.fields[1].options,
+            [
+                ("html".to_owned(), "HTML".to_owned()),
+                ("text".to_owned(), "text".to_owned())
+            ]
+        );
+        let json_provider = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}],
+            "fields": [{"name": "FNAME"}]}"#;
+        let e = Config::from_host(&HostInput {
+            json: Some(json_provider),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("only they send them"), "{e}");
+        let nameless = json.replace(r#"{"name": "FNAME"}"#, r#"{"label": "First"}"#);
+        let e = Config::from_host(&HostInput {
+            json: Some(&nameless),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "fields[0].name is required but missing");
+    }
+
+    #[test]
     fn reads_newsletters_in_order_with_their_optional_fields() {
         let c = Config::from_host(&host(FIVE)).unwrap();
         let ids: Vec<&str> = c.newsletters.iter().map(|n| n.id.as_str()).collect();
@@ -640,6 +780,7 @@ mod tests {
                 privacy_url: Some("https://news.example/privacy".into()),
                 privacy_label: None,
                 checkbox: true,
+                choices: Vec::new(),
             })
         );
         let statement = with_consent(

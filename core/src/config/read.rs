@@ -118,6 +118,15 @@ impl<'v> Object<'v> {
         }
     }
 
+    /// The array `key` (empty when absent).
+    pub(crate) fn array(&self, key: &str) -> Result<&'v [Value], ConfigError> {
+        match self.get(key) {
+            None => Ok(&[]),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(wrong(self.place(key), "an array", other)),
+        }
+    }
+
     /// The array of strings `key` (empty when absent).
     pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>, ConfigError> {
         match self.get(key) {

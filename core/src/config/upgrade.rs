@@ -101,6 +101,14 @@ pub struct FormField {
     /// Inside an element positioned off-screen or `aria-hidden`, as Mailchimp's honeypot wrapper
     /// is (`<div style="position: absolute; left: -5000px;" aria-hidden="true">`).
     pub hidden_from_people: bool,
+    /// The `placeholder`, whitespace-folded: the field's name for readers when it has no label.
+    pub placeholder: String,
+    /// A `<select>`'s options: (value, text), in order.
+    pub options: Vec<(String, String)>,
+    /// A radio's group title, whitespace-folded: the `<legend>` of its fieldset, or the
+    /// `<strong>` heading Mailchimp puts over a radio group (`Membership category *`, whose
+    /// asterisk marks the group required).
+    pub group: String,
 }
 
 impl FormField {
@@ -115,6 +123,9 @@ impl FormField {
             checked: false,
             required: false,
             hidden_from_people: false,
+            placeholder: String::new(),
+            options: Vec::new(),
+            group: String::new(),
         }
     }
 }
@@ -179,10 +190,6 @@ pub enum UpgradeError {
         /// `FNAME ("First Name")`, …
         fields: Vec<String>,
     },
-    /// Mailchimp marketing-permission checkboxes (`gdpr[…]`), whose wording an upgrade cannot
-    /// take over: readers would be subscribed without the permission the form records. A slot
-    /// configured with `consent` and `mailchimp.consent_field` sends it.
-    MarketingPermissions(Vec<String>),
     /// Newsletter checkboxes with different names: the widget sends the chosen newsletters as one
     /// repeated field, so the other names would silently stop being sent.
     CheckboxNamesDiffer(Vec<String>),
@@ -243,16 +250,6 @@ impl fmt::Display for UpgradeError {
                     ),
                 }
             }
-            UpgradeError::MarketingPermissions(fields) => write!(
-                f,
-                "it collects Mailchimp marketing permissions ({}), whose wording an upgrade \
-                 cannot take over; readers would be subscribed without them. Configure the slot \
-                 instead, with \"consent\" (the permission text and its version) and \
-                 \"mailchimp\": {{\"action\": …, \"consent_field\": \"{}\"}}, or turn off \
-                 marketing permissions for the audience",
-                fields.join(", "),
-                fields.first().map_or("gdpr[…]", String::as_str)
-            ),
             UpgradeError::CheckboxNamesDiffer(names) => write!(
                 f,
                 "its newsletter checkboxes have different names ({}); the widget sends the chosen \
@@ -314,6 +311,26 @@ struct Plan {
     hidden: Vec<(String, String)>,
     /// Plain forms: a required consent box's label, which becomes the slot's consent text.
     consent: Option<String>,
+    /// The fields the reader fills in besides the address.
+    fields: Vec<FieldOut>,
+    /// The reader may sign up with no newsletter ticked (the embed lets them).
+    choice_optional: bool,
+    /// Mailchimp: the GDPR marketing permissions, (field, value, wording): the slot's consent
+    /// choices.
+    permissions: Vec<(String, String, String)>,
+}
+
+/// The heading of an upgraded Mailchimp embed's marketing permissions, as Mailchimp's own
+/// embed code titles them.
+const PERMISSIONS_TITLE: &str = "Marketing Permissions";
+
+/// One field of the produced configuration (`"fields"`).
+struct FieldOut {
+    name: String,
+    label: String,
+    required: bool,
+    options: Vec<(String, String)>,
+    value: String,
 }
 
 /// The consent version of an upgraded form, which has none of its own: `label-` and the FNV-1a
@@ -366,7 +383,70 @@ impl Plan {
         }
         write_pairs(&mut out, "hidden", &self.hidden);
         out.push('}');
-        if let Some(text) = &self.consent {
+        if !self.fields.is_empty() {
+            out.push_str(",\"fields\":[");
+            for (i, f) in self.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"name\":");
+                write_string(&mut out, &f.name);
+                out.push_str(",\"label\":");
+                write_string(&mut out, &f.label);
+                if f.required {
+                    out.push_str(",\"required\":true");
+                }
+                if !f.value.is_empty() {
+                    out.push_str(",\"value\":");
+                    write_string(&mut out, &f.value);
+                }
+                if !f.options.is_empty() {
+                    out.push_str(",\"options\":[");
+                    for (j, (value, label)) in f.options.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        out.push_str("{\"value\":");
+                        write_string(&mut out, value);
+                        out.push_str(",\"label\":");
+                        write_string(&mut out, label);
+                        out.push('}');
+                    }
+                    out.push(']');
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+        if self.choice_optional {
+            out.push_str(",\"choice_optional\":true");
+        }
+        if !self.permissions.is_empty() {
+            // The wording of every permission makes the version: a change is a new version.
+            let all: Vec<&str> = self
+                .permissions
+                .iter()
+                .map(|(_, _, t)| t.as_str())
+                .collect();
+            out.push_str(",\"consent\":{\"text\":");
+            write_string(&mut out, PERMISSIONS_TITLE);
+            out.push_str(",\"version\":");
+            write_string(&mut out, &label_version(&all.join("\n")));
+            out.push_str(",\"choices\":[");
+            for (i, (field, value, text)) in self.permissions.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"field\":");
+                write_string(&mut out, field);
+                out.push_str(",\"value\":");
+                write_string(&mut out, value);
+                out.push_str(",\"text\":");
+                write_string(&mut out, text);
+                out.push('}');
+            }
+            out.push_str("]}");
+        } else if let Some(text) = &self.consent {
             out.push_str(",\"consent\":{\"text\":");
             write_string(&mut out, text);
             out.push_str(",\"version\":");
@@ -490,11 +570,51 @@ fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The form's title, unless it is missing or Mailchimp's "* indicates required" line.
+/// The form's title, unless it is missing, Mailchimp's "* indicates required" line, or a call
+/// to action rather than a name ("Subscribe", "Sign up for our quarterly updates:", "¿Te
+/// interesan…?"): the widget says "…to send you {newsletter}", which a button's word or a
+/// question cannot fill.
 fn title(legend: Option<&str>) -> Option<String> {
     let text = fold(legend?);
-    let ignored = text.is_empty() || text.to_ascii_lowercase().contains("indicates required");
+    // ASCII lower-casing only: Unicode case tables would cost the wasm kilobytes.
+    let lower = text.to_ascii_lowercase();
+    let ignored =
+        text.is_empty() || lower.contains("indicates required") || is_call_to_action(&lower);
     (!ignored).then_some(text)
+}
+
+/// A heading that asks rather than names (lower-cased): one of the usual verbs of a signup, in
+/// the languages the embeds were found in, alone or starting the heading, or a question or a
+/// line that ends in `:` or `!`.
+fn is_call_to_action(lower: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "subscribe",
+        "sign up",
+        "signup",
+        "join",
+        "get ",
+        "stay ",
+        "keep ",
+        "suscríbete",
+        "suscribete",
+        "inscríbete",
+        "únete",
+        "abonnez-vous",
+        "inscrivez-vous",
+        "s'abonner",
+        "assine",
+        "inscreva-se",
+        "abonneer",
+        "schrijf je in",
+        "abonnieren",
+        "melde dich",
+    ];
+    let bare = lower.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    VERBS
+        .iter()
+        .any(|v| bare == v.trim_end() || bare.starts_with(v))
+        || lower.starts_with('¿')
+        || lower.ends_with(['?', ':', '!'])
 }
 
 /// A label for error messages: `FNAME ("First Name")`. A trailing required-asterisk is dropped.
@@ -548,9 +668,11 @@ const LIST_FIELDS: &[&str] = &[
 ];
 
 fn is_email_name(name: &str) -> bool {
-    ["email", "mail", "e-mail"]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
+    // `semail1`, `MERGE0` (Mailchimp's own name for EMAIL), `fields[email]` (MailerLite),
+    // `email_address` (Kit): any name with "email" in it, but not a service's honeypot.
+    let lower = name.to_ascii_lowercase();
+    ["mail", "e-mail", "merge0"].contains(&lower.as_str())
+        || (lower.contains("email") && !is_honeypot_name(name))
 }
 
 /// The address field: the first visible `type=email` input, else the first visible text input
@@ -582,28 +704,59 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         return Err(UpgradeError::UnsupportedMethod(method.to_owned()));
     }
     let upgrade = Upgrade::of_action(&action);
-    let action = match upgrade {
+    let mut action = match upgrade {
         Upgrade::Mailchimp => mailchimp_action(&action, &url),
         Upgrade::Plain => action,
     };
-    // Mailchimp: the account and audience ids, which name the honeypot.
+    // Mailchimp: the account and audience ids, which name the honeypot. Hosted-form markup
+    // posts to a bare `…/subscribe/post` and carries them in hidden inputs instead.
+    let hidden_input = |name: &str| {
+        markup
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Hidden && f.name == name && !f.value.trim().is_empty())
+            .map(|f| f.value.trim().to_owned())
+    };
     let mailchimp = match upgrade {
         Upgrade::Mailchimp => match (query_param(url.query, "u"), query_param(url.query, "id")) {
             (Some(u), Some(id)) => Some((u, id)),
-            _ => return Err(UpgradeError::IncompleteMailchimpAction(action)),
+            _ => match (hidden_input("u"), hidden_input("id")) {
+                (Some(u), Some(id)) if url.query.is_empty() => {
+                    use crate::delivery::encode::percent_encode;
+                    action.push_str("?u=");
+                    percent_encode(&mut action, &u);
+                    action.push_str("&id=");
+                    percent_encode(&mut action, &id);
+                    Some((u, id))
+                }
+                _ => return Err(UpgradeError::IncompleteMailchimpAction(action)),
+            },
         },
         Upgrade::Plain => None,
     };
     let email = email_field(&markup.fields).ok_or(UpgradeError::NoEmailField)?;
 
     let mut hidden: Vec<(String, String)> = Vec::new();
+    if mailchimp.is_some() {
+        // Other parameters of the action (`v_id`) go with the post; the adapter sends `u`,
+        // `id` and `f_id` itself.
+        for pair in url.query.split('&') {
+            let pair = pair.strip_prefix("amp;").unwrap_or(pair);
+            if let Some((k, v)) = pair.split_once('=') {
+                let k = percent_decode(k);
+                if !k.is_empty() && !["u", "id", "f_id"].contains(&k.as_str()) {
+                    hidden.push((k, percent_decode(v)));
+                }
+            }
+        }
+    }
     let mut missing: Vec<String> = Vec::new();
-    let mut permissions: Vec<String> = Vec::new();
+    // Mailchimp's GDPR marketing permissions: (field, value, exact wording).
+    let mut permissions: Vec<(String, String, String)> = Vec::new();
     let mut consent: Option<String> = None;
     let mut boxes: Vec<&FormField> = Vec::new();
+    let mut fields: Vec<FieldOut> = Vec::new();
     let mut submit_seen = false;
-    // Radio groups: name, whether one is checked, whether required, the first radio (for messages).
-    let mut radios: Vec<(&str, bool, bool, &FormField)> = Vec::new();
 
     for (i, f) in markup.fields.iter().enumerate() {
         if f.kind == FieldKind::Submit {
@@ -625,17 +778,20 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
             }
         }
         let keep = (f.name.clone(), f.value.clone());
+        let honeypot = f.hidden_from_people || is_honeypot_name(name);
         match f.kind {
             FieldKind::Hidden => hidden.push(keep),
             FieldKind::Submit => {}
-            FieldKind::Checkbox if f.hidden_from_people => {
+            FieldKind::Checkbox if honeypot => {
                 if f.checked {
                     hidden.push(keep);
                 }
             }
             FieldKind::Checkbox if mailchimp.is_some() => {
                 if name.starts_with("gdpr[") {
-                    permissions.push(name.to_owned());
+                    // Sent as the embed sends it (`Y`, or the browser's `on` without a value).
+                    let value = if f.value.is_empty() { "on" } else { &f.value };
+                    permissions.push((name.to_owned(), value.to_owned(), field_label(f, name)));
                 } else if group_field(name).is_some() {
                     boxes.push(f);
                 } else if f.checked {
@@ -663,40 +819,71 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
                     boxes.push(f);
                 }
             }
-            FieldKind::Radio => {
+            FieldKind::Radio if honeypot => {
                 if f.checked {
                     hidden.push(keep);
                 }
-                match radios.iter_mut().find(|(n, ..)| *n == name) {
+            }
+            FieldKind::Radio => {
+                // A radio group is one field: the reader chooses one of its values (or none,
+                // as the embed allows unless one of them is required).
+                let option = (f.value.clone(), field_label(f, &f.value));
+                let group = fold(&f.group);
+                let starred = group.ends_with('*');
+                match fields.iter_mut().find(|o| o.name == name) {
                     Some(group) => {
-                        group.1 |= f.checked;
-                        group.2 |= f.required;
+                        group.required |= f.required;
+                        if f.checked && group.value.is_empty() {
+                            group.value = f.value.clone();
+                        }
+                        group.options.push(option);
                     }
-                    None => radios.push((name, f.checked, f.required, f)),
+                    None => fields.push(FieldOut {
+                        name: name.to_owned(),
+                        label: match group.trim_end_matches(['*', ' ']) {
+                            "" => group_label(name),
+                            title => title.to_owned(),
+                        },
+                        required: f.required || starred,
+                        options: vec![option],
+                        value: if f.checked {
+                            f.value.clone()
+                        } else {
+                            String::new()
+                        },
+                    }),
                 }
             }
             FieldKind::Email | FieldKind::Text | FieldKind::Other => {
-                if f.hidden_from_people {
+                if honeypot {
                     // A honeypot: a person leaves it empty, so it is sent empty. (Mailchimp's own
                     // `b_<u>_<id>` was skipped above: the adapter sends it. One copied from another
                     // audience's embed is sent as the embed sends it.)
                     hidden.push((f.name.clone(), String::new()));
+                } else if !f.options.is_empty() {
+                    // A `<select>`: its selected option is the default; a required one must not
+                    // be left on an empty option.
+                    fields.push(FieldOut {
+                        name: name.to_owned(),
+                        label: field_label(f, name),
+                        required: f.required,
+                        options: f.options.clone(),
+                        value: f.value.clone(),
+                    });
                 } else if !f.value.trim().is_empty() {
                     hidden.push(keep);
-                } else if f.required {
-                    missing.push(describe(f));
+                } else {
+                    // A merge field (`FNAME`), asked for with the embed's own label.
+                    fields.push(FieldOut {
+                        name: name.to_owned(),
+                        label: field_label(f, name),
+                        required: f.required,
+                        options: Vec::new(),
+                        value: String::new(),
+                    });
                 }
             }
         }
-    }
-    missing.extend(
-        radios
-            .iter()
-            .filter(|(_, checked, required, _)| *required && !checked)
-            .map(|(.., first)| describe(first)),
-    );
-    if !permissions.is_empty() {
-        return Err(UpgradeError::MarketingPermissions(permissions));
     }
     if !missing.is_empty() {
         return Err(UpgradeError::RequiredFields {
@@ -706,6 +893,8 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
     }
 
     let legend = title(markup.legend.as_deref());
+    // The embed lets a reader sign up with none of its boxes ticked unless one is required.
+    let choice_optional = !boxes.is_empty() && !boxes.iter().any(|b| b.required);
     let mut plan = Plan {
         upgrade,
         action,
@@ -715,12 +904,48 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         groups: Vec::new(),
         hidden,
         consent,
+        fields,
+        choice_optional,
+        permissions,
     };
     match upgrade {
         Upgrade::Mailchimp => mailchimp_newsletters(&mut plan, &boxes, legend),
         Upgrade::Plain => plain_newsletters(&mut plan, &boxes, legend)?,
     }
     Ok(plan)
+}
+
+/// Text fields services use as honeypots, hidden by their own stylesheet rather than inline
+/// (Brevo's `email_address_check`), so the page cannot see that they are hidden.
+fn is_honeypot_name(name: &str) -> bool {
+    ["email_address_check", "captcha2_h"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// The label readers see for a field: its own label without the required asterisk, else its
+/// placeholder, else `fallback`.
+fn field_label(f: &FormField, fallback: &str) -> String {
+    let label = fold(f.label.trim().trim_end_matches(['*', ' ']).trim());
+    if !label.is_empty() {
+        return label;
+    }
+    let placeholder = fold(&f.placeholder);
+    if placeholder.is_empty() {
+        fallback.to_owned()
+    } else {
+        placeholder
+    }
+}
+
+/// A radio group's label: the markup ties no label to the group itself, so Mailchimp's own
+/// `EMAILTYPE` gets its usual name and any other group its field name.
+fn group_label(name: &str) -> String {
+    if name.eq_ignore_ascii_case("EMAILTYPE") {
+        "Email format".into()
+    } else {
+        name.to_owned()
+    }
 }
 
 fn mailchimp_newsletters(plan: &mut Plan, boxes: &[&FormField], legend: Option<String>) {
@@ -813,6 +1038,7 @@ fn plain_newsletters(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Config, HostInput};
     use crate::delivery::Adapter;
     use crate::json::{parse, Value};
 
@@ -972,6 +1198,9 @@ mod tests {
                             || attr("class")
                                 .is_some_and(|c| c.split_whitespace().any(|w| w == "required")),
                         hidden_from_people: hidden,
+                        placeholder: attr("placeholder").unwrap_or("").to_owned(),
+                        options: Vec::new(),
+                        group: String::new(),
                     });
                 }
                 _ => {}
@@ -1077,7 +1306,11 @@ mod tests {
         let markup = scan(&fixture("mailchimp-groups.html"));
         assert_eq!(Upgrade::of_action(&markup.action), Upgrade::Mailchimp);
         let v = upgrade(&markup);
-        assert_eq!(keys(&v), ["provider", "newsletters", "mailchimp"]);
+        assert_eq!(
+            keys(&v),
+            ["provider", "newsletters", "mailchimp", "choice_optional"],
+            "no group box is required, so the embed signs a reader up to the list alone too"
+        );
         assert_eq!(s(&v, "provider").as_deref(), Some("mailchimp"));
         assert_eq!(
             newsletters(&v),
@@ -1124,18 +1357,81 @@ mod tests {
     }
 
     #[test]
+    fn hosted_form_markup_with_the_ids_in_hidden_inputs_and_the_address_in_merge0_is_upgraded() {
+        let markup = form(
+            "https://example.us4.list-manage.com/subscribe/post",
+            vec![
+                field(FieldKind::Hidden, "u", "abc123"),
+                field(FieldKind::Hidden, "id", "def456"),
+                field(FieldKind::Email, "MERGE0", ""),
+                FormField {
+                    label: "First name".into(),
+                    ..field(FieldKind::Text, "MERGE1", "")
+                },
+                field(FieldKind::Submit, "submit", "Subscribe"),
+            ],
+        );
+        let v = upgrade(&markup);
+        let mc = v.get("mailchimp").unwrap();
+        assert_eq!(
+            s(mc, "action").as_deref(),
+            Some("https://example.us4.list-manage.com/subscribe/post?u=abc123&id=def456")
+        );
+        assert_eq!(keys(mc), ["action"], "u and id are not sent twice");
+        assert!(config_json(&markup)
+            .unwrap()
+            .contains(r#""fields":[{"name":"MERGE1","label":"First name"}]"#));
+        let config = Config::from_host(&HostInput {
+            derived: Some(&config_json(&markup).unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            matches!(config.adapter, Adapter::Mailchimp(m) if m.u == "abc123" && m.id == "def456")
+        );
+    }
+
+    #[test]
+    fn a_heading_that_asks_rather_than_names_does_not_name_the_newsletter() {
+        for heading in [
+            "Subscribe",
+            "Subscribe!",
+            "Subscribe to our mailing list",
+            "Sign up for our quarterly updates:",
+            "Join the WNY Cool Roof Project Community",
+            "¿Te interesan los temas que publico?",
+            "Abonnez-vous",
+        ] {
+            assert_eq!(title(Some(heading)), None, "{heading}");
+        }
+        for heading in [
+            "Newsletter",
+            "Design, Develop and Grow - The Newsletter",
+            "The Daily Briefing",
+        ] {
+            assert_eq!(title(Some(heading)).as_deref(), Some(heading));
+        }
+    }
+
+    #[test]
     fn mailchimp_embed_without_groups_is_one_newsletter_named_by_its_heading() {
-        let markup = scan(&fixture("mailchimp-single.html"));
+        let mut markup = scan(&fixture("mailchimp-single.html"));
         let v = upgrade(&markup);
         assert_eq!(
             newsletters(&v),
-            [("list", "Subscribe to our mailing list", false)]
+            [("list", "Newsletter", false)],
+            "\"Subscribe to our mailing list\" asks, it does not name"
+        );
+        markup.legend = Some("The Daily Briefing".into());
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("list", "The Daily Briefing", false)]
         );
         let mc = v.get("mailchimp").unwrap();
         assert_eq!(
             keys(mc),
             ["action"],
-            "optional FNAME/LNAME are dropped; no groups, no hidden fields"
+            "no groups, no hidden fields (the optional FNAME/LNAME are fields)"
         );
         assert!(
             matches!(adapter_from(&markup), Adapter::Mailchimp(a) if a.groups.is_empty() && a.hidden.is_empty())
@@ -1150,30 +1446,39 @@ mod tests {
     }
 
     #[test]
-    fn mailchimp_embed_with_required_merge_fields_is_refused_naming_them() {
+    fn mailchimp_embed_with_required_merge_fields_asks_for_them_with_their_labels() {
         let markup = scan(&fixture("mailchimp-required-name.html"));
-        let e = error(&markup);
+        let v = upgrade(&markup);
+        let fields: Vec<(String, String, bool)> = match v.get("fields") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|f| {
+                    (
+                        s(f, "name").unwrap_or_default(),
+                        s(f, "label").unwrap_or_default(),
+                        f.get("required") == Some(&Value::Bool(true)),
+                    )
+                })
+                .collect(),
+            other => panic!("no fields: {other:?}"),
+        };
+        let want = |n: &str, l: &str, r: bool| (n.to_owned(), l.to_owned(), r);
         assert_eq!(
-            e,
-            UpgradeError::RequiredFields {
-                upgrade: Upgrade::Mailchimp,
-                fields: vec![
-                    "FNAME (\"First Name\")".into(),
-                    "LNAME (\"Last Name\")".into()
-                ]
-            },
-            "the optional MMERGE5 is not named"
+            fields,
+            [
+                want("FNAME", "First Name", true),
+                want("LNAME", "Last Name", true),
+                want("MMERGE5", "Role", false)
+            ],
+            "required by class, with the embed's labels (asterisk dropped); the optional one too"
         );
-        let message = e.to_string();
-        assert!(
-            message.contains("Mailchimp would refuse the signup"),
-            "{message}"
-        );
-        assert!(
-            message.contains("make these fields optional in Mailchimp"),
-            "{message}"
-        );
-        assert!(message.contains("the plain form still works"), "{message}");
+        let config = Config::from_host(&HostInput {
+            derived: Some(&config_json(&markup).unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.fields.len(), 3);
+        assert!(config.fields[0].required && !config.fields[2].required);
     }
 
     #[test]
@@ -1262,7 +1567,11 @@ mod tests {
         let markup = scan(&fixture("plain-checkboxes.html"));
         assert_eq!(Upgrade::of_action(&markup.action), Upgrade::Plain);
         let v = upgrade(&markup);
-        assert_eq!(keys(&v), ["provider", "newsletters", "form"]);
+        assert_eq!(
+            keys(&v),
+            ["provider", "newsletters", "form", "choice_optional"],
+            "the form posts with no box ticked, so the slot may too"
+        );
         assert_eq!(s(&v, "provider").as_deref(), Some("form"));
         assert_eq!(
             newsletters(&v),
@@ -1449,14 +1758,13 @@ mod tests {
         assert_eq!(s(f, "action").as_deref(), Some("https://news.example/join"));
         assert_eq!(
             pairs(f.get("hidden")),
-            [
-                ("format", "html"),
-                ("country", "GB"),
-                ("utm", "a"),
-                ("utm", "b")
-            ],
+            [("country", "GB"), ("utm", "a"), ("utm", "b")],
             "only the first submit button submits; repeated names stay repeated"
         );
+        // The radio group is a choice of one, starting on its checked radio.
+        assert!(config_json(&markup).unwrap().contains(
+            r#""fields":[{"name":"format","label":"format","required":true,"value":"html","options":[{"value":"html","label":"html"},{"value":"text","label":"text"}]}]"#
+        ));
     }
 
     #[test]
@@ -1560,26 +1868,14 @@ mod tests {
                             label: "I am over 16".into(),
                             ..field(FieldKind::Checkbox, "age", "yes")
                         },
-                        FormField {
-                            required: true,
-                            ..field(FieldKind::Radio, "format", "html")
-                        },
                     ],
                 ),
                 // The first required box becomes the consent box; a second cannot.
                 UpgradeError::RequiredFields {
                     upgrade: Upgrade::Plain,
-                    fields: vec!["age (\"I am over 16\")".into(), "format".into()],
+                    fields: vec!["age (\"I am over 16\")".into()],
                 },
                 "make these fields optional (remove required)",
-            ),
-            (
-                form(
-                    "https://x.us1.list-manage.com/subscribe/post?u=abc&id=def",
-                    vec![email(), field(FieldKind::Checkbox, "gdpr[27]", "Y")],
-                ),
-                UpgradeError::MarketingPermissions(vec!["gdpr[27]".into()]),
-                "marketing permissions (gdpr[27])",
             ),
             (
                 form(

@@ -63,8 +63,8 @@ impl FormAdapter {
         }
     }
 
-    /// The urlencoded body for `envelope`, fields in a fixed order: email, newsletters, hidden
-    /// fields, key, challenge, consent.
+    /// The urlencoded body for `envelope`, fields in a fixed order: email, the reader's other
+    /// fields (under their names), newsletters, hidden fields, key, challenge, consent.
     ///
     /// ```
     /// use letterbox_core::delivery::{FormAdapter, Envelope};
@@ -75,6 +75,13 @@ impl FormAdapter {
     /// ```
     pub fn body(&self, envelope: &Envelope) -> String {
         let mut pairs: Vec<(&str, &str)> = vec![(&self.email_field, &envelope.signup.email)];
+        pairs.extend(
+            envelope
+                .signup
+                .fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         if let Some(field) = &self.newsletter_field {
             pairs.extend(
                 envelope
@@ -224,6 +231,18 @@ mod tests {
         let envelope = Envelope::example();
         let ex = sent(a.start(&envelope));
         done(a.next(&envelope, ex.step, &http(status, content_type, body)))
+    }
+
+    #[test]
+    fn the_readers_other_fields_follow_the_address_under_their_names() {
+        let mut f = FormAdapter::new("https://app.convertkit.com/landing_pages/1/subscribe");
+        f.hidden = vec![("captcha2_h".into(), String::new())];
+        let mut envelope = Envelope::example();
+        envelope.signup.fields = vec![("firstname".into(), "Jane".into())];
+        assert_eq!(
+            f.body(&envelope),
+            "email=jane%2Bnews%40example.com&firstname=Jane&captcha2_h="
+        );
     }
 
     #[test]

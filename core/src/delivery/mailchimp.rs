@@ -136,6 +136,14 @@ impl MailchimpAdapter {
             pairs.push(("f_id", f_id));
         }
         pairs.push(("EMAIL", &envelope.signup.email));
+        // Merge fields (`FNAME`) and one-of choices (`EMAILTYPE`), under their names.
+        pairs.extend(
+            envelope
+                .signup
+                .fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         if !self.groups.is_empty() {
             for id in &envelope.signup.newsletters {
                 let group = self
@@ -350,6 +358,20 @@ mod tests {
             done(a.start(&envelope)),
             Outcome::ConfigurationError { message } if message.contains("alerts")
         ));
+    }
+
+    #[test]
+    fn merge_fields_the_reader_filled_in_are_sent_under_their_names() {
+        let a = MailchimpAdapter::new("https://example.us1.list-manage.com", "u1", "l1");
+        let mut envelope = Envelope::example();
+        envelope.signup.fields = vec![
+            ("FNAME".into(), "Jane & Jo".into()),
+            ("EMAILTYPE".into(), "text".into()),
+        ];
+        assert_eq!(
+            a.url(&envelope).unwrap(),
+            "https://example.us1.list-manage.com/subscribe/post-json?u=u1&id=l1&EMAIL=jane%2Bnews%40example.com&FNAME=Jane%20%26%20Jo&EMAILTYPE=text&b_u1_l1="
+        );
     }
 
     #[test]

@@ -195,6 +195,9 @@ pub fn between(prev: &State, event: &Event, next: &State, include_email: bool) -
             if next.errors.consent_missing {
                 fields.push("consent");
             }
+            if !next.errors.fields_missing.is_empty() {
+                fields.push("fields");
+            }
             if next.errors.email.is_some() {
                 fields.push("email");
             }

@@ -38,6 +38,8 @@ pub struct Screen {
     pub newsletters_error: Option<String>,
     /// The consent box's error (also its summary link).
     pub consent_error: Option<String>,
+    /// Each configured field's error (also its summary link), one per field in the slot's order.
+    pub field_errors: Vec<Option<String>>,
     /// The failure panel's reason.
     pub failure: Option<String>,
     /// The success panel, which replaces the form.
@@ -65,6 +67,7 @@ impl Screen {
         self.email_error.is_some()
             || self.newsletters_error.is_some()
             || self.consent_error.is_some()
+            || self.field_errors.iter().any(Option::is_some)
     }
 }
 
@@ -151,6 +154,20 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             .errors
             .consent_missing
             .then(|| texts.text(Key::ConsentMissing).to_owned()),
+        field_errors: config
+            .fields
+            .iter()
+            .map(|f| {
+                state.errors.fields_missing.contains(&f.name).then(|| {
+                    let key = if f.options.is_empty() {
+                        Key::FieldMissing
+                    } else {
+                        Key::FieldChoose
+                    };
+                    texts.format(key, &[("field", f.label.trim_end_matches([' ', '*']))])
+                })
+            })
+            .collect(),
         failure: match &state.status {
             Status::Failed(f) => Some(failure_text(texts, f)),
             _ => None,
@@ -214,6 +231,10 @@ fn names(config: &Config, ids: &[String]) -> String {
         .filter(|n| ids.contains(&n.id))
         .map(|n| n.name.as_str())
         .collect();
+    if names.is_empty() {
+        // A signup to the list alone, its groups all optional and none chosen.
+        return config.texts.text(Key::NewsletterFallback).to_owned();
+    }
     config.texts.join_list(&names)
 }
 
@@ -421,6 +442,45 @@ mod tests {
             Some("We could not reach the newsletter service just now. We’ll send your signup for Culture with jane@example.com automatically: on this page when your connection is back, or the next time you visit this site.")
         );
         assert_eq!(s.failure, None);
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_label_and_a_missing_choice_asks_to_choose() {
+        let c = config(
+            r#"{"provider": "form", "form": {"action": "/s"}, "newsletters": [{"id": "a", "name": "A"}],
+            "fields": [{"name": "FNAME", "label": "First name *", "required": true},
+                       {"name": "LNAME", "label": "Last name"},
+                       {"name": "KIND", "label": "Membership", "required": true, "options": [{"value": "x"}]}]}"#,
+        );
+        let ctx = Context {
+            config: &c,
+            idn: &Uts46,
+            page: "https://news.example/",
+            slot: "0",
+        };
+        let (state, _) = transition(
+            State::new(&c),
+            Event::EmailEdited("a@example.com".into()),
+            &ctx,
+        );
+        let (state, _) = transition(
+            state,
+            Event::Submitted {
+                fresh_key: "k".into(),
+                at_ms: 0,
+            },
+            &ctx,
+        );
+        let v = screen(&state, &c);
+        assert_eq!(
+            v.field_errors,
+            [
+                Some("Enter your First name".to_owned()),
+                None,
+                Some("Choose an option for Membership".to_owned())
+            ]
+        );
+        assert!(v.has_errors());
     }
 
     #[test]

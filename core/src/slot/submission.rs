@@ -51,12 +51,17 @@ pub struct Errors {
     pub newsletters: Option<NewsletterProblem>,
     /// The slot asks for consent with a checkbox and it is not ticked.
     pub consent_missing: bool,
+    /// The names of the required fields left empty, in the slot's order.
+    pub fields_missing: Vec<String>,
 }
 
 impl Errors {
     /// True when no field is in error.
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.newsletters.is_none() && !self.consent_missing
+        self.email.is_none()
+            && self.newsletters.is_none()
+            && !self.consent_missing
+            && self.fields_missing.is_empty()
     }
 }
 
@@ -130,6 +135,10 @@ pub struct State {
     pub remembered: Vec<String>,
     /// The consent box is ticked (never ticked until the reader ticks it).
     pub consented: bool,
+    /// The other fields' values, one per configured field, in the slot's order.
+    pub values: Vec<String>,
+    /// The consent choices ticked (one per `consent.choices`), never ticked until the reader does.
+    pub permissions: Vec<bool>,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -145,6 +154,20 @@ pub enum Event {
         id: String,
         /// Whether it is now ticked.
         checked: bool,
+    },
+    /// The reader changed another field (by its name): typed in it or chose one of its options.
+    FieldEdited {
+        /// The field's name.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
+    /// The reader ticked (true) or unticked one of the consent choices, by its position.
+    PermissionToggled {
+        /// Which of `consent.choices`.
+        index: usize,
+        /// Whether it is now ticked.
+        ticked: bool,
     },
     /// The reader applied the typo suggestion.
     SuggestionAccepted,
@@ -228,6 +251,11 @@ impl State {
             sent: None,
             remembered: Vec::new(),
             consented: false,
+            values: config.fields.iter().map(|f| f.value.clone()).collect(),
+            permissions: config
+                .consent
+                .as_ref()
+                .map_or_else(Vec::new, |c| vec![false; c.choices.len()]),
         }
     }
 }
@@ -268,6 +296,19 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 state.errors.newsletters = None;
             }
         }
+        Event::FieldEdited { name, value } => {
+            if let Some(i) = ctx.config.fields.iter().position(|f| f.name == name) {
+                if let Some(slot) = state.values.get_mut(i) {
+                    *slot = value;
+                }
+                state.errors.fields_missing.retain(|n| *n != name);
+            }
+        }
+        Event::PermissionToggled { index, ticked } => {
+            if let Some(p) = state.permissions.get_mut(index) {
+                *p = ticked;
+            }
+        }
         Event::ConsentToggled(ticked) => {
             state.consented = ticked;
             if ticked {
@@ -280,12 +321,50 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             }
             let email = parse_email(&state.email, ctx.idn);
             state.errors.email = email.as_ref().err().map(|e| EmailProblem::Rule(*e));
-            state.errors.newsletters = state
-                .chosen
-                .is_empty()
+            state.errors.newsletters = (state.chosen.is_empty() && !ctx.config.choice_optional)
                 .then_some(NewsletterProblem::NoneChosen);
+            let value_of = |i: usize| state.values.get(i).map_or("", |v| v.trim());
+            state.errors.fields_missing = ctx
+                .config
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| f.required && value_of(*i).is_empty())
+                .map(|(_, f)| f.name.clone())
+                .collect();
+            let fields: Vec<(String, String)> = ctx
+                .config
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !value_of(*i).is_empty())
+                .map(|(i, f)| (f.name.clone(), value_of(i).to_owned()))
+                .collect();
             let asked = ctx.config.consent.as_ref();
-            state.errors.consent_missing = asked.is_some_and(|c| c.checkbox) && !state.consented;
+            // Choices are each optional, as in the embed; a single box must be ticked.
+            let choices = asked.map_or(&[][..], |c| &c.choices[..]);
+            state.errors.consent_missing =
+                asked.is_some_and(|c| c.checkbox && c.choices.is_empty()) && !state.consented;
+            let ticked: Vec<&(String, String, String)> = choices
+                .iter()
+                .zip(&state.permissions)
+                .filter(|(_, t)| **t)
+                .map(|(c, _)| c)
+                .collect();
+            let mut fields = fields;
+            fields.extend(ticked.iter().map(|(f, v, _)| (f.clone(), v.clone())));
+            // The record holds the exact wording of what was given; none ticked, none given.
+            let wording = if choices.is_empty() {
+                asked.map(|c| c.text.clone())
+            } else {
+                (!ticked.is_empty()).then(|| {
+                    ticked
+                        .iter()
+                        .map(|(_, _, t)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            };
             match email {
                 Ok(email) if state.errors.is_empty() => {
                     let locale = ctx.config.texts.lang().tag().to_owned();
@@ -298,14 +377,15 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                             .filter(|n| state.chosen.contains(&n.id))
                             .map(|n| n.id.clone())
                             .collect(),
-                        consent: asked.map(|c| Consent {
-                            text: c.text.clone(),
+                        consent: asked.zip(wording).map(|(c, text)| Consent {
+                            text,
                             version: c.version.clone(),
                             locale: locale.clone(),
                             page: ctx.page.to_owned(),
                             at_ms,
                         }),
                         locale,
+                        fields,
                         source: Source {
                             page: ctx.page.to_owned(),
                             slot: ctx.slot.to_owned(),
@@ -499,6 +579,72 @@ mod tests {
             fresh_key: key.into(),
             at_ms,
         }
+    }
+
+    const FIELDS: &str = r#"{"provider": "form", "form": {"action": "/s"}, "choice_optional": true,
+        "newsletters": [{"id": "daily", "name": "Daily"}, {"id": "weekly", "name": "Weekly"}],
+        "fields": [{"name": "FNAME", "label": "First name", "required": true},
+                   {"name": "LNAME", "label": "Last name"},
+                   {"name": "EMAILTYPE", "options": [{"value": "html"}, {"value": "text"}], "value": "html"}]}"#;
+
+    #[test]
+    fn a_required_field_left_empty_is_an_error_and_filled_fields_are_sent_by_name() {
+        let c = config(FIELDS);
+        let (state, effects) = run(
+            &c,
+            vec![Event::EmailEdited("jane@example.com".into()), submit("k")],
+        );
+        assert_eq!(state.errors.fields_missing, ["FNAME"]);
+        assert_eq!(effects, [Effect::FocusErrorSummary]);
+
+        let (state, effects) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                submit("k"),
+                Event::FieldEdited {
+                    name: "FNAME".into(),
+                    value: " Jane ".into(),
+                },
+                submit("k"),
+            ],
+        );
+        assert!(state.errors.is_empty(), "{:?}", state.errors);
+        let Some(Effect::Send(signup)) = effects.first() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(
+            signup.fields,
+            [
+                ("FNAME".to_owned(), "Jane".to_owned()),
+                ("EMAILTYPE".to_owned(), "html".to_owned())
+            ],
+            "trimmed; the empty optional LNAME is not sent; the choice keeps its default"
+        );
+        assert!(
+            signup.newsletters.is_empty(),
+            "choice_optional: the list alone, no newsletter ticked"
+        );
+    }
+
+    #[test]
+    fn without_choice_optional_a_newsletter_must_still_be_ticked() {
+        let c = config(&FIELDS.replace(r#""choice_optional": true,"#, ""));
+        let (state, _) = run(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                Event::FieldEdited {
+                    name: "FNAME".into(),
+                    value: "Jane".into(),
+                },
+                submit("k"),
+            ],
+        );
+        assert_eq!(
+            state.errors.newsletters,
+            Some(NewsletterProblem::NoneChosen)
+        );
     }
 
     #[test]
