@@ -12,6 +12,8 @@
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
+//! - `bench widget [--rounds N] [--no-build]`: what a reader waits for, against a hand-written
+//!   form, in headless Chromium at 1× and 4× CPU and on Slow-4G (see `speed.rs`).
 //! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `endpoint [PORT]`: run only the local endpoint.
 //! - `package [--test]`: build `dist/` and lay it out as an npm package, packed with `npm pack`;
@@ -28,6 +30,7 @@ mod layers;
 mod package;
 mod playground;
 mod receiver;
+mod speed;
 mod tools;
 mod util;
 
@@ -50,6 +53,12 @@ fn main() -> ExitCode {
         }),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("widget") => {
+            speed::rounds_from(&args).and_then(|rounds| {
+                tools::ensure(false)
+                    .and_then(|t| speed::run(&t, rounds, !args.iter().any(|a| a == "--no-build")))
+            })
+        }
         Some("bench") => receiver::bench(),
         Some("dist") => tools::ensure(false)
             .and_then(|t| bundle::build(&t))
@@ -93,7 +102,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench | endpoint [PORT] | package [--test] | deploy-check>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | endpoint [PORT] | package [--test] | deploy-check>"
             );
             return ExitCode::from(2);
         }
