@@ -604,6 +604,81 @@ pub fn run(tools: &Tools, rounds: usize, build: bool) -> Result<()> {
     Ok(())
 }
 
+/// The recommended embed for the slot configured by the JSON file `config`, with the files of
+/// `dist/` (built first unless it exists) under `base`: preload hints that start the script and
+/// the wasm at the start of parsing, the content-hashed script pinned by SRI (it pins its wasm
+/// itself; the hint carries the same hash so the browser reuses the preloaded response), and
+/// the slot.
+pub fn embed(tools: &Tools, config: &std::path::Path, base: &str) -> Result<()> {
+    let text = std::fs::read_to_string(config)
+        .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not JSON: {e}", config.display()))?;
+    if !value.is_object() {
+        return Err(format!(
+            "{} must hold one JSON object, a slot's configuration",
+            config.display()
+        ));
+    }
+    let dist = root().join("dist");
+    if !dist.join("letterbox.js").exists() {
+        bundle::build(tools)?;
+    }
+    println!("{}", snippet(&value, &hashed_files(&dist)?, base)?);
+    Ok(())
+}
+
+/// The content-hashed module script and wasm in `dir`, each with its SRI hash.
+fn hashed_files(dir: &std::path::Path) -> Result<[(String, String); 2]> {
+    let mut js = None;
+    let mut wasm = None;
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list dist/: {e}"))? {
+        let path = entry.map_err(|e| format!("cannot list dist/: {e}"))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parts: Vec<&str> = name.split('.').collect();
+        let slot = match parts.as_slice() {
+            ["letterbox", h, "js"] if h.len() == 10 => &mut js,
+            ["letterbox_bg", h, "wasm"] if h.len() == 10 => &mut wasm,
+            _ => continue,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        *slot = Some((name, bundle::sri(&bytes)));
+    }
+    match (js, wasm) {
+        (Some(js), Some(wasm)) => Ok([js, wasm]),
+        _ => Err(
+            "dist/ has no content-hashed letterbox.<hash>.js and wasm: run cargo xtask dist".into(),
+        ),
+    }
+}
+
+/// The snippet itself (see [`embed`]).
+fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<String> {
+    let base = base.trim_end_matches('/');
+    let [(js, js_sri), (wasm, wasm_sri)] = files;
+    let json = serde_json::to_string_pretty(config)
+        .map_err(|e| format!("cannot write the configuration: {e}"))?
+        // Inside <script>, "</script" would end the element early.
+        .replace("</", "<\\/");
+    let json = json.replace('\n', "\n    ");
+    Ok(format!(
+        r#"<!-- In <head>, once per page: the script and the wasm start downloading while the page is parsed. -->
+<link rel="modulepreload" href="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous">
+<link rel="preload" href="{base}/{wasm}" as="fetch" type="application/wasm" integrity="{wasm_sri}" crossorigin="anonymous">
+<script type="module" src="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous"></script>
+
+<!-- Where the signup appears: -->
+<div data-letterbox>
+  <script type="application/json">
+    {json}
+  </script>
+</div>"#
+    ))
+}
+
 /// Today's date (UTC), from the system clock.
 fn date() -> String {
     let days = std::time::SystemTime::now()
@@ -660,6 +735,30 @@ mod tests {
         }
         assert_eq!(pages.iter().filter(|p| p.widgets == 0).count(), 1);
         assert_eq!(pages.last().map(|p| p.widgets), Some(10));
+    }
+
+    #[test]
+    fn the_embed_pins_both_files_and_cannot_be_closed_early_by_the_config() {
+        let files = [
+            ("letterbox.0123456789.js".to_owned(), "sha384-JS".to_owned()),
+            (
+                "letterbox_bg.abcdef0123.wasm".to_owned(),
+                "sha384-WASM".to_owned(),
+            ),
+        ];
+        let config = json!({"endpoint": "/api/subscribe", "newsletters": [{"id": "d", "name": "</script><b>"}]});
+        let s = snippet(&config, &files, "https://cdn.example/lb/").unwrap();
+        assert!(s.contains(r#"<link rel="modulepreload" href="https://cdn.example/lb/letterbox.0123456789.js" integrity="sha384-JS""#));
+        assert!(s.contains(r#"href="https://cdn.example/lb/letterbox_bg.abcdef0123.wasm" as="fetch" type="application/wasm" integrity="sha384-WASM" crossorigin="anonymous""#));
+        assert!(s.contains(r#"<script type="module" src="https://cdn.example/lb/letterbox.0123456789.js" integrity="sha384-JS" crossorigin="anonymous">"#));
+        assert_eq!(s.matches("</script>").count(), 2, "{s}");
+        let inline = s
+            .split(r#"<script type="application/json">"#)
+            .nth(1)
+            .unwrap();
+        let inline = inline.split("</script>").next().unwrap();
+        let back: Value = serde_json::from_str(inline).unwrap();
+        assert_eq!(back, config);
     }
 
     #[test]
