@@ -56,12 +56,11 @@ fn main() -> ExitCode {
         }),
         Some("test") => test(),
         Some("demo") => demo(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("widget") => {
-            speed::rounds_from(&args).and_then(|rounds| {
+        Some("bench") if args.get(1).is_some_and(|a| a == "widget") => speed::rounds_from(&args)
+            .and_then(|rounds| {
                 tools::ensure(false)
                     .and_then(|t| speed::run(&t, rounds, !args.iter().any(|a| a == "--no-build")))
-            })
-        }
+            }),
         Some("bench") => receiver::bench(),
         Some("embed") => match args.get(1) {
             Some(config) => tools::ensure(false).and_then(|t| {
