@@ -82,20 +82,110 @@ fn near_observer() -> Option<web_sys::IntersectionObserver> {
     })
 }
 
-/// Mounts `host` now, or, when it starts more than two viewport heights below the window,
-/// when it comes near. Without IntersectionObserver, now.
-fn mount_or_defer(host: &HtmlElement) {
-    if host.has_attribute(MOUNTED_ATTR) {
-        return;
-    }
+/// The slots among `hosts` to mount now; the others, starting more than two viewport heights
+/// below the window, are mounted when they come near (without IntersectionObserver, now).
+/// Every position is read before anything is mounted, so the page is laid out once for all of
+/// them rather than once per slot (mounting changes the layout the next read would need).
+#[inline(never)]
+fn near_now(hosts: Vec<HtmlElement>) -> Vec<HtmlElement> {
     let viewport = web_sys::window()
         .and_then(|w| w.inner_height().ok())
         .and_then(|h| h.as_f64())
         .unwrap_or(0.0);
-    let far = viewport > 0.0 && host.get_bounding_client_rect().top() > 3.0 * viewport;
-    match (far, far.then(near_observer).flatten()) {
-        (true, Some(observer)) => observer.observe(host),
-        _ => mount(host),
+    let tops: Vec<f64> = hosts
+        .iter()
+        .map(|h| h.get_bounding_client_rect().top())
+        .collect();
+    let mut near = Vec::with_capacity(hosts.len());
+    for (host, top) in hosts.into_iter().zip(tops) {
+        let far = viewport > 0.0 && top > 3.0 * viewport;
+        match far.then(near_observer).flatten() {
+            Some(observer) => observer.observe(&host),
+            None => near.push(host),
+        }
+    }
+    near
+}
+
+/// How long one task may spend mounting slots before it lets the page (and the reader's input)
+/// in: one slot always mounts, the next ones while the task is shorter than this.
+const SLICE_MS: f64 = 8.0;
+
+/// Slots waiting to be mounted (in order), and what waits for them all. (A `Vec` and a const
+/// thread-local: a `VecDeque` and a lazily initialised one cost 1.6 KB of wasm.)
+struct Queue {
+    hosts: Vec<HtmlElement>,
+    running: bool,
+    then: Vec<Box<dyn FnOnce()>>,
+}
+
+thread_local! {
+    static QUEUE: RefCell<Queue> = const {
+        RefCell::new(Queue { hosts: Vec::new(), running: false, then: Vec::new() })
+    };
+}
+
+/// Mounts `hosts` in small tasks: the first at once, the rest in tasks of about [`SLICE_MS`]
+/// each, so ten slots never make one long task.
+fn mount_soon(hosts: Vec<HtmlElement>) {
+    let start = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.hosts.extend(hosts);
+        !std::mem::replace(&mut q.running, true)
+    });
+    if start {
+        mount_slice();
+    }
+}
+
+/// Runs `f` once every slot queued by [`mount_soon`] is mounted (at once if none waits).
+fn when_mounted(f: impl FnOnce() + 'static) {
+    let now = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.running {
+            q.then.push(Box::new(f));
+            None
+        } else {
+            Some(f)
+        }
+    });
+    if let Some(f) = now {
+        f();
+    }
+}
+
+fn mount_slice() {
+    let started = js_sys::Date::now();
+    loop {
+        let Some(host) = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            (!q.hosts.is_empty()).then(|| q.hosts.remove(0))
+        }) else {
+            break;
+        };
+        // A slot removed from the page while it waited is not mounted.
+        if host.is_connected() {
+            mount(&host);
+        }
+        if js_sys::Date::now() - started >= SLICE_MS && QUEUE.with(|q| !q.borrow().hosts.is_empty())
+        {
+            let next = Closure::once_into_js(mount_slice);
+            let scheduled = web_sys::window().is_some_and(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(next.unchecked_ref(), 0)
+                    .is_ok()
+            });
+            if scheduled {
+                return;
+            }
+        }
+    }
+    let then = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.running = false;
+        std::mem::take(&mut q.then)
+    });
+    for f in then {
+        f();
     }
 }
 
@@ -108,13 +198,15 @@ fn document() -> Option<web_sys::Document> {
 pub fn mount_all_when_ready(done: impl FnOnce() + 'static) {
     let Some(document) = document() else { return };
     let start = move || {
-        mount_all();
+        if let Some(root) = self::document().and_then(|d| d.document_element()) {
+            mount_soon(near_now(hosts_within(&root)));
+        }
         observe();
         remembered::listen_to_other_tabs();
         outbox::flush_when_online();
         // The reader's next page view sends what an earlier one could not.
         outbox::flush();
-        done();
+        when_mounted(done);
     };
     if document.ready_state() == "loading" {
         let run = Closure::once_into_js(start);
@@ -131,25 +223,39 @@ pub fn mount_all() {
     }
 }
 
-/// Mounts `[data-letterbox]` elements at or below `node`, after turning Mailchimp embed forms
-/// into slots when the page asks for it.
+/// Mounts `[data-letterbox]` elements at or below `node` now (those near the viewport; the others
+/// when they come near).
 fn mount_within(node: &Element) {
+    for host in near_now(hosts_within(node)) {
+        mount(&host);
+    }
+}
+
+/// The `[data-letterbox]` elements at or below `node` not mounted yet, in document order, after
+/// turning Mailchimp embed forms into slots when the page asks for it. (Called from three places;
+/// one copy.)
+#[inline(never)]
+fn hosts_within(node: &Element) -> Vec<HtmlElement> {
     if upgrade_mailchimp_requested() {
         mark_mailchimp_forms(node);
     }
-    if node.matches(HOST_SELECTOR).unwrap_or(false) {
-        if let Ok(host) = node.clone().dyn_into::<HtmlElement>() {
-            mount_or_defer(&host);
+    let mut hosts = Vec::new();
+    let mut add = |el: Option<Element>| {
+        if let Some(host) = el.and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
+            if !host.has_attribute(MOUNTED_ATTR) {
+                hosts.push(host);
+            }
         }
-    }
-    let Ok(hosts) = node.query_selector_all(HOST_SELECTOR) else {
-        return;
     };
-    for i in 0..hosts.length() {
-        if let Some(host) = hosts.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
-            mount_or_defer(&host);
+    if node.matches(HOST_SELECTOR).unwrap_or(false) {
+        add(Some(node.clone()));
+    }
+    if let Ok(found) = node.query_selector_all(HOST_SELECTOR) {
+        for i in 0..found.length() {
+            add(found.item(i).and_then(|n| n.dyn_into::<Element>().ok()));
         }
     }
+    hosts
 }
 
 /// True when the page's script tag carries `data-letterbox-upgrade="mailchimp"`.
@@ -322,6 +428,7 @@ fn observe() {
         return;
     };
     let on_change = Closure::<dyn FnMut(js_sys::Array)>::new(move |records: js_sys::Array| {
+        let mut hosts = Vec::new();
         for record in records.iter() {
             let Ok(record) = record.dyn_into::<web_sys::MutationRecord>() else {
                 continue;
@@ -329,10 +436,11 @@ fn observe() {
             let added = record.added_nodes();
             for i in 0..added.length() {
                 if let Some(el) = added.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                    mount_within(&el);
+                    hosts.extend(hosts_within(&el));
                 }
             }
         }
+        mount_soon(near_now(hosts));
         unmount_disconnected();
     });
     let Ok(observer) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else {
@@ -374,7 +482,9 @@ pub fn mount(host: &HtmlElement) {
 }
 
 /// Mounts with the options given to `Letterbox.mount` (JSON), which override the inline JSON.
-/// Returns false if the host was already mounted or cannot hold a shadow root.
+/// Returns false if the host was already mounted or cannot hold a shadow root. Never inlined:
+/// it is called from several places, and one copy of the view is enough.
+#[inline(never)]
 pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     if host.has_attribute(MOUNTED_ATTR) {
         return false;

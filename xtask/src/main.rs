@@ -12,6 +12,10 @@
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
+//! - `bench widget [--rounds N] [--no-build]`: what a reader waits for, against a hand-written
+//!   form, in headless Chromium at 1× and 4× CPU and on Slow-4G (see `speed.rs`).
+//! - `embed CONFIG [--base URL]`: the recommended snippet for a slot's JSON configuration, with
+//!   preload hints and SRI for the content-hashed files of `dist/`.
 //! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.
 //! - `endpoint [PORT]`: run only the local endpoint.
 //! - `package [--test]`: build `dist/` and lay it out as an npm package, packed with `npm pack`;
@@ -19,6 +23,7 @@
 //! - `deploy-check`: only the checks of `receiver/deploy/` (systemd-analyze, `check`, hadolint, nginx -t).
 
 mod a11y;
+mod attribution;
 mod bundle;
 mod deploy;
 mod e2e;
@@ -29,6 +34,7 @@ mod operators;
 mod package;
 mod playground;
 mod receiver;
+mod speed;
 mod tools;
 mod util;
 
@@ -51,12 +57,29 @@ fn main() -> ExitCode {
         }),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("bench") if args.get(1).is_some_and(|a| a == "widget") => speed::rounds_from(&args)
+            .and_then(|rounds| {
+                tools::ensure(false)
+                    .and_then(|t| speed::run(&t, rounds, !args.iter().any(|a| a == "--no-build")))
+            }),
         Some("bench") => receiver::bench(),
+        Some("embed") => match args.get(1) {
+            Some(config) => tools::ensure(false).and_then(|t| {
+                let base = args
+                    .iter()
+                    .position(|a| a == "--base")
+                    .and_then(|i| args.get(i + 1))
+                    .map_or("https://cdn.example/letterbox", String::as_str);
+                speed::embed(&t, std::path::Path::new(config), base)
+            }),
+            None => Err("usage: cargo xtask embed CONFIG.json [--base URL]".into()),
+        },
         Some("dist") => tools::ensure(false)
             .and_then(|t| bundle::build(&t))
             .and_then(|b| {
                 bundle::print_integrity(&b);
-                bundle::report(&b.shipped)
+                bundle::report(&b.shipped)?;
+                size_attribution()
             }),
         Some("e2e") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
@@ -94,7 +117,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench | endpoint [PORT] | package [--test] | deploy-check>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | embed CONFIG [--base URL] | endpoint [PORT] | package [--test] | deploy-check>"
             );
             return ExitCode::from(2);
         }
@@ -106,6 +129,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The size report's second half: bytes by crate and by our own modules (twiggy).
+fn size_attribution() -> Result<()> {
+    let twiggy = tools::ensure_twiggy()?;
+    attribution::report(
+        &twiggy,
+        &util::target_dir().join("letterbox-bindgen/web/letterbox_bg.wasm"),
+    )
 }
 
 fn cargo(args: &[&str]) -> Command {
@@ -203,7 +235,7 @@ fn test() -> Result<()> {
             let built = bundle::build(&tools)?;
             let report = bundle::report(&built.shipped);
             bundle = Some(built);
-            report
+            report.and_then(|_| size_attribution())
         },
     );
     step(

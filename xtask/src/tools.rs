@@ -411,6 +411,34 @@ fn ensure_esbuild() -> Result<PathBuf> {
     }
 }
 
+/// The wasm size profiler for the size report's attribution.
+const TWIGGY_VERSION: &str = "0.8.0";
+
+/// twiggy, installed from the crate registry into cargo's bin folder when missing (about three
+/// minutes on 2 cores, once).
+pub fn ensure_twiggy() -> Result<PathBuf> {
+    let bin = cargo_home().join("bin").join("twiggy");
+    let version = |bin: &Path| capture(Command::new(bin).arg("--version")).ok();
+    if version(&bin).is_some_and(|v| v.contains(TWIGGY_VERSION)) {
+        return Ok(bin);
+    }
+    println!("setup: installing twiggy {TWIGGY_VERSION} from the crate registry (about 3 min)");
+    run(&mut cargo_install(&[
+        "twiggy",
+        "--version",
+        TWIGGY_VERSION,
+        "--locked",
+    ]))
+    .map_err(|e| format!("{e}\n  run: cargo install twiggy --version {TWIGGY_VERSION} --locked"))?;
+    match version(&bin) {
+        Some(v) if v.contains(TWIGGY_VERSION) => Ok(bin),
+        v => Err(format!(
+            "{} does not run as twiggy {TWIGGY_VERSION} (it reports {v:?})",
+            bin.display()
+        )),
+    }
+}
+
 /// Finds an executable on `path`.
 pub fn which(name: &str, path: &str) -> Option<PathBuf> {
     env::split_paths(path)

@@ -1,0 +1,770 @@
+//! `cargo xtask bench widget`: what a reader waits for, measured side by side in one headless
+//! Chromium run against a hand-written baseline form on the same page shell.
+//!
+//! Every round loads each page once per condition (1× CPU, 4× CPU through CDP throttling, and a
+//! Slow-4G network profile at 1× CPU), the pages in a rotated order so no page always comes first,
+//! with the HTTP cache off. A probe injected before any page script (CDP
+//! `Page.addScriptToEvaluateOnNewDocument`) notes, in `performance.now()` time, when the first
+//! typeable `input[type=email]` exists (looking inside open shadow roots), when the widget's own
+//! input does, and every long task (`PerformanceObserver`, `longtask`). Each page's time is divided
+//! by the baseline's time of the same round and condition; the table shows the medians of these
+//! paired ratios, with the median times in milliseconds. Bytes are the page's own snippet plus
+//! every file it requested, raw, gzip (-9) and brotli (-q 11), from the files on disk; the server
+//! sends gzip (Chromium does not ask for brotli over plain http), so Slow-4G times are gzip times.
+//!
+//! Rounds: `--rounds N` or `LETTERBOX_BENCH_ROUNDS` (default 20); `--no-build` reuses `dist/`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::bundle::{self, Sizes};
+use crate::e2e::Browser;
+use crate::http::{header, Server};
+use crate::tools::Tools;
+use crate::util::{root, Result};
+
+/// Rounds when neither `--rounds` nor `LETTERBOX_BENCH_ROUNDS` says otherwise.
+const DEFAULT_ROUNDS: usize = 20;
+
+/// Slow 4G as the issue defines it: 1.6 Mb/s down, 750 kb/s up, 150 ms round trip.
+const SLOW_4G_DOWN: f64 = 1_600_000.0 / 8.0;
+const SLOW_4G_UP: f64 = 750_000.0 / 8.0;
+const SLOW_4G_RTT_MS: f64 = 150.0;
+
+/// The probe, run before anything else on every page.
+const PROBE: &str = r#"(() => {
+  const lb = window.__lb = { typeable: null, widget: null, widgets: [], longtasks: [] };
+  const roots = [document];
+  const ok = (i) => i.isConnected && !i.disabled && !i.readOnly && !i.closest('[hidden],[inert]');
+  const seen = new Set();
+  const check = () => {
+    const t = performance.now();
+    for (const r of roots) {
+      for (const i of r.querySelectorAll('input[type=email]')) {
+        if (!ok(i)) continue;
+        if (lb.typeable === null) lb.typeable = t;
+        if (r !== document && !seen.has(r)) {
+          seen.add(r);
+          lb.widgets.push(t);
+          if (lb.widget === null) lb.widget = t;
+        }
+      }
+    }
+  };
+  const mo = new MutationObserver(check);
+  const watch = { subtree: true, childList: true, attributes: true,
+                  attributeFilter: ['disabled', 'readonly', 'hidden', 'inert'] };
+  mo.observe(document, watch);
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const r = attach.call(this, init);
+    if (init && init.mode === 'open') { roots.push(r); mo.observe(r, watch); }
+    return r;
+  };
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) lb.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
+})();"#;
+
+/// The article around every form: the same on every page, so only the form differs.
+fn shell(title: &str, head: &str, body: &str) -> String {
+    let para = "<p>The council met on Tuesday to discuss the new cycle lanes on the high street. \
+                Residents who spoke were divided: shopkeepers worried about deliveries, parents \
+                about the school run. A decision is expected next month.</p>\n";
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title>{head}</head><body><main><article><h1>Cycle lanes: the vote</h1>\n\
+         {p}{p}{body}{p}{p}</article></main></body></html>\n",
+        p = para.repeat(2)
+    )
+}
+
+/// A hand-written form with a 27-line vanilla check: the baseline.
+const BASELINE: &str = r#"<form id="hand" action="/t/bench/form" method="post" novalidate>
+<label for="hand-email">Email address</label>
+<input type="email" name="email" id="hand-email" autocomplete="email" required>
+<label><input type="checkbox" name="list" value="daily" checked> The Daily Briefing</label>
+<button type="submit">Subscribe</button>
+<p id="hand-msg" role="status"></p>
+</form>
+<script>
+(function () {
+  var form = document.getElementById('hand');
+  var input = document.getElementById('hand-email');
+  var msg = document.getElementById('hand-msg');
+  function valid(v) {
+    var at = v.lastIndexOf('@');
+    if (at < 1 || at === v.length - 1) return false;
+    var domain = v.slice(at + 1);
+    if (domain.indexOf('.') < 1 || /\s/.test(v)) return false;
+    return domain.split('.').every(function (p) { return p.length > 0; });
+  }
+  form.addEventListener('submit', function (e) {
+    var v = input.value.trim();
+    if (!valid(v)) {
+      e.preventDefault();
+      msg.textContent = 'Enter an email address like name@example.com';
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    input.removeAttribute('aria-invalid');
+    msg.textContent = 'Sending…';
+  });
+})();
+</script>"#;
+
+const CONFIG_SLOT: &str = r#"<div data-letterbox><script type="application/json">{"endpoint": "/t/bench/subscribe", "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}</script></div>"#;
+
+const FALLBACK_SLOT: &str = r#"<div data-letterbox><form action="/t/bench/form" method="post">
+<label for="fb-email">Email address</label>
+<input type="email" name="email" id="fb-email" autocomplete="email">
+<label><input type="checkbox" name="list" value="daily" checked> The Daily Briefing</label>
+<button type="submit">Subscribe</button>
+</form></div>"#;
+
+/// What `cargo xtask embed` puts in the head: the script and its wasm fetched from the start of
+/// parsing instead of after it.
+const HINTS: &str = r#"<link rel="modulepreload" href="/letterbox/letterbox.js"><link rel="preload" href="/letterbox/letterbox_bg.wasm" as="fetch" type="application/wasm" crossorigin>"#;
+
+const MODULE_TAG: &str = r#"<script type="module" src="/letterbox/letterbox.js"></script>"#;
+const CLASSIC_TAG: &str = r#"<script src="/letterbox/letterbox.classic.js" defer></script>"#;
+
+/// One page of the benchmark: its name, its snippet (what a site pastes) and the whole page.
+struct Page {
+    name: &'static str,
+    label: &'static str,
+    snippet: String,
+    html: String,
+    /// How many widgets must be typeable before the page counts as done.
+    widgets: usize,
+}
+
+fn pages() -> Vec<Page> {
+    let ten: String = (0..10)
+        .map(|_| format!("{CONFIG_SLOT}\n<p>More of the article between the slots.</p>\n"))
+        .collect();
+    let make = |name, label, head: &str, body: &str, widgets| Page {
+        name,
+        label,
+        snippet: format!("{head}{body}"),
+        html: shell(label, head, body),
+        widgets,
+    };
+    vec![
+        make(
+            "baseline",
+            "hand-written form + 27-line check",
+            "",
+            BASELINE,
+            0,
+        ),
+        make(
+            "config",
+            "Letterbox, slot from JSON config",
+            "",
+            &format!("{CONFIG_SLOT}{MODULE_TAG}"),
+            1,
+        ),
+        make(
+            "hints",
+            "Letterbox, config slot with preload hints",
+            HINTS,
+            &format!("{CONFIG_SLOT}{MODULE_TAG}"),
+            1,
+        ),
+        make(
+            "upgrade",
+            "Letterbox, upgrading a fallback form",
+            "",
+            &format!("{FALLBACK_SLOT}{MODULE_TAG}"),
+            1,
+        ),
+        make(
+            "classic",
+            "Letterbox, classic script tag",
+            CLASSIC_TAG,
+            CONFIG_SLOT,
+            1,
+        ),
+        make(
+            "ten",
+            "Letterbox, ten slots on one page",
+            "",
+            &format!("{ten}{MODULE_TAG}"),
+            10,
+        ),
+    ]
+}
+
+/// A measuring condition: CPU slowdown and network profile.
+struct Condition {
+    name: &'static str,
+    cpu: f64,
+    slow_network: bool,
+}
+
+const CONDITIONS: [Condition; 3] = [
+    Condition {
+        name: "1× CPU",
+        cpu: 1.0,
+        slow_network: false,
+    },
+    Condition {
+        name: "4× CPU",
+        cpu: 4.0,
+        slow_network: false,
+    },
+    Condition {
+        name: "Slow-4G",
+        cpu: 1.0,
+        slow_network: true,
+    },
+];
+
+/// What one page load measured.
+#[derive(Clone, Debug)]
+struct Load {
+    typeable: f64,
+    widget: Option<f64>,
+    all_widgets: Option<f64>,
+    longtask_max: f64,
+    longtask_count: usize,
+    requests: Vec<String>,
+}
+
+/// Serves the pages (`/p/NAME.html`) and `dist/` (`/letterbox/…`), gzip-encoded when asked.
+fn serve(pages: &[Page]) -> Result<(Arc<Server>, u16)> {
+    let server = Server::http(("127.0.0.1", 0)).map_err(|e| format!("cannot listen: {e}"))?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or("the bench server has no IP address")?;
+    let server = Arc::new(server);
+    // Every file, plain and gzip-encoded, prepared once so no request waits for compression.
+    let mut files: BTreeMap<String, (Vec<u8>, Vec<u8>, &'static str)> = pages
+        .iter()
+        .map(|p| {
+            let bytes = p.html.clone().into_bytes();
+            let gz = gzip_bytes(&bytes);
+            (
+                format!("/p/{}.html", p.name),
+                (bytes, gz, "text/html; charset=utf-8"),
+            )
+        })
+        .collect();
+    let dist = root().join("dist");
+    for entry in std::fs::read_dir(&dist).map_err(|e| format!("cannot list dist/: {e}"))? {
+        let path = entry.map_err(|e| format!("cannot list dist/: {e}"))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let kind = if name.ends_with(".wasm") {
+            "application/wasm"
+        } else {
+            "text/javascript"
+        };
+        let gz = gzip_bytes(&bytes);
+        files.insert(format!("/letterbox/{name}"), (bytes, gz, kind));
+    }
+    let files = Arc::new(files);
+    let s = server.clone();
+    thread::spawn(move || {
+        for request in s.incoming_requests() {
+            let files = files.clone();
+            thread::spawn(move || {
+                let path = request.url().split('?').next().unwrap_or("").to_owned();
+                let gzip = request
+                    .headers()
+                    .iter()
+                    .any(|h| h.field.equiv("accept-encoding") && h.value.as_str().contains("gzip"));
+                let response = match files.get(&path) {
+                    Some((plain, gz, kind)) => {
+                        let mut r = crate::http::Response::from_data(if gzip {
+                            gz.clone()
+                        } else {
+                            plain.clone()
+                        });
+                        for h in [
+                            header("Content-Type", kind),
+                            gzip.then(|| header("Content-Encoding", "gzip")).flatten(),
+                            header("Cache-Control", "no-store"),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        {
+                            r.add_header(h);
+                        }
+                        r
+                    }
+                    None => crate::http::Response::from_string("not here").with_status_code(404),
+                };
+                let _ = request.respond(response);
+            });
+        }
+    });
+    Ok((server, port))
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = gz.write_all(bytes);
+    gz.finish().unwrap_or_default()
+}
+
+fn cdp(b: &Browser, cmd: &str, params: Value) -> Result<Value> {
+    b.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(json!({"cmd": cmd, "params": params})),
+    )
+}
+
+fn apply(b: &Browser, c: &Condition) -> Result<()> {
+    cdp(b, "Emulation.setCPUThrottlingRate", json!({"rate": c.cpu}))?;
+    let (down, up, rtt) = if c.slow_network {
+        (SLOW_4G_DOWN, SLOW_4G_UP, SLOW_4G_RTT_MS)
+    } else {
+        (-1.0, -1.0, 0.0)
+    };
+    cdp(
+        b,
+        "Network.emulateNetworkConditions",
+        json!({"offline": false, "latency": rtt, "downloadThroughput": down, "uploadThroughput": up}),
+    )?;
+    Ok(())
+}
+
+/// Loads one page and waits until it is done: its inputs typeable, then a quiet moment for the
+/// long tasks that follow.
+fn load(b: &Browser, base: &str, page: &Page, c: &Condition) -> Result<Load> {
+    b.open("about:blank")?;
+    b.open(&format!("{base}/p/{}.html", page.name))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let settle = 400.0 * c.cpu;
+    loop {
+        let v = b.script(&format!(
+            "const lb = window.__lb; if (!lb) return null;
+             const done = lb.typeable !== null && lb.widgets.length >= {widgets};
+             return {{ done, now: performance.now(), lb,
+                      requests: performance.getEntriesByType('resource').map(e => e.name) }};",
+            widgets = page.widgets
+        ))?;
+        let lb = &v["lb"];
+        if v["done"] == json!(true) {
+            let last = lb["widgets"]
+                .as_array()
+                .and_then(|w| w.last())
+                .and_then(Value::as_f64)
+                .or(lb["typeable"].as_f64())
+                .unwrap_or(0.0);
+            let now = v["now"].as_f64().unwrap_or(0.0);
+            if now - last >= settle {
+                let tasks: Vec<f64> = lb["longtasks"]
+                    .as_array()
+                    .map(|t| t.iter().filter_map(|e| e[1].as_f64()).collect())
+                    .unwrap_or_default();
+                return Ok(Load {
+                    typeable: lb["typeable"].as_f64().unwrap_or(f64::NAN),
+                    widget: lb["widget"].as_f64(),
+                    all_widgets: (page.widgets > 0).then_some(last),
+                    longtask_max: tasks.iter().copied().fold(0.0, f64::max),
+                    longtask_count: tasks.len(),
+                    requests: v["requests"]
+                        .as_array()
+                        .map(|r| {
+                            r.iter()
+                                .filter_map(|u| u.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{} under {}: no typeable input in 60 s ({})",
+                page.name, c.name, v["lb"]
+            ));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The rounds asked for: `--rounds N`, else `LETTERBOX_BENCH_ROUNDS`, else 20.
+pub fn rounds_from(args: &[String]) -> Result<usize> {
+    let given = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .map(|i| {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| "--rounds needs a number".to_owned())
+        })
+        .transpose()?
+        .or_else(|| std::env::var("LETTERBOX_BENCH_ROUNDS").ok());
+    match given {
+        None => Ok(DEFAULT_ROUNDS),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "the round count must be a positive number, not {s:?}"
+            )),
+        },
+    }
+}
+
+/// Sizes of a page's snippet plus the files it requested from `dist/` (each file compressed once).
+fn page_bytes(
+    page: &Page,
+    requests: &[String],
+    known: &mut BTreeMap<String, (usize, usize, usize)>,
+) -> (Sizes, usize) {
+    let mut total = bundle::sizes(page.snippet.as_bytes());
+    let dist = root().join("dist");
+    for url in requests {
+        let Some(name) = url.split("/letterbox/").nth(1) else {
+            continue;
+        };
+        let name = name.split('?').next().unwrap_or(name).to_owned();
+        let s = match known.get(&name) {
+            Some(s) => *s,
+            None => {
+                let s = std::fs::read(dist.join(&name))
+                    .map(|b| bundle::sizes(&b))
+                    .map(|s| (s.raw, s.gzip, s.brotli))
+                    .unwrap_or_default();
+                known.insert(name, s);
+                s
+            }
+        };
+        total.raw += s.0;
+        total.gzip += s.1;
+        total.brotli += s.2;
+    }
+    (total, requests.len())
+}
+
+/// Runs the widget benchmark and prints its table.
+pub fn run(tools: &Tools, rounds: usize, build: bool) -> Result<()> {
+    if build {
+        let b = bundle::build(tools)?;
+        bundle::report(&b.shipped)?;
+    } else if !root().join("dist/letterbox.js").exists() {
+        return Err("no dist/letterbox.js: run without --no-build first".into());
+    }
+    let pages = pages();
+    let (server, port) = serve(&pages)?;
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser::start(tools)?;
+    cdp(&browser, "Network.enable", json!({}))?;
+    cdp(
+        &browser,
+        "Network.setCacheDisabled",
+        json!({"cacheDisabled": true}),
+    )?;
+    cdp(
+        &browser,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": PROBE}),
+    )?;
+    // results[condition][page] = one Load per round.
+    let mut results: Vec<Vec<Vec<Load>>> = vec![vec![Vec::new(); pages.len()]; CONDITIONS.len()];
+    // One unmeasured load of each page first, so the first round does not pay for a cold
+    // browser (its first process, first wasm compile).
+    apply(&browser, &CONDITIONS[0])?;
+    for page in &pages {
+        load(&browser, &base, page, &CONDITIONS[0])?;
+    }
+    let started = Instant::now();
+    for round in 0..rounds {
+        for (ci, c) in CONDITIONS.iter().enumerate() {
+            apply(&browser, c)?;
+            for k in 0..pages.len() {
+                let pi = (k + round) % pages.len();
+                let l = load(&browser, &base, &pages[pi], c)?;
+                results[ci][pi].push(l);
+            }
+        }
+        println!(
+            "bench widget: round {}/{rounds} ({:.0} s)",
+            round + 1,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    apply(
+        &browser,
+        &Condition {
+            name: "",
+            cpu: 1.0,
+            slow_network: false,
+        },
+    )?;
+    drop(browser);
+    server.unblock();
+
+    let ratio = |ci: usize, pi: usize, base_pi: usize, f: &dyn Fn(&Load) -> Option<f64>| {
+        median(
+            results[ci][pi]
+                .iter()
+                .zip(&results[ci][base_pi])
+                .filter_map(|(l, b)| Some(f(l)? / f(b)?))
+                .collect(),
+        )
+    };
+    let ms = |ci: usize, pi: usize, f: &dyn Fn(&Load) -> Option<f64>| {
+        median(results[ci][pi].iter().filter_map(f).collect())
+    };
+    let typeable = |l: &Load| Some(l.typeable);
+    let widget = |l: &Load| l.widget.or(Some(l.typeable));
+    let all = |l: &Load| l.all_widgets.or(Some(l.typeable));
+
+    println!(
+        "\nWidget benchmark, {} (Chromium, {rounds} interleaved rounds, medians of ratios to the baseline of the same round)",
+        date()
+    );
+    println!(
+        "| page | raw B | gzip B | brotli B | requests | typeable 1× CPU | 4× CPU | Slow-4G | widget ready 1× | 4× | Slow-4G | longest task 1× / 4× (ms) |"
+    );
+    println!("|---|---:|---:|---:|---:|---|---|---|---|---|---|---|");
+    let mut known = BTreeMap::new();
+    for (pi, page) in pages.iter().enumerate() {
+        let (sizes, requests) = results[0][pi]
+            .first()
+            .map(|l| page_bytes(page, &l.requests, &mut known))
+            .unwrap_or((bundle::sizes(page.snippet.as_bytes()), 0));
+        let cell = |ci: usize, f: &dyn Fn(&Load) -> Option<f64>| {
+            format!("{:.2}× ({:.0} ms)", ratio(ci, pi, 0, f), ms(ci, pi, f))
+        };
+        let tasks = |ci: usize| median(results[ci][pi].iter().map(|l| l.longtask_max).collect());
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
+            page.label,
+            sizes.raw,
+            sizes.gzip,
+            sizes.brotli,
+            requests,
+            cell(0, &typeable),
+            cell(1, &typeable),
+            cell(2, &typeable),
+            cell(0, &widget),
+            cell(1, &widget),
+            cell(2, &widget),
+            tasks(0),
+            tasks(1),
+        );
+    }
+    // Ten slots against one, paired by round.
+    let (one, ten) = (1, pages.len() - 1);
+    println!("\nTen slots against one (medians of paired ratios; all ten typeable vs the one):");
+    for (ci, c) in CONDITIONS.iter().enumerate() {
+        let counts: Vec<f64> = results[ci][ten]
+            .iter()
+            .map(|l| l.longtask_count as f64)
+            .collect();
+        println!(
+            "  {:<8} first widget {:.2}×, all ten {:.2}×; long tasks per load {:.0}, longest {:.0} ms",
+            c.name,
+            ratio(ci, ten, one, &widget),
+            ratio(ci, ten, one, &all),
+            median(counts),
+            median(results[ci][ten].iter().map(|l| l.longtask_max).collect()),
+        );
+    }
+    println!(
+        "\nSlow-4G here: {:.1} Mb/s down, {:.0} ms round trip, bodies gzip-encoded; times are from navigation start.",
+        SLOW_4G_DOWN * 8.0 / 1e6,
+        SLOW_4G_RTT_MS
+    );
+    Ok(())
+}
+
+/// The recommended embed for the slot configured by the JSON file `config`, with the files of
+/// `dist/` (built first unless it exists) under `base`: preload hints that start the script and
+/// the wasm at the start of parsing, the content-hashed script pinned by SRI (it pins its wasm
+/// itself; the hint carries the same hash so the browser reuses the preloaded response), and
+/// the slot.
+pub fn embed(tools: &Tools, config: &std::path::Path, base: &str) -> Result<()> {
+    let text = std::fs::read_to_string(config)
+        .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not JSON: {e}", config.display()))?;
+    if !value.is_object() {
+        return Err(format!(
+            "{} must hold one JSON object, a slot's configuration",
+            config.display()
+        ));
+    }
+    let dist = root().join("dist");
+    if !dist.join("letterbox.js").exists() {
+        bundle::build(tools)?;
+    }
+    println!("{}", snippet(&value, &hashed_files(&dist)?, base)?);
+    Ok(())
+}
+
+/// The content-hashed module script and wasm in `dir`, each with its SRI hash.
+fn hashed_files(dir: &std::path::Path) -> Result<[(String, String); 2]> {
+    let mut js = None;
+    let mut wasm = None;
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list dist/: {e}"))? {
+        let path = entry.map_err(|e| format!("cannot list dist/: {e}"))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parts: Vec<&str> = name.split('.').collect();
+        let slot = match parts.as_slice() {
+            ["letterbox", h, "js"] if h.len() == 10 => &mut js,
+            ["letterbox_bg", h, "wasm"] if h.len() == 10 => &mut wasm,
+            _ => continue,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        *slot = Some((name, bundle::sri(&bytes)));
+    }
+    match (js, wasm) {
+        (Some(js), Some(wasm)) => Ok([js, wasm]),
+        _ => Err(
+            "dist/ has no content-hashed letterbox.<hash>.js and wasm: run cargo xtask dist".into(),
+        ),
+    }
+}
+
+/// The snippet itself (see [`embed`]).
+fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<String> {
+    let base = base.trim_end_matches('/');
+    let [(js, js_sri), (wasm, wasm_sri)] = files;
+    let json = serde_json::to_string_pretty(config)
+        .map_err(|e| format!("cannot write the configuration: {e}"))?
+        // Inside <script>, "</script" would end the element early.
+        .replace("</", "<\\/");
+    let json = json.replace('\n', "\n    ");
+    Ok(format!(
+        r#"<!-- In <head>, once per page: the script and the wasm start downloading while the page is parsed. -->
+<link rel="modulepreload" href="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous">
+<link rel="preload" href="{base}/{wasm}" as="fetch" type="application/wasm" integrity="{wasm_sri}" crossorigin="anonymous">
+<script type="module" src="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous"></script>
+
+<!-- Where the signup appears: -->
+<div data-letterbox>
+  <script type="application/json">
+    {json}
+  </script>
+</div>"#
+    ))
+}
+
+/// Today's date (UTC), from the system clock.
+fn date() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0) as i64;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_odd_and_even_counts_ignore_nan() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![f64::NAN, 5.0]), 5.0);
+        assert!(median(vec![]).is_nan());
+    }
+
+    #[test]
+    fn rounds_come_from_the_flag_and_refuse_nonsense() {
+        let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(rounds_from(&args(&["widget", "--rounds", "3"])), Ok(3));
+        assert!(rounds_from(&args(&["widget", "--rounds", "0"])).is_err());
+        assert!(rounds_from(&args(&["widget", "--rounds", "many"])).is_err());
+        assert!(rounds_from(&args(&["widget", "--rounds"])).is_err());
+    }
+
+    #[test]
+    fn every_page_shares_the_shell_and_only_the_baseline_has_no_widget() {
+        let pages = pages();
+        assert_eq!(pages[0].name, "baseline");
+        assert!(pages
+            .iter()
+            .all(|p| p.html.contains("Cycle lanes: the vote")));
+        for p in &pages {
+            let body = p
+                .snippet
+                .trim_start_matches(CLASSIC_TAG)
+                .trim_start_matches(HINTS);
+            assert!(p.html.contains(body), "{} lacks its snippet", p.name);
+        }
+        assert_eq!(pages.iter().filter(|p| p.widgets == 0).count(), 1);
+        assert_eq!(pages.last().map(|p| p.widgets), Some(10));
+    }
+
+    #[test]
+    fn the_embed_pins_both_files_and_cannot_be_closed_early_by_the_config() {
+        let files = [
+            ("letterbox.0123456789.js".to_owned(), "sha384-JS".to_owned()),
+            (
+                "letterbox_bg.abcdef0123.wasm".to_owned(),
+                "sha384-WASM".to_owned(),
+            ),
+        ];
+        let config = json!({"endpoint": "/api/subscribe", "newsletters": [{"id": "d", "name": "</script><b>"}]});
+        let s = snippet(&config, &files, "https://cdn.example/lb/").unwrap();
+        assert!(s.contains(r#"<link rel="modulepreload" href="https://cdn.example/lb/letterbox.0123456789.js" integrity="sha384-JS""#));
+        assert!(s.contains(r#"href="https://cdn.example/lb/letterbox_bg.abcdef0123.wasm" as="fetch" type="application/wasm" integrity="sha384-WASM" crossorigin="anonymous""#));
+        assert!(s.contains(r#"<script type="module" src="https://cdn.example/lb/letterbox.0123456789.js" integrity="sha384-JS" crossorigin="anonymous">"#));
+        assert_eq!(s.matches("</script>").count(), 2, "{s}");
+        let inline = s
+            .split(r#"<script type="application/json">"#)
+            .nth(1)
+            .unwrap();
+        let inline = inline.split("</script>").next().unwrap();
+        let back: Value = serde_json::from_str(inline).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn the_date_is_a_calendar_date() {
+        let d = date();
+        assert_eq!(d.len(), 10);
+        assert!(d.starts_with("20"));
+    }
+}
