@@ -4,6 +4,7 @@
 //! `aria-describedby` and `aria-invalid`, and a link in the error summary. Whether one is missing
 //! is decided in core (`Errors::fields_missing`, `Screen::field_errors`).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use letterbox_core::config::Field;
 use letterbox_core::messages::Key;
@@ -71,14 +72,13 @@ fn one(s: Slot, fid: String, i: usize, f: Field, optional: &str) -> impl IntoVie
     };
     let control = if f.options.is_empty() {
         let edited = edited.clone();
-        view! {
+        Either::Left(view! {
             <input type="text" class="lb-input" id=fid.clone() name=f.name.clone()
                 autocomplete=autocomplete(&f.name) aria-required=f.required.then_some("true")
                 aria-describedby=described aria-invalid=invalid
                 prop:value=value
                 on:input=move |ev| edited(event_target_value(&ev))/>
-        }
-        .into_any()
+        })
     } else {
         // An empty first choice unless the embed's own options start with one: nothing chosen
         // is allowed where the embed allowed it, and a required choice must be made.
@@ -92,7 +92,7 @@ fn one(s: Slot, fid: String, i: usize, f: Field, optional: &str) -> impl IntoVie
                 view! { <option value=v.clone() selected=move || value() == v2>{l.clone()}</option> }
             })
             .collect_view();
-        view! {
+        Either::Right(view! {
             <select class="lb-input lb-select" id=fid.clone() name=f.name.clone()
                 aria-required=f.required.then_some("true")
                 aria-describedby=described aria-invalid=invalid
@@ -100,8 +100,7 @@ fn one(s: Slot, fid: String, i: usize, f: Field, optional: &str) -> impl IntoVie
                 on:change=move |ev| edited(event_target_value(&ev))>
                 {blank}{options}
             </select>
-        }
-        .into_any()
+        })
     };
     view! {
         <div class="lb-field lb-extra" class:lb-field--error=move || error().is_some()>

@@ -146,9 +146,11 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     let newsletters = (!single).then(|| view! { <Newsletters s id=id.clone()/> });
     let consent = consent.map(|consent| {
         if consent.choices.is_empty() {
-            view! { <Consent s id=id.clone() consent/> }.into_any()
+            leptos::either::Either::Left(view! { <Consent s id=id.clone() consent/> })
         } else {
-            view! { <permissions::Permissions s id=id.clone() consent/> }.into_any()
+            leptos::either::Either::Right(
+                view! { <permissions::Permissions s id=id.clone() consent/> },
+            )
         }
     });
     let fields = view! { <fields::Fields s id=id.clone()/> };
