@@ -81,12 +81,18 @@ async fn one_beacon_on_page_hide_carries_the_slots_counts_and_nothing_about_the_
     );
     assert_eq!(body["v"], 1);
     let page = body["page"].as_str().unwrap();
-    assert!(page.starts_with('/') && !page.contains('?') && !page.contains("://"), "{page}");
+    assert!(
+        page.starts_with('/') && !page.contains('?') && !page.contains("://"),
+        "{page}"
+    );
     assert!(!sent[0].1.contains("jane"), "no address: {}", sent[0].1);
     // It reached the endpoint, as text/plain (no preflight).
     let stats: Vec<serde_json::Value> = loop {
         let all = requests(test).await;
-        let stats: Vec<_> = all.into_iter().filter(|r| r["behaviour"] == "stats").collect();
+        let stats: Vec<_> = all
+            .into_iter()
+            .filter(|r| r["behaviour"] == "stats")
+            .collect();
         if !stats.is_empty() {
             break stats;
         }
@@ -119,7 +125,10 @@ async fn nothing_is_sent_without_stats_endpoint() {
     sleep(300).await;
     assert!(beacons_mentioning(&calls, test).is_empty());
     let recorded = requests(test).await;
-    assert!(recorded.iter().all(|r| r["behaviour"] == "pending"), "{recorded:?}");
+    assert!(
+        recorded.iter().all(|r| r["behaviour"] == "pending"),
+        "{recorded:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -149,5 +158,8 @@ async fn nothing_is_counted_or_sent_under_global_privacy_control() {
     js_sys::Reflect::delete_property(&navigator, &"globalPrivacyControl".into()).unwrap();
     assert!(beacons_mentioning(&calls, test).is_empty());
     let recorded = requests(test).await;
-    assert!(recorded.iter().all(|r| r["behaviour"] == "pending"), "{recorded:?}");
+    assert!(
+        recorded.iter().all(|r| r["behaviour"] == "pending"),
+        "{recorded:?}"
+    );
 }
