@@ -12,13 +12,13 @@ use crate::util::Result;
 pub const E2E_TOKEN: &str = "e2e-operator-token-0123456789abcdef";
 
 /// One HTTP exchange with the receiver: (method, path, JSON body) → (status, body).
-pub type Http<'a> = &'a dyn Fn(&str, &str, Option<&Value>) -> Result<(u16, String)>;
+pub type Exchange<'a> = &'a dyn Fn(&str, &str, Option<&Value>) -> Result<(u16, String)>;
 
 /// Sends the figures and checks the page; each check goes to `check(what, outcome)`.
 pub fn run(
     browser: &Browser,
     receiver_url: &str,
-    http: Http<'_>,
+    http: Exchange<'_>,
     check: &mut dyn FnMut(&str, Result<bool>),
 ) {
     let slot = "e2e-hero";
