@@ -71,7 +71,10 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
         match next {
             Next::Done(outcome) => return outcome,
             Next::Send(exchange) => {
-                let got = execute(&exchange.request, timeout_ms).await;
+                // The sending page's scheme, not the signup's (a queued one may be sent later
+                // from an https page): see `Request::for_page`.
+                let request = exchange.request.for_page(page_is_https());
+                let got = execute(&request, timeout_ms).await;
                 next = adapter.next(envelope, exchange.step, &got.reply());
             }
         }
@@ -82,6 +85,13 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
             message: "the delivery flow did not finish".into(),
         },
     }
+}
+
+/// Whether the page sending a request is served over https.
+fn page_is_https() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p == "https:")
 }
 
 /// A timer of `ms` milliseconds; `on_timeout` runs if it fires before the timer is dropped.

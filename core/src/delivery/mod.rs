@@ -152,6 +152,32 @@ pub enum Request {
 }
 
 impl Request {
+    /// The request as a page may make it: a JSONP script from `http://` on an `https:` page
+    /// (`page_is_https`) would be blocked as mixed content, so it is loaded over `https://`
+    /// (Mailchimp's list-manage.com serves both). The page that sends a request is not always
+    /// the one the signup was made on: a signup queued on an `http:` page may be sent later from
+    /// an `https:` one, so the transport applies this with the sending page's scheme.
+    ///
+    /// ```
+    /// use letterbox_core::delivery::Request;
+    /// let r = Request::Jsonp { url: "http://x.us1.list-manage.com/p?u=1".into(), callback_param: "c" };
+    /// assert_eq!(r.clone().for_page(true), Request::Jsonp {
+    ///     url: "https://x.us1.list-manage.com/p?u=1".into(), callback_param: "c" });
+    /// assert_eq!(r.clone().for_page(false), r);
+    /// ```
+    pub fn for_page(self, page_is_https: bool) -> Request {
+        match self {
+            Request::Jsonp {
+                url,
+                callback_param,
+            } if page_is_https && url.starts_with("http://") => Request::Jsonp {
+                url: format!("https://{}", &url["http://".len()..]),
+                callback_param,
+            },
+            other => other,
+        }
+    }
+
     /// For a JSONP request, the URL to load with `callback` as the callback's name.
     ///
     /// ```
