@@ -25,6 +25,7 @@ enum Owned {
     Jsonp(String),
     NetworkError,
     Timeout,
+    Redirected,
 }
 
 impl Owned {
@@ -44,6 +45,7 @@ impl Owned {
             Owned::Jsonp(text) => Reply::Jsonp(text),
             Owned::NetworkError => Reply::NetworkError,
             Owned::Timeout => Reply::Timeout,
+            Owned::Redirected => Reply::Redirected,
         }
     }
 }
@@ -160,6 +162,7 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
             {
                 Some(owned) => owned,
                 None if timed_out.get() => Owned::Timeout,
+                None if online() && redirects(url).await => Owned::Redirected,
                 None => Owned::NetworkError,
             }
         }
@@ -207,6 +210,42 @@ async fn fetch(
         body,
     })
 }
+
+fn online() -> bool {
+    web_sys::window().is_some_and(|w| w.navigator().on_line())
+}
+
+/// After a cross-origin `fetch` got no answer: does `url`, asked without CORS (`no-cors`, a
+/// plain GET that needs no preflight) and without following redirects, answer with a redirect?
+/// The browser then exposes an `opaqueredirect` response. A dropped connection or an unreachable
+/// host rejects this probe too, so it never reads "offline" as a redirect; a server that
+/// answers without redirecting is left as a network error (the probe cannot tell a CORS refusal
+/// from a connection dropped once).
+async fn redirects(url: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(web_sys::RequestMode::NoCors);
+    // `redirect` and the response's `type` by name (no extra web-sys enums in the bundle).
+    let _ = js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into());
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+    }
+    let _timer = controller.map(|c| Timer::start(PROBE_MS, move || c.abort()));
+    match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
+        Ok(response) => js_sys::Reflect::get(&response, &"type".into())
+            .ok()
+            .and_then(|t| t.as_string())
+            .is_some_and(|t| t == "opaqueredirect"),
+        Err(_) => false,
+    }
+}
+
+/// How long the redirect probe may take.
+const PROBE_MS: u32 = 5_000;
 
 static NEXT_CALLBACK: AtomicU32 = AtomicU32::new(1);
 

@@ -3,7 +3,9 @@
 //!
 //! 1. `GET {site}/members/api/integrity-token/` → the token as plain text;
 //! 2. `POST {site}/members/api/send-magic-link/` with `{"email", "emailType": "signup",
-//!    "newsletters": [{"name"}], "labels", "honeypot": "", "integrityToken"}` → `201 Created.`
+//!    "newsletters": [{"name"}], "labels", "honeypot": "", "integrityToken"}` → `201` with JSON: `{}`, or `{"inboxLinks": …}`
+//!    when Ghost recognises the reader's mail provider (Ghost 6; older Ghosts answered the text
+//!    `Created.`)
 //!
 //! Ghost always confirms by email (the magic link), so success is "check your inbox". Errors come
 //! as `{"errors": [{"message": "…"}]}`; 429 is Ghost's spam prevention ("Too many sign-up attempts
@@ -200,7 +202,8 @@ fn interpret(envelope: &Envelope, reply: &HttpReply<'_>) -> Outcome {
         return outcome;
     }
     match reply.status {
-        // `201 Created.`: the magic link is on its way. (A filled honeypot gets the same answer.)
+        // 201 (`{}` or `{"inboxLinks": …}`): the magic link is on its way. (A filled honeypot
+        // gets `201 {}` too.)
         200..=299 => Outcome::PendingConfirmation,
         400 | 422 => match message {
             Some(m) => classify(envelope, &m, reply.status),

@@ -250,6 +250,11 @@ pub enum Reply<'a> {
     NetworkError,
     /// No answer within [`crate::delivery::contract::TIMEOUT_MS`].
     Timeout,
+    /// No answer to the cross-origin request, but the same URL, asked without CORS and without
+    /// following redirects, answers with a redirect (http→https, apex→www, a missing or extra
+    /// path): a `fetch` with a preflight cannot follow it, so the configured URL can never work.
+    /// Never "offline": a configuration error, not kept for later.
+    Redirected,
 }
 
 /// Where a multi-request flow is. Adapters are stateless; the step travels with the request.
@@ -431,6 +436,11 @@ impl Adapter {
 
     /// The reply to the request of `step`, turned into the next request or the outcome.
     pub fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
+        if let Reply::Redirected = reply {
+            return Next::Done(Outcome::ConfigurationError {
+                message: redirected(&self.destination()),
+            });
+        }
         if let Some(outcome) = no_answer(reply) {
             // Ghost's and listmonk's first step only reads (the integrity token, the public
             // lists): no answer to it means nothing that signs anyone up was sent.
@@ -454,6 +464,26 @@ fn no_answer(reply: &Reply<'_>) -> Option<Outcome> {
         Reply::Timeout => Some(Outcome::Timeout),
         _ => None,
     }
+}
+
+/// The configuration error for a URL that redirects ([`Reply::Redirected`]).
+///
+/// ```
+/// use letterbox_core::delivery::{redirected, Adapter, Envelope, GhostAdapter, Next, Reply};
+/// use letterbox_core::signup::Outcome;
+/// let ghost = Adapter::Ghost(GhostAdapter::new("http://news.example"));
+/// let Next::Send(first) = ghost.start(&Envelope::example()) else { panic!() };
+/// let Next::Done(Outcome::ConfigurationError { message }) =
+///     ghost.next(&Envelope::example(), first.step, &Reply::Redirected) else { panic!() };
+/// assert_eq!(message, redirected("ghost http://news.example"));
+/// assert!(message.contains("redirect"));
+/// ```
+pub fn redirected(destination: &str) -> String {
+    format!(
+        "the {destination} address answers with a redirect, which a cross-origin request \
+         cannot follow, so no signup can reach it: configure the address it redirects to \
+         (https://, www., or the path the service really has)"
+    )
 }
 
 /// A reply of the wrong kind (JSONP for a fetch, or the reverse): a wiring mistake.
