@@ -804,3 +804,69 @@ pub fn wait_long(browser: &Browser, what: &str, expression: &str, secs: u64) -> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sink_writes_each_message_with_its_recipients_and_any_auth_is_accepted() {
+        let dir = std::env::temp_dir().join(format!("letterbox-sink-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sink = SmtpSink::start(&dir).unwrap();
+        let mut c = TcpStream::connect(("127.0.0.1", sink.port)).unwrap();
+        let mut answers = BufReader::new(c.try_clone().unwrap());
+        let mut line = String::new();
+        let mut say = |c: &mut TcpStream, text: &str, lines: usize| -> String {
+            c.write_all(text.as_bytes()).unwrap();
+            let mut got = String::new();
+            for _ in 0..lines {
+                line.clear();
+                answers.read_line(&mut line).unwrap();
+                got.push_str(&line);
+            }
+            got
+        };
+        assert!(say(&mut c, "", 1).starts_with("220"));
+        assert!(say(&mut c, "EHLO ghost\r\n", 3).contains("AUTH PLAIN LOGIN"));
+        assert!(say(&mut c, "AUTH PLAIN AHVzZXIAdW5zZWN1cmU=\r\n", 1).starts_with("235"));
+        assert!(say(&mut c, "MAIL FROM:<a@example.com>\r\n", 1).starts_with("250"));
+        assert!(say(&mut c, "RCPT TO:<reader@example.com>\r\n", 1).starts_with("250"));
+        assert!(say(&mut c, "DATA\r\n", 1).starts_with("354"));
+        let body = "Subject: hi\r\nContent-Transfer-Encoding: base64\r\n\r\naHR0cDovL2cvbWVtYmVycy8/dG9rZW49YWJjJmFjdGlvbj1zaWdudXA=\r\n..dot\r\n.\r\n";
+        assert!(say(&mut c, body, 1).starts_with("250"));
+        assert!(say(&mut c, "QUIT\r\n", 1).starts_with("221"));
+        let mails = sink.wait_for("reader@example.com", 1, 5).unwrap();
+        assert!(mails[0].contains("\n.dot"), "dot-stuffing undone");
+        assert!(sink.messages_to("other@example.com").is_empty());
+        assert_eq!(
+            magic_link(&mails[0], "http://g").as_deref(),
+            Some("http://g/members/?token=abc&action=signup")
+        );
+        drop(sink);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn mail_encodings_are_decoded() {
+        assert_eq!(base64("aGVs\r\nbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64("a*"), None);
+        assert_eq!(
+            quoted_printable("a=3Db=\r\nc &amp; =E2=80=99"),
+            "a=bc &amp; \u{2019}"
+        );
+        assert_eq!(
+            magic_link("see http://g/members/?token=x&amp;r=1\" ok", "http://g").as_deref(),
+            Some("http://g/members/?token=x&r=1")
+        );
+    }
+
+    #[test]
+    fn only_the_environment_variable_skips_the_real_ghost() {
+        // Read, not set: tests run in parallel, and the variable is the user's.
+        match std::env::var(SKIP_ENV).ok().filter(|v| !v.is_empty() && v != "0") {
+            Some(_) => assert!(skipped().is_some_and(|why| why.contains(SKIP_ENV))),
+            None => assert_eq!(skipped(), None),
+        }
+    }
+}
