@@ -833,7 +833,7 @@ mod tests {
         assert!(say(&mut c, "MAIL FROM:<a@example.com>\r\n", 1).starts_with("250"));
         assert!(say(&mut c, "RCPT TO:<reader@example.com>\r\n", 1).starts_with("250"));
         assert!(say(&mut c, "DATA\r\n", 1).starts_with("354"));
-        let body = "Subject: hi\r\nContent-Transfer-Encoding: base64\r\n\r\naHR0cDovL2cvbWVtYmVycy8/dG9rZW49YWJjJmFjdGlvbj1zaWdudXA=\r\n..dot\r\n.\r\n";
+        let body = "Subject: hi\r\n\r\n..dot\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\naHR0cDovL2cvbWVtYmVycy8/dG9rZW49YWJjJmFjdGlvbj1zaWdudXA=\r\n--b--\r\n.\r\n";
         assert!(say(&mut c, body, 1).starts_with("250"));
         assert!(say(&mut c, "QUIT\r\n", 1).starts_with("221"));
         let mails = sink.wait_for("reader@example.com", 1, 5).unwrap();
@@ -864,7 +864,10 @@ mod tests {
     #[test]
     fn only_the_environment_variable_skips_the_real_ghost() {
         // Read, not set: tests run in parallel, and the variable is the user's.
-        match std::env::var(SKIP_ENV).ok().filter(|v| !v.is_empty() && v != "0") {
+        match std::env::var(SKIP_ENV)
+            .ok()
+            .filter(|v| !v.is_empty() && v != "0")
+        {
             Some(_) => assert!(skipped().is_some_and(|why| why.contains(SKIP_ENV))),
             None => assert_eq!(skipped(), None),
         }
