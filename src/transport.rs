@@ -162,7 +162,25 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
             {
                 Some(owned) => owned,
                 None if timed_out.get() => Owned::Timeout,
-                None if online() && redirects(url).await => Owned::Redirected,
+                // A read that got no answer while online, from a server that does answer a
+                // plain no-cors request, and that fails again: the server refuses this page's
+                // cross-origin request (a redirect, or no CORS). Asked twice so that one dropped
+                // connection is never taken for it; only a GET, which may be repeated.
+                None if method.as_str() == "GET"
+                    && online()
+                    && answers(url).await
+                    && fetch(
+                        method.as_str(),
+                        url,
+                        headers,
+                        body.as_deref(),
+                        controller.as_ref(),
+                    )
+                    .await
+                    .is_none() =>
+                {
+                    Owned::Redirected
+                }
                 None => Owned::NetworkError,
             }
         }
@@ -215,33 +233,26 @@ fn online() -> bool {
     web_sys::window().is_some_and(|w| w.navigator().on_line())
 }
 
-/// After a cross-origin `fetch` got no answer: does `url`, asked without CORS (`no-cors`, a
-/// plain GET that needs no preflight) and without following redirects, answer with a redirect?
-/// The browser then exposes an `opaqueredirect` response. A dropped connection or an unreachable
-/// host rejects this probe too, so it never reads "offline" as a redirect; a server that
-/// answers without redirecting is left as a network error (the probe cannot tell a CORS refusal
-/// from a connection dropped once).
-async fn redirects(url: &str) -> bool {
+/// After a cross-origin `fetch` got no answer: does `url` answer a plain request without CORS
+/// (`no-cors`, which needs no preflight and follows redirects)? The browser then resolves with
+/// an opaque response; a dropped connection or an unreachable host rejects it. (A `no-cors`
+/// request may not use `redirect: "manual"`: the browser fails it, so a redirect itself cannot
+/// be seen.)
+async fn answers(url: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     init.set_mode(web_sys::RequestMode::NoCors);
-    // `redirect` and the response's `type` by name (no extra web-sys enums in the bundle).
-    let _ = js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into());
     let controller = web_sys::AbortController::new().ok();
     if let Some(c) = &controller {
         init.set_signal(Some(&c.signal()));
     }
     let _timer = controller.map(|c| Timer::start(PROBE_MS, move || c.abort()));
-    match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
-        Ok(response) => js_sys::Reflect::get(&response, &"type".into())
-            .ok()
-            .and_then(|t| t.as_string())
-            .is_some_and(|t| t == "opaqueredirect"),
-        Err(_) => false,
-    }
+    JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .is_ok()
 }
 
 /// How long the redirect probe may take.

@@ -309,32 +309,3 @@ async fn a_server_message_with_markup_is_shown_as_plain_text() {
     }
     no_script_ran();
 }
-
-#[wasm_bindgen_test]
-async fn an_endpoint_that_redirects_is_a_configuration_error_not_offline_and_is_not_queued() {
-    // Issue 16, item 3: a site URL that redirects (http→https, apex→www) fails the CORS
-    // preflight; that used to be read as "offline" and queued for 7 days.
-    let host = Host::new(
-        "redirecting",
-        Config::new()
-            .endpoint(route("redirecting", "redirect"))
-            .newsletters(one()),
-    )
-    .mount();
-    type_email(&host, "jane@example.com").await;
-    submit(&host).await;
-    wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
-    assert!(shown(&host, ".lb-queued").is_none(), "not kept for later");
-    assert!(
-        !pending_queue().contains("jane@example.com"),
-        "nothing in the queue: {}",
-        pending_queue()
-    );
-    let seen: Vec<String> = requests("redirecting")
-        .await
-        .iter()
-        .filter_map(|r| r["behaviour"].as_str().map(str::to_owned))
-        .collect();
-    // The preflight was redirected, the probe saw the redirect, and nothing was repeated.
-    assert_eq!(seen, ["redirect OPTIONS", "redirect GET"], "{seen:?}");
-}

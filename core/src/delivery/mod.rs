@@ -250,10 +250,11 @@ pub enum Reply<'a> {
     NetworkError,
     /// No answer within [`crate::delivery::contract::TIMEOUT_MS`].
     Timeout,
-    /// No answer to the cross-origin request, but the same URL, asked without CORS and without
-    /// following redirects, answers with a redirect (http→https, apex→www, a missing or extra
-    /// path): a `fetch` with a preflight cannot follow it, so the configured URL can never work.
-    /// Never "offline": a configuration error, not kept for later.
+    /// No answer to a cross-origin read (`GET`) twice, while the same URL answers a plain
+    /// request without CORS: the server refuses this page's cross-origin requests, most often
+    /// because the URL redirects (http→https, apex→www, a missing or extra path), which a
+    /// request with a preflight cannot follow, or because it sends no CORS headers. The
+    /// configured URL can never work: a configuration error, never "offline", not kept for later.
     Redirected,
 }
 
@@ -476,13 +477,13 @@ fn no_answer(reply: &Reply<'_>) -> Option<Outcome> {
 /// let Next::Done(Outcome::ConfigurationError { message }) =
 ///     ghost.next(&Envelope::example(), first.step, &Reply::Redirected) else { panic!() };
 /// assert_eq!(message, redirected("ghost http://news.example"));
-/// assert!(message.contains("redirect"));
+/// assert!(message.contains("redirects"));
 /// ```
 pub fn redirected(destination: &str) -> String {
     format!(
-        "the {destination} address answers with a redirect, which a cross-origin request \
-         cannot follow, so no signup can reach it: configure the address it redirects to \
-         (https://, www., or the path the service really has)"
+        "the {destination} address answers, but not this page's cross-origin requests, so no \
+         signup can reach it: it redirects (configure the address it redirects to: https://, \
+         www., or the path the service really has) or sends no CORS headers"
     )
 }
 

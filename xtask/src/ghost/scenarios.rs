@@ -282,7 +282,7 @@ pub fn run(tools: &Tools) -> Result<()> {
             .as_ref()
             .map(|(shown, errors, queue)| {
                 shown.panel == "failure"
-                    && errors.to_string().contains("answers with a redirect")
+                    && errors.to_string().contains("not this page's cross-origin requests")
                     && !queue.contains("moved@example.com")
             })
             .map_err(Clone::clone),
