@@ -25,6 +25,7 @@ enum Owned {
     Jsonp(String),
     NetworkError,
     Timeout,
+    Redirected,
 }
 
 impl Owned {
@@ -44,6 +45,7 @@ impl Owned {
             Owned::Jsonp(text) => Reply::Jsonp(text),
             Owned::NetworkError => Reply::NetworkError,
             Owned::Timeout => Reply::Timeout,
+            Owned::Redirected => Reply::Redirected,
         }
     }
 }
@@ -71,7 +73,10 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
         match next {
             Next::Done(outcome) => return outcome,
             Next::Send(exchange) => {
-                let got = execute(&exchange.request, timeout_ms).await;
+                // The sending page's scheme, not the signup's (a queued one may be sent later
+                // from an https page): see `Request::for_page`.
+                let request = exchange.request.for_page(page_is_https());
+                let got = execute(&request, timeout_ms).await;
                 next = adapter.next(envelope, exchange.step, &got.reply());
             }
         }
@@ -82,6 +87,13 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
             message: "the delivery flow did not finish".into(),
         },
     }
+}
+
+/// Whether the page sending a request is served over https.
+fn page_is_https() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p == "https:")
 }
 
 /// A timer of `ms` milliseconds; `on_timeout` runs if it fires before the timer is dropped.
@@ -150,6 +162,25 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
             {
                 Some(owned) => owned,
                 None if timed_out.get() => Owned::Timeout,
+                // A read that got no answer while online, from a server that does answer a
+                // plain no-cors request, and that fails again: the server refuses this page's
+                // cross-origin request (a redirect, or no CORS). Asked twice so that one dropped
+                // connection is never taken for it; only a GET, which may be repeated.
+                None if method.as_str() == "GET"
+                    && online()
+                    && answers(url).await
+                    && fetch(
+                        method.as_str(),
+                        url,
+                        headers,
+                        body.as_deref(),
+                        controller.as_ref(),
+                    )
+                    .await
+                    .is_none() =>
+                {
+                    Owned::Redirected
+                }
                 None => Owned::NetworkError,
             }
         }
@@ -197,6 +228,35 @@ async fn fetch(
         body,
     })
 }
+
+fn online() -> bool {
+    web_sys::window().is_some_and(|w| w.navigator().on_line())
+}
+
+/// After a cross-origin `fetch` got no answer: does `url` answer a plain request without CORS
+/// (`no-cors`, which needs no preflight and follows redirects)? The browser then resolves with
+/// an opaque response; a dropped connection or an unreachable host rejects it. (A `no-cors`
+/// request may not use `redirect: "manual"`: the browser fails it, so a redirect itself cannot
+/// be seen.)
+async fn answers(url: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(web_sys::RequestMode::NoCors);
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+    }
+    let _timer = controller.map(|c| Timer::start(PROBE_MS, move || c.abort()));
+    JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .is_ok()
+}
+
+/// How long the redirect probe may take.
+const PROBE_MS: u32 = 5_000;
 
 static NEXT_CALLBACK: AtomicU32 = AtomicU32::new(1);
 

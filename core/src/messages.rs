@@ -209,6 +209,14 @@ keys! {
     PendingBody = "pending_body",
         en: "We’ve sent an email to {email}. Open the link in it to confirm your subscription to {newsletters}.",
         uk: "Ми надіслали лист на {email}. Відкрийте посилання в ньому, щоб підтвердити підписку на {newsletters}.";
+    /// Success text for a Ghost site; `{email}`, `{newsletters}`. Ghost answers a new reader
+    /// and an existing member alike (`201`), but emails an existing member a sign-in link and
+    /// adds no newsletter to them (Ghost 6.65 `members-api`: `sendEmailWithMagicLink` switches
+    /// to `signin` for a member, `getMemberDataFromMagicLinkToken` ignores the token's
+    /// newsletters for one), so the text says both.
+    GhostPendingBody = "ghost_pending_body",
+        en: "We’ve sent an email to {email}. If you’re new here, open the link in it to confirm your subscription to {newsletters}. If you already have an account, the email signs you in instead: choose {newsletters} in your account.",
+        uk: "Ми надіслали лист на {email}. Якщо ви тут уперше, відкрийте посилання в ньому, щоб підтвердити підписку на {newsletters}. Якщо у вас уже є обліковий запис, лист натомість допоможе увійти: оберіть {newsletters} у своєму обліковому записі.";
     /// Success heading when the subscription is active.
     SubscribedTitle = "subscribed_title",
         en: "You’re subscribed",

@@ -235,6 +235,35 @@ fn handle(request: Request, log: &Log, statics: &Statics, verbose: bool) {
 fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool) {
     let url = request.url().to_owned();
     let path = url.split('?').next().unwrap_or("").to_owned();
+    // `/t/<test>/redirect`: every request, the preflight too, is redirected (301) to
+    // `/t/<test>/subscribed`, as a site moved to https:// or www. answers; a cross-origin
+    // request with a preflight cannot follow it. The redirected requests are recorded.
+    if let Some(test) = path
+        .strip_prefix("/t/")
+        .and_then(|p| p.strip_suffix("/redirect"))
+        .filter(|t| !t.contains('/'))
+    {
+        let test = test.to_owned();
+        let method = request.method().to_string();
+        record(
+            log,
+            &test,
+            Recorded {
+                behaviour: format!("redirect {method}"),
+                idempotency_key: None,
+                content_type: None,
+                body: String::new(),
+            },
+        );
+        let to = format!("/t/{test}/subscribed");
+        return respond(
+            request,
+            301,
+            "text/plain",
+            String::new(),
+            &[("Location", &to)],
+        );
+    }
     if *request.method() == Method::Options {
         let allow = [
             ("Access-Control-Allow-Methods", "POST, GET, OPTIONS"),

@@ -3,7 +3,9 @@
 //!
 //! 1. `GET {site}/members/api/integrity-token/` → the token as plain text;
 //! 2. `POST {site}/members/api/send-magic-link/` with `{"email", "emailType": "signup",
-//!    "newsletters": [{"name"}], "labels", "honeypot": "", "integrityToken"}` → `201 Created.`
+//!    "newsletters": [{"name"}], "labels", "honeypot": "", "integrityToken"}` → `201` with JSON: `{}`, or `{"inboxLinks": …}`
+//!    when Ghost recognises the reader's mail provider (Ghost 6; older Ghosts answered the text
+//!    `Created.`)
 //!
 //! Ghost always confirms by email (the magic link), so success is "check your inbox". Errors come
 //! as `{"errors": [{"message": "…"}]}`; 429 is Ghost's spam prevention ("Too many sign-up attempts
@@ -200,7 +202,8 @@ fn interpret(envelope: &Envelope, reply: &HttpReply<'_>) -> Outcome {
         return outcome;
     }
     match reply.status {
-        // `201 Created.`: the magic link is on its way. (A filled honeypot gets the same answer.)
+        // 201 (`{}` or `{"inboxLinks": …}`): the magic link is on its way. (A filled honeypot
+        // gets `201 {}` too.)
         200..=299 => Outcome::PendingConfirmation,
         400 | 422 => match message {
             Some(m) => classify(envelope, &m, reply.status),
@@ -331,12 +334,16 @@ mod tests {
 
     #[test]
     fn created_means_check_your_inbox() {
+        // Ghost 6: 201 with JSON (`{}`, or `{"inboxLinks": …}`); recorded from the real Ghost.
         assert_eq!(
-            answer(
-                201,
-                Some("text/plain"),
-                &fixture("ghost/send-magic-link-created.txt")
-            ),
+            answer(201, JSON, &fixture("ghost/send-magic-link-created.json")),
+            Outcome::PendingConfirmation
+        );
+        let with_links = r#"{"inboxLinks":{"provider":"gmail","desktop":"https://mail.google.com/mail/u/0/#search/from%3A(noreply%40news.example)","android":"intent://"}}"#;
+        assert_eq!(answer(201, JSON, with_links), Outcome::PendingConfirmation);
+        // Older Ghosts answered the text `Created.`.
+        assert_eq!(
+            answer(201, Some("text/plain"), "Created."),
             Outcome::PendingConfirmation
         );
     }
@@ -371,8 +378,19 @@ mod tests {
 
     #[test]
     fn too_many_attempts_honours_retry_after_or_the_wait_in_the_message() {
+        // Recorded: Ghost 6.65 sends no Retry-After; the wait is in the message ("10 minutes").
         assert_eq!(
             answer(429, JSON, &fixture("ghost/error-429.json")),
+            Outcome::RateLimited {
+                retry_after_secs: Some(600)
+            }
+        );
+        assert_eq!(
+            answer(
+                429,
+                JSON,
+                r#"{"errors":[{"message":"Too many sign-in attempts try again in an hour"}]}"#
+            ),
             Outcome::RateLimited {
                 retry_after_secs: Some(3600)
             }

@@ -394,6 +394,25 @@ mod tests {
     }
 
     #[test]
+    fn a_signup_queued_on_an_http_page_goes_over_https_when_an_https_page_sends_it() {
+        let a = MailchimpAdapter::new("http://example.us1.list-manage.com", "u1", "l1");
+        let mut envelope = Envelope::example();
+        envelope.signup.source.page = "http://news.example/old-article".into();
+        let Next::Send(ex) = a.start(&envelope) else {
+            panic!("no request")
+        };
+        // Sent later from an https page: the transport gives the sending page's scheme.
+        let url = |r: Request| match r {
+            Request::Jsonp { url, .. } => url,
+            other => panic!("{other:?}"),
+        };
+        assert!(url(ex.request.clone().for_page(true))
+            .starts_with("https://example.us1.list-manage.com/subscribe/post-json?"));
+        // From an http page it stays as the embed had it.
+        assert!(url(ex.request.for_page(false)).starts_with("http://example.us1.list-manage.com/"));
+    }
+
+    #[test]
     fn form_actions_that_are_not_mailchimp_are_refused_with_a_reason() {
         assert!(MailchimpAdapter::from_form_action("ftp://x/subscribe/post?u=1&id=2").is_err());
         let no_id =

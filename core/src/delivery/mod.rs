@@ -152,6 +152,32 @@ pub enum Request {
 }
 
 impl Request {
+    /// The request as a page may make it: a JSONP script from `http://` on an `https:` page
+    /// (`page_is_https`) would be blocked as mixed content, so it is loaded over `https://`
+    /// (Mailchimp's list-manage.com serves both). The page that sends a request is not always
+    /// the one the signup was made on: a signup queued on an `http:` page may be sent later from
+    /// an `https:` one, so the transport applies this with the sending page's scheme.
+    ///
+    /// ```
+    /// use letterbox_core::delivery::Request;
+    /// let r = Request::Jsonp { url: "http://x.us1.list-manage.com/p?u=1".into(), callback_param: "c" };
+    /// assert_eq!(r.clone().for_page(true), Request::Jsonp {
+    ///     url: "https://x.us1.list-manage.com/p?u=1".into(), callback_param: "c" });
+    /// assert_eq!(r.clone().for_page(false), r);
+    /// ```
+    pub fn for_page(self, page_is_https: bool) -> Request {
+        match self {
+            Request::Jsonp {
+                url,
+                callback_param,
+            } if page_is_https && url.starts_with("http://") => Request::Jsonp {
+                url: format!("https://{}", &url["http://".len()..]),
+                callback_param,
+            },
+            other => other,
+        }
+    }
+
     /// For a JSONP request, the URL to load with `callback` as the callback's name.
     ///
     /// ```
@@ -224,6 +250,12 @@ pub enum Reply<'a> {
     NetworkError,
     /// No answer within [`crate::delivery::contract::TIMEOUT_MS`].
     Timeout,
+    /// No answer to a cross-origin read (`GET`) twice, while the same URL answers a plain
+    /// request without CORS: the server refuses this page's cross-origin requests, most often
+    /// because the URL redirects (http→https, apex→www, a missing or extra path), which a
+    /// request with a preflight cannot follow, or because it sends no CORS headers. The
+    /// configured URL can never work: a configuration error, never "offline", not kept for later.
+    Redirected,
 }
 
 /// Where a multi-request flow is. Adapters are stateless; the step travels with the request.
@@ -405,6 +437,11 @@ impl Adapter {
 
     /// The reply to the request of `step`, turned into the next request or the outcome.
     pub fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
+        if let Reply::Redirected = reply {
+            return Next::Done(Outcome::ConfigurationError {
+                message: redirected(&self.destination()),
+            });
+        }
         if let Some(outcome) = no_answer(reply) {
             // Ghost's and listmonk's first step only reads (the integrity token, the public
             // lists): no answer to it means nothing that signs anyone up was sent.
@@ -428,6 +465,26 @@ fn no_answer(reply: &Reply<'_>) -> Option<Outcome> {
         Reply::Timeout => Some(Outcome::Timeout),
         _ => None,
     }
+}
+
+/// The configuration error for a URL that redirects ([`Reply::Redirected`]).
+///
+/// ```
+/// use letterbox_core::delivery::{redirected, Adapter, Envelope, GhostAdapter, Next, Reply};
+/// use letterbox_core::signup::Outcome;
+/// let ghost = Adapter::Ghost(GhostAdapter::new("http://news.example"));
+/// let Next::Send(first) = ghost.start(&Envelope::example()) else { panic!() };
+/// let Next::Done(Outcome::ConfigurationError { message }) =
+///     ghost.next(&Envelope::example(), first.step, &Reply::Redirected) else { panic!() };
+/// assert_eq!(message, redirected("ghost http://news.example"));
+/// assert!(message.contains("redirects"));
+/// ```
+pub fn redirected(destination: &str) -> String {
+    format!(
+        "the {destination} address answers, but not this page's cross-origin requests, so no \
+         signup can reach it: it redirects (configure the address it redirects to: https://, \
+         www., or the path the service really has) or sends no CORS headers"
+    )
 }
 
 /// A reply of the wrong kind (JSONP for a fetch, or the reverse): a wiring mistake.

@@ -113,6 +113,12 @@ fn success_text(state: &State, config: &Config, success: Success) -> SuccessText
         .as_ref()
         .map_or(("", &[]), |a| (a.email.as_str(), a.newsletters.as_slice()));
     let (outcome, title, body) = match success {
+        // Ghost emails an existing member a sign-in link, not a confirmation (see the key).
+        Success::PendingConfirmation
+            if matches!(config.adapter, crate::delivery::Adapter::Ghost(_)) =>
+        {
+            ("pending", Key::PendingTitle, Key::GhostPendingBody)
+        }
         Success::PendingConfirmation => ("pending", Key::PendingTitle, Key::PendingBody),
         Success::Subscribed => ("subscribed", Key::SubscribedTitle, Key::SubscribedBody),
         Success::AlreadySubscribed => ("already", Key::AlreadyTitle, Key::AlreadyBody),
@@ -367,6 +373,33 @@ mod tests {
         assert_eq!(
             success.body,
             "We’ve sent an email to jane@example.com. Open the link in it to confirm your subscription to The Daily Briefing and Alerts."
+        );
+    }
+
+    #[test]
+    fn a_ghost_site_says_an_existing_member_gets_a_sign_in_link_and_no_newsletter() {
+        // Ghost answers 201 to a new reader and to an existing member alike; the member gets a
+        // sign-in email and no newsletter (seen on the real Ghost 6.65 in `cargo xtask test`).
+        let c = config(
+            r#"{"provider": "ghost", "ghost": {"site": "https://ghost.news.example"},
+                "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#,
+        );
+        let s = after(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                Event::Submitted {
+                    fresh_key: "k".into(),
+                    at_ms: 0,
+                },
+                Event::Answered(Outcome::PendingConfirmation),
+            ],
+        );
+        let success = s.success.expect("success");
+        assert_eq!(success.title, "Check your inbox");
+        assert_eq!(
+            success.body,
+            "We’ve sent an email to jane@example.com. If you’re new here, open the link in it to confirm your subscription to The Daily Briefing. If you already have an account, the email signs you in instead: choose The Daily Briefing in your account."
         );
     }
 
