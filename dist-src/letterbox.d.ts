@@ -73,6 +73,9 @@ export interface LetterboxOptions {
   /** Days a signup that could not be sent waits in the browser to be sent later, 0–30
    *  (default 7; 0 = never kept, the reader gets Try again instead). */
   pending_days?: number;
+  /** How the slot looks: "auto" (default: the page's colour scheme), "light" or "dark",
+   *  optionally with "boxed" (a card with its own background), e.g. "dark boxed". */
+  theme?: string;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
 }

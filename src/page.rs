@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::slot::events::HostEvent;
+use letterbox_core::theme::{Scheme, Theme};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
@@ -425,6 +426,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     else {
         return false;
     };
+    container.set_class_name(&look(host, config.as_ref().map(|c| c.theme).unwrap_or_default()));
     if root.append_child(&container).is_err() {
         return false;
     }
@@ -483,6 +485,32 @@ fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
         }
     }
     Some(root)
+}
+
+/// The classes of a slot's container for `theme` on `host`'s page: `lb-dark` where the slot
+/// uses the dark colours (by default where the page is dark: [`Theme::scheme`] reads the host's
+/// computed `color-scheme` and text colour), `lb-boxed` for the boxed card (asked for, or a
+/// scheme fixed against the page's).
+fn look(host: &HtmlElement, theme: Theme) -> String {
+    let style = web_sys::window().and_then(|w| w.get_computed_style(host).ok().flatten());
+    let read = |name: &str| {
+        style
+            .as_ref()
+            .and_then(|s| s.get_property_value(name).ok())
+            .unwrap_or_default()
+    };
+    let (declared, color) = (read("color-scheme"), read("color"));
+    let scheme = theme.scheme(&declared, &color);
+    let mut classes = String::from("lb-slot");
+    if scheme == Scheme::Dark {
+        classes.push_str(" lb-dark");
+    }
+    // A scheme the site fixed against the page's (dark on a light page) needs its own
+    // background to stay readable: the boxed card.
+    if theme.boxed || scheme != Theme::default().scheme(&declared, &color) {
+        classes.push_str(" lb-boxed");
+    }
+    classes
 }
 
 /// The slot's name sent with each signup: the host's id, else its position among the page's slots.

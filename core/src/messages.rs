@@ -232,18 +232,39 @@ keys! {
     FailureServer = "failure_server",
         en: "The newsletter service has a problem at the moment. Try again in a few minutes.",
         uk: "Сервіс розсилок зараз має проблему. Спробуйте ще раз за кілька хвилин.";
-    /// Too many attempts; `{seconds}` is the wait the server asked for.
+    /// Too many attempts; `{wait}` is what is left of the wait the server asked for, counting
+    /// down ("2 minutes", "45 seconds"); `{seconds}` the whole wait in seconds.
     FailureRateLimited = "failure_rate_limited",
-        en: "Too many signups were sent from here. Try again in {seconds} seconds.",
-        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз через {seconds} с.";
+        en: "Too many signups were sent from here. Try again in {wait}.",
+        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз через {wait}.";
+    /// The server's wait is over.
+    FailureRateLimitedOver = "failure_rate_limited_over",
+        en: "Too many signups were sent from here. You can try again now.",
+        uk: "Звідси надіслано забагато підписок. Тепер можна спробувати ще раз.";
+    /// A wait of `{n}` minutes (more than one).
+    WaitMinutes = "wait_minutes",
+        en: "{n} minutes",
+        uk: "{n} хв";
+    /// A wait of one minute.
+    WaitMinute = "wait_minute",
+        en: "1 minute",
+        uk: "1 хв";
+    /// A wait of `{n}` seconds (more than one).
+    WaitSeconds = "wait_seconds",
+        en: "{n} seconds",
+        uk: "{n} с";
+    /// A wait of one second.
+    WaitSecond = "wait_second",
+        en: "1 second",
+        uk: "1 с";
     /// Too many attempts, no wait given.
     FailureRateLimitedNoWait = "failure_rate_limited_no_wait",
         en: "Too many signups were sent from here. Try again in a few minutes.",
         uk: "Звідси надіслано забагато підписок. Спробуйте ще раз за кілька хвилин.";
     /// The endpoint refused the signup in a way the reader cannot fix (e.g. 403, 404).
     FailureRejected = "failure_rejected",
-        en: "The newsletter service did not accept this signup. Try again later.",
-        uk: "Сервіс розсилок не прийняв цю підписку. Спробуйте пізніше.";
+        en: "The newsletter service did not accept this signup.",
+        uk: "Сервіс розсилок не прийняв цю підписку.";
     /// The service turned the signup away as likely spam.
     FailureSpam = "failure_spam",
         en: "The newsletter service treated this signup as automated and did not accept it. Try again in a few minutes.",
@@ -257,7 +278,7 @@ keys! {
     FailureConfiguration = "failure_configuration",
         en: "This signup form cannot send signups at the moment. Try again later.",
         uk: "Ця форма зараз не може надсилати підписки. Спробуйте пізніше.";
-    /// The retry button on the failure panel.
+    /// The submit button's label after a failure that sending again may mend.
     TryAgain = "try_again",
         en: "Try again",
         uk: "Спробувати ще раз";
@@ -277,6 +298,10 @@ keys! {
     Withdraw = "withdraw",
         en: "Do not send it",
         uk: "Не надсилати";
+    /// Shown (and announced) above the form after the reader withdrew a waiting submission.
+    WithdrawnNote = "withdrawn_note",
+        en: "Your signup was not sent. You can sign up again here.",
+        uk: "Вашу підписку не надіслано. Ви можете підписатися знову тут.";
     /// Shown instead of the form when every newsletter of the slot is already subscribed in this
     /// browser; `{newsletters}`.
     RememberedAll = "remembered_all",

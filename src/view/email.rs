@@ -26,9 +26,9 @@ pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl 
     });
     view! {
         <div class="lb-field" class:lb-field--error=move || !s.hides(part::email_error)()>
-            <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
-            <div class="lb-hint" id=hint_id.clone()>{hint}</div>
-            <p class="lb-error" id=error_id.clone() hidden=s.hides(part::email_error)>
+            <label class="lb-label" part="letterbox-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
+            <div class="lb-hint" part="letterbox-hint" id=hint_id.clone()>{hint}</div>
+            <p class="lb-error" part="letterbox-error" id=error_id.clone() hidden=s.hides(part::email_error)>
                 <span class="lb-visually-hidden">{s.error_prefix()}</span>
                 {s.shows(part::email_error)}
             </p>

@@ -27,7 +27,9 @@ use crate::{outbox, remembered};
 use consent::Consent;
 use email::{EmailField, Honeypot};
 use newsletters::Newsletters;
-use panels::{FailurePanel, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel};
+use panels::{
+    FailurePanel, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel, WithdrawnNote,
+};
 pub use slot::emit;
 use slot::{part, Slot};
 use summary::ErrorSummary;
@@ -153,6 +155,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 on:submit=move |ev| { ev.prevent_default(); s.submit(); }>
                 <ErrorSummary s id=id.clone() email_id=email_id.clone()/>
                 <FailurePanel s id=id.clone()/>
+                <WithdrawnNote s/>
                 <RememberedNote s/>
                 {newsletters}
                 {consent}

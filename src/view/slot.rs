@@ -312,4 +312,7 @@ pub mod part {
     pub fn queued(v: &Screen) -> Option<&str> {
         v.queued.as_deref()
     }
+    pub fn withdrawn(v: &Screen) -> Option<&str> {
+        v.withdrawn.as_deref()
+    }
 }

@@ -11,6 +11,7 @@ mod api_events;
 mod bots;
 mod consent;
 mod delivery;
+mod look;
 mod page;
 mod providers;
 mod queue;

@@ -407,21 +407,35 @@ fn audit_condition(
             shadow("consent")
         ),
     )?;
-    let (scheme, width) = if condition.dark {
-        ("rgb(27, 29, 30)", condition.width)
+    // The page supports both schemes (dark when the system is); the slot follows the page,
+    // and the slot in its light-only section stays light.
+    let text = if condition.dark {
+        "rgb(243, 242, 241)"
     } else {
-        ("rgb(255, 255, 255)", condition.width)
+        "rgb(11, 12, 12)"
     };
     c.check(
         &format!(
-            "the colour scheme and width are emulated ({})",
+            "the colour scheme and width are emulated and the slot follows the page ({})",
             condition.name
         ),
         b.script(&format!(
             "return [matchMedia('(prefers-color-scheme: dark)').matches, window.innerWidth,
-                     getComputedStyle({several}.querySelector('.lb-root')).backgroundColor]"
+                     getComputedStyle({several}.querySelector('.lb-root')).color]"
         ))
-        .map(|v| v == json!([condition.dark, width, scheme])),
+        .map(|v| v == json!([condition.dark, condition.width, text])),
+    );
+    c.check(
+        &format!(
+            "a slot in a light-only part of the page stays light, checkboxes too ({})",
+            condition.name
+        ),
+        b.script(&format!(
+            "const r = {}.querySelector('.lb-root');
+             return [getComputedStyle(r).color, getComputedStyle(r).colorScheme]",
+            shadow("uk-attr")
+        ))
+        .map(|v| v == json!(["rgb(11, 12, 12)", "light"])),
     );
     inject(b, axe, c, condition)?;
     audit(

@@ -23,6 +23,7 @@ pub mod upgrade;
 use crate::delivery::Adapter;
 use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
+use crate::theme::{Theme, THEME_WORDS};
 
 /// One newsletter a slot offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +143,9 @@ pub struct Config {
     pub pending_days: u32,
     /// The consent the slot asks for, if any; every request then carries a consent record.
     pub consent: Option<ConsentConfig>,
+    /// How the slot looks (`data-theme`, over the `theme` key): its colour scheme (by default
+    /// the page's) and whether it is boxed.
+    pub theme: Theme,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -203,6 +207,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "bots",
     "consent",
     "pending_days",
+    "theme",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -608,7 +613,21 @@ impl Config {
             "a whole number of days from 0 to 30",
         )?;
 
+        // `data-theme` on the element, over the JSON's `theme`.
+        let theme_text = match input.settings.iter().find(|(n, _)| *n == "theme") {
+            Some((_, text)) => Some((*text).to_owned()),
+            None => string_at(root.get("theme"), || "theme".into())?,
+        };
+        let theme = Theme::parse(theme_text.as_deref().unwrap_or_default()).map_err(|word| {
+            ConfigError::UnknownKey {
+                at: "theme".into(),
+                key: word,
+                known: THEME_WORDS,
+            }
+        })?;
+
         Ok(Config {
+            theme,
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
@@ -631,6 +650,13 @@ impl Config {
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.
     pub fn is_single(&self) -> bool {
         self.newsletters.len() == 1
+    }
+
+    /// True when the form has more than one field (newsletter boxes or a consent box besides
+    /// the email field), so errors get a summary at its top; a one-field slot (a header or
+    /// footer) shows its inline message only.
+    pub fn has_summary(&self) -> bool {
+        !self.is_single() || self.consent.as_ref().is_some_and(|c| c.checkbox)
     }
 }
 
@@ -1206,5 +1232,35 @@ mod tests {
             r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#,
         ));
         assert!(c.unwrap().is_single());
+    }
+
+    #[test]
+    fn the_theme_comes_from_data_theme_over_the_json_and_names_a_wrong_word() {
+        use crate::theme::Scheme;
+        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "theme": "boxed"}"#;
+        let c = Config::from_host(&host(json)).unwrap();
+        assert_eq!((c.theme.scheme, c.theme.boxed), (None, true));
+        let settings = [("theme", "dark")];
+        let c = Config::from_host(&HostInput {
+            json: Some(json),
+            settings: &settings,
+            ..HostInput::default()
+        })
+        .unwrap();
+        assert_eq!((c.theme.scheme, c.theme.boxed), (Some(Scheme::Dark), false));
+        let plain = Config::from_host(&host(
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(plain.theme, Theme::default());
+        let settings = [("theme", "midnight")];
+        let e = Config::from_host(&HostInput {
+            json: Some(json),
+            settings: &settings,
+            ..HostInput::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("\"midnight\" in theme"), "{e}");
+        assert!(e.to_string().contains("auto, light, dark, boxed"), "{e}");
     }
 }

@@ -94,6 +94,14 @@ pub enum Failure {
     Configuration(String),
 }
 
+impl Failure {
+    /// True for a refusal that sending the same signup again cannot change (the service did
+    /// not accept it, or the site's setup is wrong): the form offers no "Try again".
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Failure::Rejected(_) | Failure::Configuration(_))
+    }
+}
+
 /// The one status of a slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -130,6 +138,9 @@ pub struct State {
     pub remembered: Vec<String>,
     /// The consent box is ticked (never ticked until the reader ticks it).
     pub consented: bool,
+    /// The queued signup was withdrawn (here or in a slot that shared it) and nothing was
+    /// submitted since: the form says it was not sent.
+    pub withdrawn: bool,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -188,7 +199,8 @@ pub enum Effect {
     Remember(Vec<String>),
     /// Drop the queued submission with this idempotency key.
     Withdraw(String),
-    /// Move focus to the error summary.
+    /// Move focus to the error summary (a slot with one field has none: [`Effect::FocusEmail`]
+    /// instead).
     FocusErrorSummary,
     /// Move focus to the email field.
     FocusEmail,
@@ -228,6 +240,7 @@ impl State {
             sent: None,
             remembered: Vec::new(),
             consented: false,
+            withdrawn: false,
         }
     }
 }
@@ -278,6 +291,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             if state.status == Status::Submitting {
                 return (state, effects);
             }
+            state.withdrawn = false;
             let email = parse_email(&state.email, ctx.idn);
             state.errors.email = email.as_ref().err().map(|e| EmailProblem::Rule(*e));
             state.errors.newsletters = state
@@ -360,11 +374,13 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         Event::WithdrawnElsewhere => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
+                state.withdrawn = true;
             }
         }
         Event::Withdrawn => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
+                state.withdrawn = true;
                 if let Some(signup) = &state.sent {
                     effects.push(Effect::Withdraw(signup.key.clone()));
                 }
@@ -440,6 +456,15 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             state.status = status;
             if !late {
                 effects.push(effect);
+            }
+        }
+    }
+    // A slot with one field has no error summary: its inline error is enough, and focus goes
+    // to the field.
+    if !ctx.config.has_summary() {
+        for effect in &mut effects {
+            if *effect == Effect::FocusErrorSummary {
+                *effect = Effect::FocusEmail;
             }
         }
     }
