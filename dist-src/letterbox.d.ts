@@ -76,6 +76,14 @@ export interface LetterboxOptions {
   /** How the slot looks: "auto" (default: the page's colour scheme), "light" or "dark",
    *  optionally with "boxed" (a card with its own background), e.g. "dark boxed". */
   theme?: string;
+  /** The slot's own heading, shown above the form (and naming its field and button). */
+  title?: string;
+  /** The level of the slot's headings, 2–6 (default 2); panels' headings sit one below a shown title. */
+  heading_level?: number;
+  /** A short pitch under the title. */
+  intro?: string;
+  /** An image above the title (decorative), an http(s) URL or a path on the site. */
+  image?: string;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
 }

@@ -426,7 +426,10 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     else {
         return false;
     };
-    container.set_class_name(&look(host, config.as_ref().map(|c| c.theme).unwrap_or_default()));
+    container.set_class_name(&look(
+        host,
+        config.as_ref().map(|c| c.theme).unwrap_or_default(),
+    ));
     if root.append_child(&container).is_err() {
         return false;
     }

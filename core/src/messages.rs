@@ -100,11 +100,20 @@ keys! {
     /// Hint of the email field when one newsletter is offered; `{newsletter}` is its name.
     EmailHintSingle = "email_hint_single",
         en: "We’ll only use this to send you {newsletter}.",
-        uk: "Ми використаємо її лише для того, щоб надсилати вам «{newsletter}».";
+        uk: "Ми використаємо її лише для того, щоб надсилати вам {newsletter}.";
     /// The submit button.
     Submit = "submit",
-        en: "Subscribe",
+        en: "Sign up",
         uk: "Підписатися";
+    /// Visually hidden after the email label, so each slot's field names what it signs up to;
+    /// `{subject}` is the slot's title or its newsletters' names.
+    EmailLabelFor = "email_label_for",
+        en: " for {subject}",
+        uk: " для {subject}";
+    /// Visually hidden after the button's label; `{subject}` as above.
+    SubmitFor = "submit_for",
+        en: " to {subject}",
+        uk: " на {subject}";
     /// The submit button's label while a signup is being sent (repeat submits are ignored).
     SubmitBusy = "submit_busy",
         en: "Sending…",
@@ -411,6 +420,18 @@ impl Catalogue {
     }
 
     /// Joins names as a reader would say them: "A", "A and B", "A, B and C".
+    /// Newsletter names in running text: joined by [`Catalogue::join_list`], each in «…» in
+    /// Ukrainian (its typographic quotes for names), as they are in English without quotes.
+    pub fn join_names(&self, names: &[&str]) -> String {
+        match self.lang {
+            Lang::Uk => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("«{n}»")).collect();
+                self.join_list(&quoted)
+            }
+            _ => self.join_list(names),
+        }
+    }
+
     pub fn join_list<S: AsRef<str>>(&self, items: &[S]) -> String {
         let and = self.text(Key::ListAnd);
         match items {

@@ -113,7 +113,10 @@ pub fn luminance(color: &str) -> Option<f32> {
         })
     };
     let (r, g, b) = (channel()?, channel()?, channel()?);
-    if parts.next().is_some_and(|alpha| alpha.trim_end_matches(['0', '.']).is_empty()) {
+    if parts
+        .next()
+        .is_some_and(|alpha| alpha.trim_end_matches(['0', '.']).is_empty())
+    {
         return None;
     }
     Some(0.2126 * r + 0.7152 * g + 0.0722 * b)
@@ -133,20 +136,33 @@ mod tests {
     fn a_light_page_stays_light_whatever_it_declares() {
         let auto = Theme::default();
         for declared in ["normal", "light", "light dark", "only light", ""] {
-            assert_eq!(auto.scheme(declared, "rgb(11, 12, 12)"), Scheme::Light, "{declared}");
+            assert_eq!(
+                auto.scheme(declared, "rgb(11, 12, 12)"),
+                Scheme::Light,
+                "{declared}"
+            );
         }
     }
 
     #[test]
     fn a_dark_page_or_a_dark_part_of_one_gets_the_dark_colours() {
         let auto = Theme::default();
-        assert_eq!(auto.scheme("light dark", "rgb(232, 232, 232)"), Scheme::Dark);
+        assert_eq!(
+            auto.scheme("light dark", "rgb(232, 232, 232)"),
+            Scheme::Dark
+        );
         assert_eq!(auto.scheme("dark", "rgb(255, 255, 255)"), Scheme::Dark);
         // A themed footer: no colour scheme declared, light text.
-        assert_eq!(auto.scheme("normal", "rgba(250, 250, 250, 0.9)"), Scheme::Dark);
+        assert_eq!(
+            auto.scheme("normal", "rgba(250, 250, 250, 0.9)"),
+            Scheme::Dark
+        );
         // Unreadable colour: the declaration decides.
         assert_eq!(auto.scheme("dark", "color(srgb 1 1 1)"), Scheme::Dark);
-        assert_eq!(auto.scheme("light dark", "color(srgb 1 1 1)"), Scheme::Light);
+        assert_eq!(
+            auto.scheme("light dark", "color(srgb 1 1 1)"),
+            Scheme::Light
+        );
     }
 
     #[test]
@@ -163,7 +179,11 @@ mod tests {
     #[test]
     fn unknown_or_conflicting_words_are_named() {
         assert_eq!(Theme::parse("light blue"), Err("blue".into()));
-        assert_eq!(Theme::parse("light dark"), Err("dark".into()), "one colour word at most");
+        assert_eq!(
+            Theme::parse("light dark"),
+            Err("dark".into()),
+            "one colour word at most"
+        );
     }
 
     #[test]

@@ -46,8 +46,10 @@ pub fn Consent(s: Slot, id: String, consent: ConsentConfig) -> impl IntoView {
                     node_ref=s.consent_box
                     prop:checked=move || s.state.with(|st| st.consented)
                     on:change=move |ev| s.dispatch(Event::ConsentToggled(event_target_checked(&ev)))/>
-                <label class="lb-checkbox-label" part="letterbox-checkbox-label" for=consent_id>{text}{privacy}</label>
+                <label class="lb-checkbox-label" part="letterbox-checkbox-label" for=consent_id>{text}</label>
             </div>
+            // The link stands outside the label: the box's name is the site's consent text only.
+            {privacy.map(|p| view! { <p class="lb-privacy-line">{p}</p> })}
         </div>
     })
 }

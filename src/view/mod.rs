@@ -28,7 +28,8 @@ use consent::Consent;
 use email::{EmailField, Honeypot};
 use newsletters::Newsletters;
 use panels::{
-    FailurePanel, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel, WithdrawnNote,
+    FailurePanel, Heading, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel,
+    WithdrawnNote,
 };
 pub use slot::emit;
 use slot::{part, Slot};
@@ -148,6 +149,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     view! {
         // The slot's language, so screen readers use the right voice when it differs from the page's.
         <div class=root_class part="letterbox-root" lang=lang>
+            <Heading s id=id.clone()/>
             <RememberedPanel s/>
             <form class="lb-form" part="letterbox-form" novalidate=true
                 aria-busy=move || if s.screen.with(|v| v.busy) { "true" } else { "false" }
@@ -160,11 +162,11 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 {newsletters}
                 {consent}
                 <EmailField s email_id statement/>
-                <Honeypot s id/>
+                <Honeypot s id=id.clone()/>
                 <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(part::status)}</div>
             </form>
-            <QueuedPanel s/>
-            <SuccessPanel s/>
+            <QueuedPanel s id=id.clone()/>
+            <SuccessPanel s id=id.clone()/>
         </div>
     }
 }

@@ -3,9 +3,7 @@
 //! already signed up to. Their headings take focus only after the reader's own action.
 
 use leptos::prelude::*;
-use leptos::prelude::IntervalHandle;
 use letterbox_core::messages::Key;
-use letterbox_core::slot::screen::rate_limited_text;
 use letterbox_core::slot::submission::Event;
 
 use super::slot::{part, Slot};
@@ -15,45 +13,13 @@ use super::slot::{part, Slot};
 /// sending again may help (core's `Screen::submit`). A server's wait counts down, live.
 #[component]
 pub fn FailurePanel(s: Slot, id: String) -> impl IntoView {
-    let wait = Memo::new(move |_| s.screen.with(|v| v.wait_secs));
-    let left = RwSignal::new(0u32);
-    let ticking = StoredValue::new(None::<IntervalHandle>);
-    let stop = move || {
-        if let Some(h) = ticking.try_update_value(Option::take).flatten() {
-            h.clear();
-        }
-    };
-    Effect::new(move |_| {
-        stop();
-        let Some(secs) = wait.get() else { return };
-        let started = js_sys::Date::now();
-        left.set(secs);
-        let handle = set_interval_with_handle(
-            move || {
-                let gone = ((js_sys::Date::now() - started) / 1000.0) as u32;
-                let rest = secs.saturating_sub(gone);
-                if left.try_set(rest).is_some() || rest == 0 {
-                    stop();
-                }
-            },
-            std::time::Duration::from_secs(1),
-        )
-        .ok();
-        ticking.set_value(handle);
-    });
-    on_cleanup(stop);
-    let reason = move || match wait.get() {
-        Some(secs) => s
-            .config
-            .with_value(|c| rate_limited_text(&c.texts, secs, left.get())),
-        None => s.shows(part::failure)(),
-    };
     view! {
         <div class="lb-failure" part="letterbox-failure" hidden=s.hides(part::failure)>
-            <h2 class="lb-result-title" part="letterbox-heading" id=format!("{id}-failure-title") tabindex="-1" node_ref=s.failure_heading>
+            {view! { <h2 class="lb-result-title" part="letterbox-heading" id=format!("{id}-failure-title") tabindex="-1" node_ref=s.failure_heading
+                aria-describedby=format!("{id}-failure-reason")>
                 {s.text(Key::FailureTitle)}
-            </h2>
-            <p class="lb-failure-reason">{reason}</p>
+            </h2> }.attr("aria-level", s.level(true))}
+            <p class="lb-failure-reason" id=format!("{id}-failure-reason")>{s.shows(part::failure)}</p>
         </div>
     }
 }
@@ -64,6 +30,27 @@ pub fn WithdrawnNote(s: Slot) -> impl IntoView {
     view! {
         <p class="lb-withdrawn-note" part="letterbox-note" hidden=s.hides(part::withdrawn)>{s.shows(part::withdrawn)}</p>
     }
+}
+
+/// The slot's own image, title and intro (each only if the site configured it), above the
+/// form; hidden where a panel replaces the form.
+#[component]
+pub fn Heading(s: Slot, id: String) -> impl IntoView {
+    let (title, intro, image) = s
+        .config
+        .with_value(|c| (c.title.clone(), c.intro.clone(), c.image.clone()));
+    if title.is_none() && intro.is_none() && image.is_none() {
+        return None;
+    }
+    Some(view! {
+        <div class="lb-heading" hidden=s.hides(part::heading)>
+            {image.map(|src| view! { <img class="lb-image" part="letterbox-image" src=src alt=""/> })}
+            {title.map(|t| view! {
+                {view! { <h2 class="lb-title" part="letterbox-title" id=format!("{id}-title")>{t}</h2> }.attr("aria-level", s.level(false))}
+            })}
+            {intro.map(|t| view! { <p class="lb-intro" part="letterbox-intro">{t}</p> })}
+        </div>
+    })
 }
 
 /// Every newsletter offered is already subscribed in this browser.
@@ -86,11 +73,12 @@ pub fn RememberedNote(s: Slot) -> impl IntoView {
 
 /// The signup waits in the browser to be sent; the reader may withdraw it.
 #[component]
-pub fn QueuedPanel(s: Slot) -> impl IntoView {
+pub fn QueuedPanel(s: Slot, id: String) -> impl IntoView {
     view! {
         <div class="lb-queued" part="letterbox-queued" hidden=s.hides(part::queued)>
-            <h2 class="lb-result-title" part="letterbox-heading" tabindex="-1" node_ref=s.queued_heading>{s.text(Key::QueuedTitle)}</h2>
-            <p class="lb-queued-body">{s.shows(part::queued)}</p>
+            {view! { <h2 class="lb-result-title" part="letterbox-heading" tabindex="-1" node_ref=s.queued_heading
+                aria-describedby=format!("{id}-queued-body")>{s.text(Key::QueuedTitle)}</h2> }.attr("aria-level", s.level(false))}
+            <p class="lb-queued-body" id=format!("{id}-queued-body")>{s.shows(part::queued)}</p>
             <button type="button" class="lb-button lb-button--secondary" part="letterbox-withdraw"
                 on:click=move |_| s.dispatch(Event::Withdrawn)>
                 {s.text(Key::Withdraw)}
@@ -101,12 +89,14 @@ pub fn QueuedPanel(s: Slot) -> impl IntoView {
 
 /// The success panel that replaces the form.
 #[component]
-pub fn SuccessPanel(s: Slot) -> impl IntoView {
+pub fn SuccessPanel(s: Slot, id: String) -> impl IntoView {
     view! {
         <div class="lb-success" part="letterbox-success" hidden=s.hides(part::success_title)
             data-outcome=move || s.screen.with(|v| v.success.as_ref().map_or("", |t| t.outcome))>
-            <h2 class="lb-result-title" part="letterbox-heading" tabindex="-1" node_ref=s.success_heading>{s.shows(part::success_title)}</h2>
-            <p class="lb-success-body">{s.shows(part::success_body)}</p>
+            // Focused after the reader's submit; the address and newsletters are read with it.
+            {view! { <h2 class="lb-result-title" part="letterbox-heading" tabindex="-1" node_ref=s.success_heading
+                aria-describedby=format!("{id}-success-body")>{s.shows(part::success_title)}</h2> }.attr("aria-level", s.level(false))}
+            <p class="lb-success-body" id=format!("{id}-success-body")>{s.shows(part::success_body)}</p>
         </div>
     }
 }

@@ -18,7 +18,7 @@ pub fn ErrorSummary(s: Slot, id: String, email_id: String) -> impl IntoView {
         <div class="lb-summary" part="letterbox-error-summary" tabindex="-1"
             role="group" aria-labelledby=labelledby node_ref=s.summary
             hidden=move || s.screen.with(|v| !v.summary)>
-            <h2 class="lb-summary-title" part="letterbox-heading" id=title_id>{s.text(Key::ErrorSummaryTitle)}</h2>
+            {view! { <h2 class="lb-summary-title" part="letterbox-heading" id=title_id>{s.text(Key::ErrorSummaryTitle)}</h2> }.attr("aria-level", s.level(true))}
             <ul class="lb-summary-list">
                 <li hidden=s.hides(part::news_error)>
                     <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus_first_offered(s.fieldset); }>

@@ -196,9 +196,15 @@ async fn a_permanent_refusal_offers_no_try_again() {
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
-    assert!(panel.text_content().unwrap().contains("Signups are <b>closed</b>"));
+    assert!(panel
+        .text_content()
+        .unwrap()
+        .contains("Signups are <b>closed</b>"));
     assert!(!panel.text_content().unwrap().contains("Try again"));
-    assert_eq!(text(&host, "button[type=submit]"), "Subscribe");
+    assert_eq!(
+        text(&host, "button[type=submit]"),
+        "Sign up to The Daily Briefing"
+    );
 }
 
 #[wasm_bindgen_test]

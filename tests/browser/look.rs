@@ -59,7 +59,11 @@ async fn a_page_that_is_dark_where_the_slot_sits_gets_the_dark_colours() {
     sleep(0).await;
     assert_eq!(computed(&get(&host, ".lb-root"), "color"), DARK_TEXT);
     let button = get(&host, "button[type=submit]");
-    assert_eq!(computed(&button, "color"), LIGHT_TEXT, "dark label on the light accent");
+    assert_eq!(
+        computed(&button, "color"),
+        LIGHT_TEXT,
+        "dark label on the light accent"
+    );
 }
 
 #[wasm_bindgen_test]

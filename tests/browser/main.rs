@@ -10,6 +10,7 @@
 mod api_events;
 mod bots;
 mod consent;
+mod content;
 mod delivery;
 mod look;
 mod page;

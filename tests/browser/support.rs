@@ -136,6 +136,8 @@ pub struct Config {
     consent: Option<Consent>,
     texts: Vec<(&'static str, &'static str)>,
     provider: Option<Provider>,
+    /// Other top-level keys (`title`, `heading_level`…), as JSON values.
+    other: Vec<(&'static str, Value)>,
 }
 
 impl Config {
@@ -194,6 +196,12 @@ impl Config {
 
     pub fn provider(mut self, provider: Provider) -> Self {
         self.provider = Some(provider);
+        self
+    }
+
+    /// Sets a top-level key the typed fields do not cover (`"title"`, `"heading_level"`…).
+    pub fn key(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.other.push((key, value.into()));
         self
     }
 
@@ -258,6 +266,9 @@ impl Config {
         }
         if !self.texts.is_empty() {
             set("texts", object(self.texts.iter().copied()));
+        }
+        for (key, value) in &self.other {
+            set(key, value.clone());
         }
         match &self.provider {
             None => {}

@@ -37,8 +37,10 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
         .map(str::to_owned)
         .collect();
     assert_eq!(described.len(), 2, "hint first, then error");
-    assert!(!summary.has_attribute("role") || summary.get_attribute("role").as_deref() != Some("alert"),
-        "focused, so not also an alert (read twice)");
+    assert!(
+        !summary.has_attribute("role") || summary.get_attribute("role").as_deref() != Some("alert"),
+        "focused, so not also an alert (read twice)"
+    );
     let error = get(&host, &format!("[id='{}']", described[1]));
     assert_eq!(
         error.text_content().as_deref(),
@@ -115,7 +117,10 @@ async fn a_one_field_slot_shows_the_inline_error_only_and_focuses_the_field() {
     assert_eq!(focused(&host), Some(email.clone().into()));
     assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
     let grown = host.host.get_bounding_client_rect().height() - before;
-    assert!(grown < 60.0, "the slot grew by the message only: {grown} px");
+    assert!(
+        grown < 60.0,
+        "the slot grew by the message only: {grown} px"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -146,6 +146,16 @@ pub struct Config {
     /// How the slot looks (`data-theme`, over the `theme` key): its colour scheme (by default
     /// the page's) and whether it is boxed.
     pub theme: Theme,
+    /// The slot's own heading ("Get the Daily Briefing"), shown above the form.
+    pub title: Option<String>,
+    /// The level of the slot's headings, 2–6 (default 2): its title, and the summary's and
+    /// panels' headings (one level below a shown title), so a slot fits the page's outline.
+    pub heading_level: u8,
+    /// A short pitch under the title.
+    pub intro: Option<String>,
+    /// An image shown above the title (decorative: the title and intro say what it shows),
+    /// an http(s) URL or a path on the site.
+    pub image: Option<String>,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -208,6 +218,10 @@ pub const CONFIG_KEYS: &[&str] = &[
     "consent",
     "pending_days",
     "theme",
+    "title",
+    "heading_level",
+    "intro",
+    "image",
 ];
 /// The keys of one newsletter.
 pub const NEWSLETTER_KEYS: &[&str] = &["id", "name", "description", "frequency", "checked"];
@@ -626,7 +640,25 @@ impl Config {
             }
         })?;
 
+        let title = string_at(root.get("title"), || "title".into())?.filter(|t| !t.is_empty());
+        let intro = string_at(root.get("intro"), || "intro".into())?.filter(|t| !t.is_empty());
+        let image = string_at(root.get("image"), || "image".into())?
+            .filter(|t| !t.is_empty())
+            .map(|u| providers::url(u, "image"))
+            .transpose()?;
+        let heading_level = whole_number(
+            &root,
+            "heading_level",
+            2,
+            2..=6,
+            "a whole number from 2 to 6",
+        )? as u8;
+
         Ok(Config {
+            title,
+            heading_level,
+            intro,
+            image,
             theme,
             adapter,
             newsletters,
@@ -650,6 +682,19 @@ impl Config {
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.
     pub fn is_single(&self) -> bool {
         self.newsletters.len() == 1
+    }
+
+    /// What this slot signs up to, for the names of its controls ("Email address for …",
+    /// "Sign up to …"): its title, else its newsletters' names, so four slots on one page do not
+    /// have four fields and buttons of the same name.
+    pub fn subject(&self) -> String {
+        match &self.title {
+            Some(title) => title.clone(),
+            None => {
+                let names: Vec<&str> = self.newsletters.iter().map(|n| n.name.as_str()).collect();
+                self.texts.join_names(&names)
+            }
+        }
     }
 
     /// True when the form has more than one field (newsletter boxes or a consent box besides
@@ -1237,7 +1282,8 @@ mod tests {
     #[test]
     fn the_theme_comes_from_data_theme_over_the_json_and_names_a_wrong_word() {
         use crate::theme::Scheme;
-        let json = r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "theme": "boxed"}"#;
+        let json =
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "theme": "boxed"}"#;
         let c = Config::from_host(&host(json)).unwrap();
         assert_eq!((c.theme.scheme, c.theme.boxed), (None, true));
         let settings = [("theme", "dark")];

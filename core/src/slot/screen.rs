@@ -48,8 +48,12 @@ pub struct Screen {
     pub status: String,
     /// A signup is on its way: the form is `aria-busy` and the button says so.
     pub busy: bool,
-    /// The submit button's label: "Subscribe", or "Sending…" while busy.
+    /// The submit button's label: "Sign up", "Sending…" while busy, "Try again" after a
+    /// failure that sending again may mend.
     pub submit: String,
+    /// Visually hidden after "Sign up", what it signs up to (" to The Daily Briefing"), so
+    /// each slot's button has its own name; empty with the other labels.
+    pub submit_for: String,
     /// Every newsletter of the slot is already subscribed in this browser: this short text
     /// replaces the form.
     pub remembered_all: Option<String>,
@@ -60,11 +64,14 @@ pub struct Screen {
     /// The error summary is shown: errors in a form with more than one field (a one-field
     /// slot shows the inline message only).
     pub summary: bool,
-    /// The failure counts down the server's wait, this many seconds from when it was shown:
-    /// the view ticks and shows [`rate_limited_text`] with what is left.
-    pub wait_secs: Option<u32>,
     /// The queued signup was withdrawn: the note above the form.
     pub withdrawn: Option<String>,
+    /// The slot's title, intro and image stand above the form (not over a success, a signup
+    /// kept for later, or the note that replaces an all-remembered form).
+    pub heading: bool,
+    /// The hint under the legend ("Select all that you want") is shown: more than one
+    /// newsletter is still offered.
+    pub choice_hint: bool,
 }
 
 impl Screen {
@@ -135,7 +142,10 @@ pub fn rate_limited_text(texts: &Catalogue, wait: u32, left: u32) -> String {
     }
     texts.format(
         Key::FailureRateLimited,
-        &[("wait", &wait_text(texts, left)), ("seconds", &wait.to_string())],
+        &[
+            ("wait", &wait_text(texts, left)),
+            ("seconds", &wait.to_string()),
+        ],
     )
 }
 
@@ -188,6 +198,9 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             .consent_missing
             .then(|| texts.text(Key::ConsentMissing).to_owned()),
         failure: match &state.status {
+            Status::Failed(Failure::RateLimited(Some(secs))) => {
+                Some(rate_limited_text(texts, *secs, state.wait_left))
+            }
             Status::Failed(f) => Some(failure_text(texts, f)),
             _ => None,
         },
@@ -217,13 +230,17 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             })
             .to_owned(),
         summary: !state.errors.is_empty() && config.has_summary(),
-        wait_secs: match state.status {
-            Status::Failed(Failure::RateLimited(Some(secs))) => Some(secs),
-            _ => None,
+        submit_for: match &state.status {
+            Status::Submitting => String::new(),
+            Status::Failed(f) if !f.is_permanent() => String::new(),
+            _ => texts.format(Key::SubmitFor, &[("subject", &config.subject())]),
         },
         withdrawn: state
             .withdrawn
             .then(|| texts.text(Key::WithdrawnNote).to_owned()),
+        heading: !matches!(state.status, Status::Succeeded(_) | Status::Queued)
+            && state.remembered.len() < config.newsletters.len(),
+        choice_hint: config.newsletters.len() - state.remembered.len() > 1,
         queued: (state.status == Status::Queued).then(|| {
             let (email, ids): (&str, &[String]) = state
                 .sent
@@ -262,7 +279,7 @@ fn names(config: &Config, ids: &[String]) -> String {
         .filter(|n| ids.contains(&n.id))
         .map(|n| n.name.as_str())
         .collect();
-    config.texts.join_list(&names)
+    config.texts.join_names(&names)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -304,7 +321,10 @@ mod tests {
         assert_eq!(
             after(&c, vec![]),
             Screen {
-                submit: "Subscribe".into(),
+                submit: "Sign up".into(),
+                submit_for: " to The Daily Briefing, Culture and Alerts".into(),
+                heading: true,
+                choice_hint: true,
                 ..Screen::default()
             }
         );
@@ -486,7 +506,8 @@ mod tests {
         assert_eq!(sug.apply, "Use jane@gmail.com");
     }
 
-    const ONE: &str = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#;
+    const ONE: &str =
+        r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#;
 
     fn submit() -> Event {
         Event::Submitted {
@@ -538,7 +559,7 @@ mod tests {
             status: 403,
             message: None,
         });
-        assert_eq!(s.submit, "Subscribe", "no Try again for a permanent refusal");
+        assert_eq!(s.submit, "Sign up", "no Try again for a permanent refusal");
         assert!(!s.failure.unwrap_or_default().contains("Try again"));
     }
 
@@ -555,12 +576,26 @@ mod tests {
                 }),
             ],
         );
-        assert_eq!(s.wait_secs, Some(120));
         assert_eq!(
             s.failure.as_deref(),
             Some("Too many signups were sent from here. Try again in 2 minutes.")
         );
         let t = &c.texts;
+        // Each second the view feeds a tick back; the text follows.
+        let ticks = |n: usize| {
+            let mut events = vec![
+                Event::EmailEdited("jane@example.com".into()),
+                submit(),
+                Event::Answered(Outcome::RateLimited {
+                    retry_after_secs: Some(120),
+                }),
+            ];
+            events.extend(std::iter::repeat_n(Event::Ticked, n));
+            after(&c, events).failure.unwrap_or_default()
+        };
+        assert!(ticks(60).ends_with("in 1 minute."), "{}", ticks(60));
+        assert!(ticks(119).ends_with("in 1 second."));
+        assert!(ticks(125).ends_with("You can try again now."));
         assert!(rate_limited_text(t, 120, 61).ends_with("in 2 minutes."));
         assert!(rate_limited_text(t, 120, 60).ends_with("in 1 minute."));
         assert!(rate_limited_text(t, 120, 45).ends_with("in 45 seconds."));

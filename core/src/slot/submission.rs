@@ -141,6 +141,8 @@ pub struct State {
     /// The queued signup was withdrawn (here or in a slot that shared it) and nothing was
     /// submitted since: the form says it was not sent.
     pub withdrawn: bool,
+    /// Seconds left of the server's wait while a rate-limit failure counts down.
+    pub wait_left: u32,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -184,6 +186,8 @@ pub enum Event {
         /// The other submission's idempotency key.
         key: String,
     },
+    /// A second passed while a rate-limit failure counts down.
+    Ticked,
     /// The queued submission this slot shared with another slot (the same address and
     /// newsletters, submitted at the same moment) was withdrawn there: the form is back, and
     /// nothing moves focus here.
@@ -206,6 +210,8 @@ pub enum Effect {
     FocusEmail,
     /// Move focus to the heading of the success or failure panel.
     FocusResult,
+    /// Feed [`Event::Ticked`] back in a second: the server's wait is counting down.
+    TickLater,
 }
 
 /// What the transition function needs besides the state and the event.
@@ -241,6 +247,7 @@ impl State {
             remembered: Vec::new(),
             consented: false,
             withdrawn: false,
+            wait_left: 0,
         }
     }
 }
@@ -342,6 +349,16 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 _ => {
                     state.status = Status::Editing;
                     effects.push(Effect::FocusErrorSummary);
+                }
+            }
+        }
+        Event::Ticked => {
+            if matches!(state.status, Status::Failed(Failure::RateLimited(Some(_))))
+                && state.wait_left > 0
+            {
+                state.wait_left -= 1;
+                if state.wait_left > 0 {
+                    effects.push(Effect::TickLater);
                 }
             }
         }
@@ -454,6 +471,10 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             // shown and announced in its place and nothing else.
             let late = state.status == Status::Queued;
             state.status = status;
+            if let Status::Failed(Failure::RateLimited(Some(secs))) = state.status {
+                state.wait_left = secs;
+                effects.push(Effect::TickLater);
+            }
             if !late {
                 effects.push(effect);
             }
@@ -870,9 +891,15 @@ mod tests {
                     Event::Answered(outcome),
                 ],
             );
+            // A server's wait counts down: a tick is asked for each second.
+            let counts_down = matches!(failure, Failure::RateLimited(Some(_)));
             assert_eq!(s.status, Status::Failed(failure));
             assert_eq!(s.email, "a@b.co");
-            assert_eq!(fx, vec![Effect::FocusResult]);
+            if counts_down {
+                assert_eq!(fx, vec![Effect::TickLater, Effect::FocusResult]);
+            } else {
+                assert_eq!(fx, vec![Effect::FocusResult]);
+            }
         }
     }
 
