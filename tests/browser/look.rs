@@ -97,3 +97,30 @@ async fn a_transparent_background_leaves_the_button_label_readable() {
     assert_eq!(computed(&button, "color"), "rgb(255, 255, 255)");
     assert_eq!(computed(&button, "background-color"), "rgb(29, 112, 184)");
 }
+
+#[wasm_bindgen_test]
+async fn colours_below_4_5_to_1_are_warned_about_once_on_the_console() {
+    js_sys::Function::new_no_args(
+        "window.__lbWarnings = []; const warn = console.warn;
+         console.warn = function (m) { window.__lbWarnings.push(String(m)); return warn.apply(console, arguments); };",
+    )
+    .call0(&wasm_bindgen::JsValue::NULL)
+    .unwrap();
+    // Only the accent set, light blue: the white label on it is 1.7:1.
+    let page = section("background: #fff; color: #222; --letterbox-accent: #9cf");
+    answering("contrast-a", "pending", one()).mount_in(&page);
+    answering("contrast-b", "pending", one()).mount_in(&page);
+    sleep(0).await;
+    let warnings: Vec<String> = js_sys::Array::from(
+        &js_sys::eval("window.__lbWarnings.filter(m => m.includes('hard to read'))").unwrap(),
+    )
+    .iter()
+    .filter_map(|v| v.as_string())
+    .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("button label 1.6:1"), "{warnings:?}");
+    assert!(
+        !warnings[0].contains("(text "),
+        "the text itself passes: {warnings:?}"
+    );
+}
