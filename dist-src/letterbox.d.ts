@@ -78,6 +78,17 @@ export interface LetterboxOptions {
   pending_days?: number;
   /** Where anonymous slot statistics go (once per page view, `sendBeacon`); unset = none. */
   stats_endpoint?: string;
+  /** How the slot looks: "auto" (default: the page's colour scheme), "light" or "dark",
+   *  optionally with "boxed" (a card with its own background), e.g. "dark boxed". */
+  theme?: string;
+  /** The slot's own heading, shown above the form (and naming its field and button). */
+  title?: string;
+  /** The level of the slot's headings, 2–6 (default 2); panels' headings sit one below a shown title. */
+  heading_level?: number;
+  /** A short pitch under the title. */
+  intro?: string;
+  /** An image above the title (decorative), an http(s) URL or a path on the site. */
+  image?: string;
   /** Ask for consent (a box to tick, or a statement). */
   consent?: LetterboxConsent | null;
   /** Fields the reader fills in besides the address (form and mailchimp providers only). */

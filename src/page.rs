@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::slot::events::HostEvent;
+use letterbox_core::theme::{low_contrast, luminance, Scheme, Theme};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRoot};
@@ -580,6 +581,10 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     else {
         return false;
     };
+    container.set_class_name(&look(
+        host,
+        config.as_ref().map(|c| c.theme).unwrap_or_default(),
+    ));
     if root.append_child(&container).is_err() {
         return false;
     }
@@ -597,8 +602,64 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
             _view: view,
         })
     });
+    check_contrast(host, &root);
     crate::view::emit(host, &HostEvent::ready(), &slot);
     true
+}
+
+thread_local! {
+    static CONTRAST_WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Warns once per page, on the console, when the slot's text or button label falls below 4.5:1
+/// against what is behind it with the site's colours ([`low_contrast`] decides).
+fn check_contrast(host: &HtmlElement, root: &ShadowRoot) {
+    if CONTRAST_WARNED.with(std::cell::Cell::get) {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let style = |el: &Element, property: &str| {
+        window
+            .get_computed_style(el)
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_property_value(property).ok())
+            .unwrap_or_default()
+    };
+    let (Some(ui), Some(button)) = (
+        root.query_selector(".lb-root").ok().flatten(),
+        root.query_selector("button[type=submit]").ok().flatten(),
+    ) else {
+        return;
+    };
+    // What is behind the text: the boxed card's background, else the page's around the slot.
+    let mut behind = style(&ui, "background-color");
+    let mut next = Some(Element::from(host.clone()));
+    while luminance(&behind).is_none() {
+        let Some(el) = next else {
+            behind = "rgb(255, 255, 255)".into();
+            break;
+        };
+        behind = style(&el, "background-color");
+        next = el.parent_element();
+    }
+    let (text, label, accent) = (
+        style(&ui, "color"),
+        style(&button, "color"),
+        style(&button, "background-color"),
+    );
+    let pairs = [
+        ("text", &*text, &*behind),
+        ("button label", &*label, &*accent),
+    ];
+    if let Some(failing) = low_contrast(&pairs) {
+        CONTRAST_WARNED.with(|w| w.set(true));
+        web_sys::console::warn_1(
+            &format!("Letterbox: the site's colours are hard to read ({failing}; WCAG asks for 4.5:1): set --letterbox-text, --letterbox-background, --letterbox-accent and --letterbox-button-text as a set").into(),
+        );
+    }
 }
 
 /// Removes the widget from `host` and releases its resources. Returns false if none was mounted.
@@ -638,6 +699,32 @@ fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
         }
     }
     Some(root)
+}
+
+/// The classes of a slot's container for `theme` on `host`'s page: `lb-dark` where the slot
+/// uses the dark colours (by default where the page is dark: [`Theme::scheme`] reads the host's
+/// computed `color-scheme` and text colour), `lb-boxed` for the boxed card (asked for, or a
+/// scheme fixed against the page's).
+fn look(host: &HtmlElement, theme: Theme) -> String {
+    let style = web_sys::window().and_then(|w| w.get_computed_style(host).ok().flatten());
+    let read = |name: &str| {
+        style
+            .as_ref()
+            .and_then(|s| s.get_property_value(name).ok())
+            .unwrap_or_default()
+    };
+    let (declared, color) = (read("color-scheme"), read("color"));
+    let scheme = theme.scheme(&declared, &color);
+    let mut classes = String::from("lb-slot");
+    if scheme == Scheme::Dark {
+        classes.push_str(" lb-dark");
+    }
+    // A scheme the site fixed against the page's (dark on a light page) needs its own
+    // background to stay readable: the boxed card.
+    if theme.boxed || scheme != Theme::default().scheme(&declared, &color) {
+        classes.push_str(" lb-boxed");
+    }
+    classes
 }
 
 /// The slot's name sent with each signup: the host's id, else its position among the page's slots.

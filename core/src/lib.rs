@@ -11,7 +11,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`json`], [`email`], [`messages`], [`suggest`] | leaves: the JSON reader and writer, the email rule, the text catalogues, typo suggestions |
+//! | [`json`], [`email`], [`messages`], [`suggest`], [`theme`] | leaves: the JSON reader and writer, the email rule, the text catalogues, typo suggestions, the slot's theme and colour scheme |
 //! | [`signup`] | the one [`signup::Signup`], its [`signup::Source`] and [`signup::Consent`], every [`signup::Outcome`], and the "same signup" rule |
 //! | [`bots`] | the honeypot and fill-time signals and the verdict on a submission |
 //! | [`delivery`] | the adapters (request building and answer reading per provider), the endpoint [`delivery::contract`], and [`delivery::retry`] with the one queueing rule |
@@ -35,3 +35,4 @@ pub mod remember;
 pub mod signup;
 pub mod slot;
 pub mod suggest;
+pub mod theme;

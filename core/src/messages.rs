@@ -100,11 +100,20 @@ keys! {
     /// Hint of the email field when one newsletter is offered; `{newsletter}` is its name.
     EmailHintSingle = "email_hint_single",
         en: "We’ll only use this to send you {newsletter}.",
-        uk: "Ми використаємо її лише для того, щоб надсилати вам «{newsletter}».";
+        uk: "Ми використаємо її лише для того, щоб надсилати вам {newsletter}.";
     /// The submit button.
     Submit = "submit",
-        en: "Subscribe",
+        en: "Sign up",
         uk: "Підписатися";
+    /// Visually hidden after the email label, so each slot's field names what it signs up to;
+    /// `{subject}` is the slot's title or its newsletters' names.
+    EmailLabelFor = "email_label_for",
+        en: " for {subject}",
+        uk: " для {subject}";
+    /// Visually hidden after the button's label; `{subject}` as above.
+    SubmitFor = "submit_for",
+        en: " to {subject}",
+        uk: " на {subject}";
     /// The submit button's label while a signup is being sent (repeat submits are ignored).
     SubmitBusy = "submit_busy",
         en: "Sending…",
@@ -256,18 +265,39 @@ keys! {
     FailureServer = "failure_server",
         en: "The newsletter service has a problem at the moment. Try again in a few minutes.",
         uk: "Сервіс розсилок зараз має проблему. Спробуйте ще раз за кілька хвилин.";
-    /// Too many attempts; `{seconds}` is the wait the server asked for.
+    /// Too many attempts; `{wait}` is what is left of the wait the server asked for, counting
+    /// down ("2 minutes", "45 seconds"); `{seconds}` the whole wait in seconds.
     FailureRateLimited = "failure_rate_limited",
-        en: "Too many signups were sent from here. Try again in {seconds} seconds.",
-        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз через {seconds} с.";
+        en: "Too many signups were sent from here. Try again in {wait}.",
+        uk: "Звідси надіслано забагато підписок. Спробуйте ще раз через {wait}.";
+    /// The server's wait is over.
+    FailureRateLimitedOver = "failure_rate_limited_over",
+        en: "Too many signups were sent from here. You can try again now.",
+        uk: "Звідси надіслано забагато підписок. Тепер можна спробувати ще раз.";
+    /// A wait of `{n}` minutes (more than one).
+    WaitMinutes = "wait_minutes",
+        en: "{n} minutes",
+        uk: "{n} хв";
+    /// A wait of one minute.
+    WaitMinute = "wait_minute",
+        en: "1 minute",
+        uk: "1 хв";
+    /// A wait of `{n}` seconds (more than one).
+    WaitSeconds = "wait_seconds",
+        en: "{n} seconds",
+        uk: "{n} с";
+    /// A wait of one second.
+    WaitSecond = "wait_second",
+        en: "1 second",
+        uk: "1 с";
     /// Too many attempts, no wait given.
     FailureRateLimitedNoWait = "failure_rate_limited_no_wait",
         en: "Too many signups were sent from here. Try again in a few minutes.",
         uk: "Звідси надіслано забагато підписок. Спробуйте ще раз за кілька хвилин.";
     /// The endpoint refused the signup in a way the reader cannot fix (e.g. 403, 404).
     FailureRejected = "failure_rejected",
-        en: "The newsletter service did not accept this signup. Try again later.",
-        uk: "Сервіс розсилок не прийняв цю підписку. Спробуйте пізніше.";
+        en: "The newsletter service did not accept this signup.",
+        uk: "Сервіс розсилок не прийняв цю підписку.";
     /// The service turned the signup away as likely spam.
     FailureSpam = "failure_spam",
         en: "The newsletter service treated this signup as automated and did not accept it. Try again in a few minutes.",
@@ -281,7 +311,7 @@ keys! {
     FailureConfiguration = "failure_configuration",
         en: "This signup form cannot send signups at the moment. Try again later.",
         uk: "Ця форма зараз не може надсилати підписки. Спробуйте пізніше.";
-    /// The retry button on the failure panel.
+    /// The submit button's label after a failure that sending again may mend.
     TryAgain = "try_again",
         en: "Try again",
         uk: "Спробувати ще раз";
@@ -301,6 +331,10 @@ keys! {
     Withdraw = "withdraw",
         en: "Do not send it",
         uk: "Не надсилати";
+    /// Shown (and announced) above the form after the reader withdrew a waiting submission.
+    WithdrawnNote = "withdrawn_note",
+        en: "Your signup was not sent. You can sign up again here.",
+        uk: "Вашу підписку не надіслано. Ви можете підписатися знову тут.";
     /// Shown instead of the form when every newsletter of the slot is already subscribed in this
     /// browser; `{newsletters}`.
     RememberedAll = "remembered_all",
@@ -410,6 +444,18 @@ impl Catalogue {
     }
 
     /// Joins names as a reader would say them: "A", "A and B", "A, B and C".
+    /// Newsletter names in running text: joined by [`Catalogue::join_list`], each in «…» in
+    /// Ukrainian (its typographic quotes for names), as they are in English without quotes.
+    pub fn join_names(&self, names: &[&str]) -> String {
+        match self.lang {
+            Lang::Uk => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("«{n}»")).collect();
+                self.join_list(&quoted)
+            }
+            _ => self.join_list(names),
+        }
+    }
+
     pub fn join_list<S: AsRef<str>>(&self, items: &[S]) -> String {
         let and = self.text(Key::ListAnd);
         match items {

@@ -383,6 +383,22 @@ fn the_theming_page_names_every_custom_property_the_stylesheet_reads() {
         .collect();
     let missing: Vec<String> = properties.difference(&documented).cloned().collect();
     assert_none_missing(&missing, "docs/theming.md lacks the custom properties");
+    // Each has its row in the table, with a light and a dark default and what it does.
+    let table = section(&page, "## Custom properties");
+    let without_defaults: Vec<String> = properties
+        .iter()
+        .filter(|p| {
+            row(&table, p).is_none_or(|r| {
+                let cells: Vec<&str> = r.split('|').map(str::trim).collect();
+                cells.len() < 6 || cells[2..5].iter().any(|c| c.is_empty())
+            })
+        })
+        .cloned()
+        .collect();
+    assert_none_missing(
+        &without_defaults,
+        "docs/theming.md's Custom properties table lacks a row with both defaults for",
+    );
     let stale: Vec<String> = documented.difference(&properties).cloned().collect();
     assert_none_missing(
         &stale,

@@ -30,24 +30,26 @@ pub fn Consent(s: Slot, id: String, consent: ConsentConfig) -> impl IntoView {
     let text = consent.text;
     if !consent.checkbox {
         return Either::Left(
-            view! { <p class="lb-consent lb-hint" id=consent_id>{text}{privacy}</p> },
+            view! { <p class="lb-consent lb-hint" part="letterbox-consent" id=consent_id>{text}{privacy}</p> },
         );
     }
     Either::Right(view! {
-        <div class="lb-consent" class:lb-field--error=move || !s.hides(part::consent_error)()>
-            <p class="lb-error" id=error_id.clone() hidden=s.hides(part::consent_error)>
+        <div class="lb-consent" part="letterbox-consent" class:lb-field--error=move || !s.hides(part::consent_error)()>
+            <p class="lb-error" part="letterbox-error" id=error_id.clone() hidden=s.hides(part::consent_error)>
                 <span class="lb-visually-hidden">{s.error_prefix()}</span>
                 {s.shows(part::consent_error)}
             </p>
             <div class="lb-checkbox">
-                <input type="checkbox" class="lb-checkbox-input" id=consent_id.clone() name="consent"
+                <input type="checkbox" class="lb-checkbox-input" part="letterbox-checkbox" id=consent_id.clone() name="consent"
                     aria-describedby=move || (!s.hides(part::consent_error)()).then(|| error_id.clone())
                     aria-invalid=move || if s.hides(part::consent_error)() { "false" } else { "true" }
                     node_ref=s.consent_box
                     prop:checked=move || s.state.with(|st| st.consented)
                     on:change=move |ev| s.dispatch(Event::ConsentToggled(event_target_checked(&ev)))/>
-                <label class="lb-checkbox-label" for=consent_id>{text}{privacy}</label>
+                <label class="lb-checkbox-label" part="letterbox-checkbox-label" for=consent_id>{text}</label>
             </div>
+            // The link stands outside the label: the box's name is the site's consent text only.
+            {privacy.map(|p| view! { <p class="lb-privacy-line">{p}</p> })}
         </div>
     })
 }

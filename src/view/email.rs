@@ -14,11 +14,16 @@ use super::slot::{focus, part, Slot};
 pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl IntoView {
     let hint_id = format!("{email_id}-hint");
     let error_id = format!("{email_id}-error");
+    // Each slot's field names what it signs up to (visually hidden), not only "Email address".
+    let label_for = s.config.with_value(|c| {
+        c.texts
+            .format(Key::EmailLabelFor, &[("subject", &c.subject())])
+    });
     let hint = s.config.with_value(|c| {
         if c.is_single() {
             c.texts.format(
                 Key::EmailHintSingle,
-                &[("newsletter", &c.newsletters[0].name)],
+                &[("newsletter", &c.texts.join_names(&[&c.newsletters[0].name]))],
             )
         } else {
             c.texts.text(Key::EmailHint).to_owned()
@@ -26,9 +31,11 @@ pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl 
     });
     view! {
         <div class="lb-field" class:lb-field--error=move || !s.hides(part::email_error)()>
-            <label class="lb-label" for=email_id.clone()>{s.text(Key::EmailLabel)}</label>
-            <div class="lb-hint" id=hint_id.clone()>{hint}</div>
-            <p class="lb-error" id=error_id.clone() hidden=s.hides(part::email_error)>
+            <label class="lb-label" part="letterbox-label" for=email_id.clone()>
+                {s.text(Key::EmailLabel)}<span class="lb-visually-hidden">{label_for}</span>
+            </label>
+            <div class="lb-hint" part="letterbox-hint" id=hint_id.clone()>{hint}</div>
+            <p class="lb-error" part="letterbox-error" id=error_id.clone() hidden=s.hides(part::email_error)>
                 <span class="lb-visually-hidden">{s.error_prefix()}</span>
                 {s.shows(part::email_error)}
             </p>
@@ -47,7 +54,10 @@ pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl 
                 // are ignored by core; it is never disabled.
                 <button type="submit" class="lb-button" part="letterbox-submit"
                     class:lb-button--busy=move || s.screen.with(|v| v.busy)
-                    aria-describedby=statement>{move || s.screen.with(|v| v.submit.clone())}</button>
+                    aria-describedby=statement>
+                    {move || s.screen.with(|v| v.submit.clone())}
+                    <span class="lb-visually-hidden">{move || s.screen.with(|v| v.submit_for.clone())}</span>
+                </button>
             </div>
             <div class="lb-suggestion" aria-live="polite">
                 <p class="lb-suggestion-text" hidden=s.hides(part::suggestion)>{s.shows(part::suggestion)}</p>

@@ -29,7 +29,10 @@ use crate::{outbox, remembered};
 use consent::Consent;
 use email::{EmailField, Honeypot};
 use newsletters::Newsletters;
-use panels::{FailurePanel, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel};
+use panels::{
+    FailurePanel, Heading, QueuedPanel, RememberedNote, RememberedPanel, SuccessPanel,
+    WithdrawnNote,
+};
 pub use slot::emit;
 use slot::{part, Slot};
 use summary::ErrorSummary;
@@ -158,6 +161,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
     view! {
         // The slot's language, so screen readers use the right voice when it differs from the page's.
         <div class=root_class part="letterbox-root" lang=lang>
+            <Heading s id=id.clone()/>
             <RememberedPanel s/>
             <form class="lb-form" part="letterbox-form" novalidate=true
                 aria-busy=move || if s.screen.with(|v| v.busy) { "true" } else { "false" }
@@ -165,16 +169,17 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
                 on:submit=move |ev| { ev.prevent_default(); s.submit(); }>
                 <ErrorSummary s id=id.clone() email_id=email_id.clone()/>
                 <FailurePanel s id=id.clone()/>
+                <WithdrawnNote s/>
                 <RememberedNote s/>
                 {newsletters}
                 {consent}
                 {fields}
                 <EmailField s email_id statement/>
-                <Honeypot s id/>
+                <Honeypot s id=id.clone()/>
                 <div class="lb-visually-hidden lb-status" role="status" aria-live="polite">{s.shows(part::status)}</div>
             </form>
-            <QueuedPanel s/>
-            <SuccessPanel s/>
+            <QueuedPanel s id=id.clone()/>
+            <SuccessPanel s id=id.clone()/>
         </div>
     }
 }

@@ -33,28 +33,42 @@ pub fn Newsletters(s: Slot, id: String) -> impl IntoView {
             let has_hint = n.description.is_some();
             view! {
                 <div class="lb-checkbox" hidden=is_remembered>
-                    <input type="checkbox" class="lb-checkbox-input" id=box_id.clone() name="newsletters"
+                    <input type="checkbox" class="lb-checkbox-input" part="letterbox-checkbox" id=box_id.clone() name="newsletters"
                         value=n.id
                         aria-describedby=has_hint.then(|| item_hint_id.clone())
                         prop:checked=checked
                         on:change=move |ev| s.dispatch(Event::NewsletterToggled { id: nid.clone(), checked: event_target_checked(&ev) })/>
-                    <label class="lb-checkbox-label" for=box_id>
+                    <label class="lb-checkbox-label" part="letterbox-checkbox-label" for=box_id>
                         <span class="lb-name">{n.name}</span>
-                        " "
                         <span class="lb-frequency" hidden=n.frequency.is_none()>{n.frequency.clone().unwrap_or_default()}</span>
                     </label>
-                    <div class="lb-hint lb-item-hint" id=item_hint_id hidden=!has_hint>{n.description.unwrap_or_default()}</div>
+                    <div class="lb-hint lb-item-hint" part="letterbox-hint" id=item_hint_id hidden=!has_hint>{n.description.unwrap_or_default()}</div>
                 </div>
             }
         })
         .collect_view();
-    let described = s.described(hint_id.clone(), error_id.clone(), part::news_error);
+    // The hint is read only while it is shown (more than one newsletter left to choose).
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            s.screen.with(|v| {
+                let mut ids = Vec::new();
+                if v.choice_hint {
+                    ids.push(hint_id.as_str());
+                }
+                if v.newsletters_error.is_some() {
+                    ids.push(error_id.as_str());
+                }
+                ids.join(" ")
+            })
+        }
+    };
     view! {
         <fieldset class="lb-fieldset" node_ref=s.fieldset class:lb-fieldset--error=move || !s.hides(part::news_error)()
             aria-describedby=described>
-            <legend class="lb-legend">{s.text(Key::Legend)}</legend>
-            <div class="lb-hint" id=hint_id>{s.text(Key::LegendHint)}</div>
-            <p class="lb-error" id=error_id hidden=s.hides(part::news_error)>
+            <legend class="lb-legend" part="letterbox-legend">{s.text(Key::Legend)}</legend>
+            <div class="lb-hint" part="letterbox-hint" id=hint_id hidden=s.hides(part::choice_hint)>{s.text(Key::LegendHint)}</div>
+            <p class="lb-error" part="letterbox-error" id=error_id hidden=s.hides(part::news_error)>
                 <span class="lb-visually-hidden">{s.error_prefix()}</span>
                 {s.shows(part::news_error)}
             </p>

@@ -154,6 +154,9 @@ impl Slot {
                     remembered::remember(&key, &ids);
                 }
                 Effect::Withdraw(key) => outbox::withdraw(&key),
+                Effect::TickLater => {
+                    set_timeout(move || self.dispatch(Event::Ticked), Duration::from_secs(1))
+                }
                 Effect::FocusEmail => {
                     let email = self.email_input;
                     focus_later(email);
@@ -172,6 +175,16 @@ impl Slot {
         std::rc::Rc::new(move |outcome: Option<Outcome>| {
             self.dispatch(outcome.map_or(Event::WithdrawnElsewhere, Event::Answered))
         })
+    }
+
+    /// The `aria-level` of a heading of this slot (`None` for the h2 it is written as): the
+    /// configured level, one below when it stands `under_title` (the summary and the failure,
+    /// which sit under a shown title).
+    pub fn level(self, under_title: bool) -> Option<String> {
+        let level = self
+            .config
+            .with_value(|c| c.heading_level + (under_title && c.title.is_some()) as u8);
+        (level != 2).then(|| level.to_string())
     }
 
     /// The slot's text for `key`.
@@ -318,5 +331,14 @@ pub mod part {
     }
     pub fn queued(v: &Screen) -> Option<&str> {
         v.queued.as_deref()
+    }
+    pub fn heading(v: &Screen) -> Option<&str> {
+        v.heading.then_some("")
+    }
+    pub fn choice_hint(v: &Screen) -> Option<&str> {
+        v.choice_hint.then_some("")
+    }
+    pub fn withdrawn(v: &Screen) -> Option<&str> {
+        v.withdrawn.as_deref()
     }
 }

@@ -13,10 +13,12 @@ pub fn ErrorSummary(s: Slot, id: String, email_id: String) -> impl IntoView {
     let title_id = format!("{id}-summary-title");
     let labelledby = title_id.clone();
     view! {
-        <div class="lb-summary" part="letterbox-error-summary" role="alert" tabindex="-1"
-            aria-labelledby=labelledby node_ref=s.summary
-            hidden=move || s.screen.with(|v| !v.has_errors())>
-            <h2 class="lb-summary-title" id=title_id>{s.text(Key::ErrorSummaryTitle)}</h2>
+        // Focused after the submit, which reads it; not also role=alert (read twice). A form with
+        // one field has none (core's `Screen::summary`): its inline error is enough.
+        <div class="lb-summary" part="letterbox-error-summary" tabindex="-1"
+            role="group" aria-labelledby=labelledby node_ref=s.summary
+            hidden=move || s.screen.with(|v| !v.summary)>
+            {view! { <h2 class="lb-summary-title" part="letterbox-heading" id=title_id>{s.text(Key::ErrorSummaryTitle)}</h2> }.attr("aria-level", s.level(true))}
             <ul class="lb-summary-list">
                 <li hidden=s.hides(part::news_error)>
                     <a href=format!("#{id}-nl-0") on:click=move |ev| { ev.prevent_default(); focus_first_offered(s.fieldset); }>

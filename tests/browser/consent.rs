@@ -32,7 +32,8 @@ async fn a_consent_box_must_be_ticked_and_its_exact_record_goes_with_the_signup(
     assert!(!tick.checked(), "unticked by default");
     assert_eq!(
         text(&host, &format!("label[for='{}']", tick.id())),
-        "I agree to receive The Daily Briefing by email. Privacy policy (opens in a new tab)"
+        "I agree to receive The Daily Briefing by email.",
+        "the privacy link stands outside the box's name"
     );
     let privacy = get(&host, ".lb-consent a");
     assert_eq!(privacy.get_attribute("href").as_deref(), Some("/privacy"));

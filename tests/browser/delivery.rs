@@ -114,7 +114,27 @@ async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_s
         "nothing typed is lost"
     );
 
-    click(&host, ".lb-failure button");
+    // One button: the form's own says Try again; the panel has none, and is not drawn in the
+    // colour of the reader's own mistakes.
+    assert!(find(&host, ".lb-failure button").is_none());
+    assert_eq!(text(&host, "button[type=submit]"), "Try again");
+    let panel = get(&host, ".lb-failure");
+    let bar = web_sys::window()
+        .unwrap()
+        .get_computed_style(&panel)
+        .unwrap()
+        .unwrap()
+        .get_property_value("border-left-color")
+        .unwrap();
+    let error = web_sys::window()
+        .unwrap()
+        .get_computed_style(&get(&host, ".lb-error"))
+        .unwrap()
+        .unwrap()
+        .get_property_value("color")
+        .unwrap();
+    assert_ne!(bar, error, "neutral, not the validation colour");
+    click(&host, "button[type=submit]");
     wait_for("the success panel", || shown(&host, ".lb-success")).await;
     let sent = requests("server-error").await;
     assert_eq!(sent.len(), 2);
@@ -161,6 +181,30 @@ async fn rate_limiting_tells_the_reader_how_long_to_wait() {
         .text_content()
         .unwrap()
         .contains("Try again in 30 seconds."));
+    // It counts down, live.
+    sleep(2300).await;
+    let now = panel.text_content().unwrap();
+    assert!(
+        now.contains("Try again in 28 seconds.") || now.contains("Try again in 27 seconds."),
+        "{now}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_permanent_refusal_offers_no_try_again() {
+    let host = answering("refused", "refused-html", one()).mount();
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let panel = wait_for("the failure panel", || shown(&host, ".lb-failure")).await;
+    assert!(panel
+        .text_content()
+        .unwrap()
+        .contains("Signups are <b>closed</b>"));
+    assert!(!panel.text_content().unwrap().contains("Try again"));
+    assert_eq!(
+        text(&host, "button[type=submit]"),
+        "Sign up to The Daily Briefing"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -10,8 +10,10 @@
 mod api_events;
 mod bots;
 mod consent;
+mod content;
 mod delivery;
 mod embeds;
+mod look;
 mod page;
 mod providers;
 mod queue;

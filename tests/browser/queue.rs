@@ -39,6 +39,15 @@ async fn an_unreachable_endpoint_queues_the_signup_and_the_reader_can_withdraw_i
     );
     let left = pending_queue();
     assert!(!left.contains("jane@example.com"), "withdrawn: {left}");
+    // And the slot says so, visibly and to screen readers.
+    let note = "Your signup was not sent. You can sign up again here.";
+    assert_eq!(
+        shown(&host, ".lb-withdrawn-note")
+            .and_then(|n| n.text_content())
+            .as_deref(),
+        Some(note)
+    );
+    assert_eq!(text(&host, "[role=status]"), note);
 }
 
 #[wasm_bindgen_test]

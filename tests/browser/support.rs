@@ -137,6 +137,8 @@ pub struct Config {
     texts: Vec<(&'static str, &'static str)>,
     provider: Option<Provider>,
     stats_endpoint: Option<String>,
+    /// Other top-level keys (`title`, `heading_level`…), as JSON values.
+    other: Vec<(&'static str, Value)>,
 }
 
 impl Config {
@@ -204,6 +206,12 @@ impl Config {
         self
     }
 
+    /// Sets a top-level key the typed fields do not cover (`"title"`, `"heading_level"`…).
+    pub fn key(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.other.push((key, value.into()));
+        self
+    }
+
     /// The configuration as JSON: the one place a test configuration becomes text.
     pub fn to_json(&self) -> String {
         fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
@@ -268,6 +276,9 @@ impl Config {
         }
         if !self.texts.is_empty() {
             set("texts", object(self.texts.iter().copied()));
+        }
+        for (key, value) in &self.other {
+            set(key, value.clone());
         }
         match &self.provider {
             None => {}

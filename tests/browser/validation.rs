@@ -7,8 +7,9 @@ use web_sys::HtmlElement;
 
 #[wasm_bindgen_test]
 async fn shows_summary_and_inline_error_when_email_is_empty() {
-    let host = answering("empty-submit", "subscribed", one()).mount();
+    let host = answering("empty-submit", "subscribed", five()).mount();
     sleep(0).await;
+    click(&host, "input[value=daily]");
     submit(&host).await;
     let summary = wait_for("the error summary", || shown(&host, ".lb-summary")).await;
     sleep(10).await;
@@ -36,6 +37,10 @@ async fn shows_summary_and_inline_error_when_email_is_empty() {
         .map(str::to_owned)
         .collect();
     assert_eq!(described.len(), 2, "hint first, then error");
+    assert!(
+        !summary.has_attribute("role") || summary.get_attribute("role").as_deref() != Some("alert"),
+        "focused, so not also an alert (read twice)"
+    );
     let error = get(&host, &format!("[id='{}']", described[1]));
     assert_eq!(
         error.text_content().as_deref(),
@@ -93,6 +98,29 @@ async fn a_malformed_address_gets_the_message_for_what_is_wrong() {
         );
     }
     assert!(requests("bad-address").await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_one_field_slot_shows_the_inline_error_only_and_focuses_the_field() {
+    let host = answering("one-field-empty", "subscribed", one()).mount();
+    sleep(0).await;
+    let before = host.host.get_bounding_client_rect().height();
+    submit(&host).await;
+    let error = wait_for("the inline error", || shown(&host, ".lb-error")).await;
+    sleep(10).await;
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("Error: Enter your email address")
+    );
+    assert!(shown(&host, ".lb-summary").is_none(), "no summary box");
+    let email = input(&host, "input[type=email]");
+    assert_eq!(focused(&host), Some(email.clone().into()));
+    assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let grown = host.host.get_bounding_client_rect().height() - before;
+    assert!(
+        grown < 60.0,
+        "the slot grew by the message only: {grown} px"
+    );
 }
 
 #[wasm_bindgen_test]

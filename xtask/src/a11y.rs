@@ -100,7 +100,7 @@ struct Condition {
     width: u32,
 }
 
-const CONDITIONS: [Condition; 3] = [
+const CONDITIONS: [Condition; 4] = [
     Condition {
         name: "light, 1280px",
         dark: false,
@@ -116,7 +116,53 @@ const CONDITIONS: [Condition; 3] = [
         dark: false,
         width: 320,
     },
+    // What a 1280 px window shows at 200% zoom.
+    Condition {
+        name: "dark, 640px (200% zoom)",
+        dark: true,
+        width: 640,
+    },
 ];
+
+/// True when nothing scrolls sideways: the document, each slot's host and every element inside
+/// the shadow roots fit (WCAG 1.4.10 reflow).
+const REFLOWS: &str = "return document.documentElement.scrollWidth <= window.innerWidth
+    && [...document.querySelectorAll('[data-letterbox]')].every(h =>
+         [...h.shadowRoot.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1
+             || getComputedStyle(e).overflow !== 'visible' || e.clientWidth === 0)
+         && h.getBoundingClientRect().right <= window.innerWidth)";
+
+/// WCAG 1.4.12's text spacing (the W3C bookmarklet's values), applied to the page and inside
+/// every slot's shadow root through constructable stylesheets (which the strict CSP allows).
+const TEXT_SPACING: &str = "const sheet = new CSSStyleSheet();
+    sheet.replaceSync('* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }');
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    document.querySelectorAll('[data-letterbox]').forEach(h => {
+        if (h.shadowRoot) h.shadowRoot.adoptedStyleSheets = [...h.shadowRoot.adoptedStyleSheets, sheet];
+    });
+    return true;";
+
+/// At narrow widths (320 px, and 640 px for 200% zoom) checks that `state` reflows; at 320 px
+/// with WCAG 1.4.12's text spacing too, which stays applied for the rest of the pass.
+fn reflow(b: &Browser, c: &mut Checks, state: &str, condition: &Condition) {
+    if condition.width >= 700 {
+        return;
+    }
+    c.check(
+        &format!("nothing scrolls sideways: {state} ({})", condition.name),
+        b.script(REFLOWS).map(|v| v == json!(true)),
+    );
+    if condition.width < 400 {
+        let spaced = b.script(TEXT_SPACING).and_then(|_| b.script(REFLOWS));
+        c.check(
+            &format!(
+                "nothing scrolls sideways with WCAG 1.4.12 text spacing: {state} ({})",
+                condition.name
+            ),
+            spaced.map(|v| v == json!(true)),
+        );
+    }
+}
 
 /// Runs the whole audit against the bundle in `dist/` (built by the caller).
 pub fn run(tools: &Tools) -> Result<()> {
@@ -407,21 +453,35 @@ fn audit_condition(
             shadow("consent")
         ),
     )?;
-    let (scheme, width) = if condition.dark {
-        ("rgb(27, 29, 30)", condition.width)
+    // The page supports both schemes (dark when the system is); the slot follows the page,
+    // and the slot in its light-only section stays light.
+    let text = if condition.dark {
+        "rgb(243, 242, 241)"
     } else {
-        ("rgb(255, 255, 255)", condition.width)
+        "rgb(11, 12, 12)"
     };
     c.check(
         &format!(
-            "the colour scheme and width are emulated ({})",
+            "the colour scheme and width are emulated and the slot follows the page ({})",
             condition.name
         ),
         b.script(&format!(
             "return [matchMedia('(prefers-color-scheme: dark)').matches, window.innerWidth,
-                     getComputedStyle({several}.querySelector('.lb-root')).backgroundColor]"
+                     getComputedStyle({several}.querySelector('.lb-root')).color]"
         ))
-        .map(|v| v == json!([condition.dark, width, scheme])),
+        .map(|v| v == json!([condition.dark, condition.width, text])),
+    );
+    c.check(
+        &format!(
+            "a slot in a light-only part of the page stays light, checkboxes too ({})",
+            condition.name
+        ),
+        b.script(&format!(
+            "const r = {}.querySelector('.lb-root');
+             return [getComputedStyle(r).color, getComputedStyle(r).colorScheme]",
+            shadow("uk-attr")
+        ))
+        .map(|v| v == json!(["rgb(11, 12, 12)", "light"])),
     );
     inject(b, axe, c, condition)?;
     audit(
@@ -430,19 +490,7 @@ fn audit_condition(
         "freshly mounted (several newsletters, one, Ukrainian, broken configuration)",
         condition,
     );
-    if condition.width < 400 {
-        c.check(
-            &format!("nothing scrolls sideways: the page and every slot reflow ({})", condition.name),
-            b.script(
-                "return document.documentElement.scrollWidth <= window.innerWidth
-                    && [...document.querySelectorAll('[data-letterbox]')].every(h =>
-                         [...h.shadowRoot.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1
-                             || getComputedStyle(e).overflow !== 'visible' || e.clientWidth === 0)
-                         && h.getBoundingClientRect().right <= window.innerWidth)",
-            )
-            .map(|v| v == json!(true)),
-        );
-    }
+    reflow(b, c, "freshly mounted", condition);
     let keyboard = condition.name == CONDITIONS[0].name;
     if keyboard {
         // WCAG 3.1.2: a screen reader picks its voice from the computed language, which a
@@ -480,6 +528,7 @@ fn audit_condition(
         "error summary and inline errors after an empty submit",
         condition,
     );
+    reflow(b, c, "errors", condition);
     if keyboard {
         c.check(
             "the error summary takes focus after the submit",
@@ -508,13 +557,15 @@ fn audit_condition(
 
     // A typo suggestion, shown when the reader leaves the field.
     let email = b.in_shadow("#several", "input[type=email]")?;
-    b.type_into(&email, "jane@gmial.com")?;
+    // A long address: the suggestion's button ("Use …") must wrap at 320 px.
+    b.type_into(&email, "jane.doe-correspondent.kyiv@gmial.com")?;
     press(b, &[TAB])?;
     b.wait(
         "the typo suggestion",
         &format!("!{several}.querySelector('.lb-suggestion-text').hidden"),
     )?;
     audit(b, c, "typo suggestion shown", condition);
+    reflow(b, c, "a long address's typo suggestion", condition);
 
     // A consent box left unticked: its error in the summary, on the box, and the way back to it.
     let consent = shadow("consent");
@@ -564,6 +615,7 @@ fn audit_condition(
         &format!("!{single}.querySelector('.lb-failure').hidden"),
     )?;
     audit(b, c, "failure panel (endpoint answered 500)", condition);
+    reflow(b, c, "the failure panel", condition);
     if keyboard {
         c.check(
             "the failure panel's heading takes focus",
@@ -602,6 +654,7 @@ fn audit_condition(
         ),
     )?;
     audit(b, c, "success panels (English and Ukrainian)", condition);
+    reflow(b, c, "the success panels", condition);
     c.check(
         &format!(
             "no Content-Security-Policy violation on the page ({})",
@@ -619,6 +672,7 @@ fn audit_condition(
     )?;
     inject(b, axe, c, condition)?;
     audit(b, c, "returning reader, signups remembered", condition);
+    reflow(b, c, "a returning reader", condition);
     Ok(())
 }
 

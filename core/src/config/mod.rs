@@ -24,6 +24,7 @@ pub mod upgrade;
 use crate::delivery::Adapter;
 use crate::json::{self, Value};
 use crate::messages::{Catalogue, Key, Lang};
+use crate::theme::{Theme, THEME_WORDS};
 use read::{wrong, Object};
 
 /// One newsletter a slot offers.
@@ -171,6 +172,19 @@ pub struct Config {
     /// upgraded Mailchimp form whose interest groups are optional): the list itself is the
     /// subscription and the newsletters are only its groups.
     pub choice_optional: bool,
+    /// How the slot looks (`data-theme`, over the `theme` key): its colour scheme (by default
+    /// the page's) and whether it is boxed.
+    pub theme: Theme,
+    /// The slot's own heading ("Get the Daily Briefing"), shown above the form.
+    pub title: Option<String>,
+    /// The level of the slot's headings, 2–6 (default 2): its title, and the summary's and
+    /// panels' headings (one level below a shown title), so a slot fits the page's outline.
+    pub heading_level: u8,
+    /// A short pitch under the title.
+    pub intro: Option<String>,
+    /// An image shown above the title (decorative: the title and intro say what it shows),
+    /// an http(s) URL or a path on the site.
+    pub image: Option<String>,
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -241,6 +255,11 @@ pub const CONFIG_KEYS: &[&str] = &[
     "stats_endpoint",
     "fields",
     "choice_optional",
+    "theme",
+    "title",
+    "heading_level",
+    "intro",
+    "image",
 ];
 /// The keys of one field (`"fields": [{…}]`).
 pub const FIELD_KEYS: &[&str] = &["name", "label", "required", "options", "value"];
@@ -603,10 +622,37 @@ impl Config {
         }
         let choice_optional = root.flag("choice_optional", false)?;
 
+        // `data-theme` on the element, over the JSON's `theme`.
+        let theme_text = match input.settings.iter().find(|(n, _)| *n == "theme") {
+            Some((_, text)) => Some((*text).to_owned()),
+            None => root.string("theme")?,
+        };
+        let theme = Theme::parse(theme_text.as_deref().unwrap_or_default()).map_err(|word| {
+            ConfigError::UnknownKey {
+                at: "theme".into(),
+                key: word,
+                known: THEME_WORDS,
+            }
+        })?;
+
+        let title = root.text("title")?;
+        let intro = root.text("intro")?;
+        let image = root
+            .text("image")?
+            .map(|u| providers::url(u, "image"))
+            .transpose()?;
+        let heading_level =
+            root.whole_number("heading_level", 2, 2..=6, "a whole number from 2 to 6")? as u8;
+
         Ok(Config {
             stats_endpoint,
             fields,
             choice_optional,
+            title,
+            heading_level,
+            intro,
+            image,
+            theme,
             adapter,
             newsletters,
             texts: Catalogue::new(lang, overrides),
@@ -629,6 +675,26 @@ impl Config {
     /// True when the slot offers exactly one newsletter: a compact form with no checkbox.
     pub fn is_single(&self) -> bool {
         self.newsletters.len() == 1
+    }
+
+    /// What this slot signs up to, for the names of its controls ("Email address for …",
+    /// "Sign up to …"): its title, else its newsletters' names, so four slots on one page do not
+    /// have four fields and buttons of the same name.
+    pub fn subject(&self) -> String {
+        match &self.title {
+            Some(title) => title.clone(),
+            None => {
+                let names: Vec<&str> = self.newsletters.iter().map(|n| n.name.as_str()).collect();
+                self.texts.join_names(&names)
+            }
+        }
+    }
+
+    /// True when the form has more than one field (newsletter boxes or a consent box besides
+    /// the email field), so errors get a summary at its top; a one-field slot (a header or
+    /// footer) shows its inline message only.
+    pub fn has_summary(&self) -> bool {
+        !self.is_single() || self.consent.as_ref().is_some_and(|c| c.checkbox)
     }
 }
 
@@ -1242,5 +1308,36 @@ mod tests {
             r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#,
         ));
         assert!(c.unwrap().is_single());
+    }
+
+    #[test]
+    fn the_theme_comes_from_data_theme_over_the_json_and_names_a_wrong_word() {
+        use crate::theme::Scheme;
+        let json =
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}], "theme": "boxed"}"#;
+        let c = Config::from_host(&host(json)).unwrap();
+        assert_eq!((c.theme.scheme, c.theme.boxed), (None, true));
+        let settings = [("theme", "dark")];
+        let c = Config::from_host(&HostInput {
+            json: Some(json),
+            settings: &settings,
+            ..HostInput::default()
+        })
+        .unwrap();
+        assert_eq!((c.theme.scheme, c.theme.boxed), (Some(Scheme::Dark), false));
+        let plain = Config::from_host(&host(
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(plain.theme, Theme::default());
+        let settings = [("theme", "midnight")];
+        let e = Config::from_host(&HostInput {
+            json: Some(json),
+            settings: &settings,
+            ..HostInput::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("\"midnight\" in theme"), "{e}");
+        assert!(e.to_string().contains("auto, light, dark, boxed"), "{e}");
     }
 }

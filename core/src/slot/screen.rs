@@ -50,8 +50,12 @@ pub struct Screen {
     pub status: String,
     /// A signup is on its way: the form is `aria-busy` and the button says so.
     pub busy: bool,
-    /// The submit button's label: "Subscribe", or "Sending…" while busy.
+    /// The submit button's label: "Sign up", "Sending…" while busy, "Try again" after a
+    /// failure that sending again may mend.
     pub submit: String,
+    /// Visually hidden after "Sign up", what it signs up to (" to The Daily Briefing"), so
+    /// each slot's button has its own name; empty with the other labels.
+    pub submit_for: String,
     /// Every newsletter of the slot is already subscribed in this browser: this short text
     /// replaces the form.
     pub remembered_all: Option<String>,
@@ -59,6 +63,17 @@ pub struct Screen {
     pub remembered_some: Option<String>,
     /// The submission waits in the browser: the queued panel's text (it replaces the form).
     pub queued: Option<String>,
+    /// The error summary is shown: errors in a form with more than one field (a one-field
+    /// slot shows the inline message only).
+    pub summary: bool,
+    /// The queued signup was withdrawn: the note above the form.
+    pub withdrawn: Option<String>,
+    /// The slot's title, intro and image stand above the form (not over a success, a signup
+    /// kept for later, or the note that replaces an all-remembered form).
+    pub heading: bool,
+    /// The hint under the legend ("Select all that you want") is shown: more than one
+    /// newsletter is still offered.
+    pub choice_hint: bool,
 }
 
 impl Screen {
@@ -94,9 +109,7 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
         Failure::Timeout => texts.text(Key::FailureTimeout).to_owned(),
         Failure::MaybeSent => texts.text(Key::FailureMaybeSent).to_owned(),
         Failure::Server => texts.text(Key::FailureServer).to_owned(),
-        Failure::RateLimited(Some(secs)) => {
-            texts.format(Key::FailureRateLimited, &[("seconds", &secs.to_string())])
-        }
+        Failure::RateLimited(Some(secs)) => rate_limited_text(texts, *secs, *secs),
         Failure::RateLimited(None) => texts.text(Key::FailureRateLimitedNoWait).to_owned(),
         Failure::Rejected(Some(message)) => message.clone(),
         Failure::Rejected(None) => texts.text(Key::FailureRejected).to_owned(),
@@ -104,6 +117,39 @@ pub fn failure_text(texts: &Catalogue, failure: &Failure) -> String {
         Failure::Challenge(_) => texts.text(Key::FailureChallenge).to_owned(),
         Failure::Configuration(_) => texts.text(Key::FailureConfiguration).to_owned(),
     }
+}
+
+/// How long `secs` is, as a reader says it: whole minutes (rounded up) above a minute,
+/// else seconds.
+pub fn wait_text(texts: &Catalogue, secs: u32) -> String {
+    let n = match secs {
+        0..=60 => secs,
+        _ => secs.div_ceil(60),
+    };
+    let key = match (secs > 60, n) {
+        (false, 1) => Key::WaitSecond,
+        (false, _) => Key::WaitSeconds,
+        (true, _) => Key::WaitMinutes,
+    };
+    if secs == 60 {
+        return texts.text(Key::WaitMinute).to_owned();
+    }
+    texts.format(key, &[("n", &n.to_string())])
+}
+
+/// The rate-limit failure's text with `left` of the server's `wait` seconds to go: "Try again in
+/// 2 minutes", then "You can try again now".
+pub fn rate_limited_text(texts: &Catalogue, wait: u32, left: u32) -> String {
+    if left == 0 {
+        return texts.text(Key::FailureRateLimitedOver).to_owned();
+    }
+    texts.format(
+        Key::FailureRateLimited,
+        &[
+            ("wait", &wait_text(texts, left)),
+            ("seconds", &wait.to_string()),
+        ],
+    )
 }
 
 fn success_text(state: &State, config: &Config, success: Success) -> SuccessText {
@@ -175,6 +221,9 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             })
             .collect(),
         failure: match &state.status {
+            Status::Failed(Failure::RateLimited(Some(secs))) => {
+                Some(rate_limited_text(texts, *secs, state.wait_left))
+            }
             Status::Failed(f) => Some(failure_text(texts, f)),
             _ => None,
         },
@@ -188,17 +237,33 @@ pub fn screen(state: &State, config: &Config) -> Screen {
         }),
         status: if state.status == Status::Submitting {
             texts.text(Key::Sending).to_owned()
+        } else if state.withdrawn {
+            texts.text(Key::WithdrawnNote).to_owned()
         } else {
             String::new()
         },
         busy: state.status == Status::Submitting,
         submit: texts
-            .text(if state.status == Status::Submitting {
-                Key::SubmitBusy
-            } else {
-                Key::Submit
+            .text(match &state.status {
+                Status::Submitting => Key::SubmitBusy,
+                // One button: after a failure that sending again may mend it says so (the
+                // failure panel has none of its own); after a permanent refusal it does not.
+                Status::Failed(f) if !f.is_permanent() => Key::TryAgain,
+                _ => Key::Submit,
             })
             .to_owned(),
+        summary: !state.errors.is_empty() && config.has_summary(),
+        submit_for: match &state.status {
+            Status::Submitting => String::new(),
+            Status::Failed(f) if !f.is_permanent() => String::new(),
+            _ => texts.format(Key::SubmitFor, &[("subject", &config.subject())]),
+        },
+        withdrawn: state
+            .withdrawn
+            .then(|| texts.text(Key::WithdrawnNote).to_owned()),
+        heading: !matches!(state.status, Status::Succeeded(_) | Status::Queued)
+            && state.remembered.len() < config.newsletters.len(),
+        choice_hint: config.newsletters.len() - state.remembered.len() > 1,
         queued: (state.status == Status::Queued).then(|| {
             let (email, ids): (&str, &[String]) = state
                 .sent
@@ -241,7 +306,7 @@ fn names(config: &Config, ids: &[String]) -> String {
         // A signup to the list alone, its groups all optional and none chosen.
         return config.texts.text(Key::NewsletterFallback).to_owned();
     }
-    config.texts.join_list(&names)
+    config.texts.join_names(&names)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -283,7 +348,10 @@ mod tests {
         assert_eq!(
             after(&c, vec![]),
             Screen {
-                submit: "Subscribe".into(),
+                submit: "Sign up".into(),
+                submit_for: " to The Daily Briefing, Culture and Alerts".into(),
+                heading: true,
+                choice_hint: true,
                 ..Screen::default()
             }
         );
@@ -529,5 +597,132 @@ mod tests {
         let sug = s.suggestion.expect("a suggestion");
         assert_eq!(sug.text, "Did you mean jane@gmail.com?");
         assert_eq!(sug.apply, "Use jane@gmail.com");
+    }
+
+    const ONE: &str =
+        r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#;
+
+    fn submit() -> Event {
+        Event::Submitted {
+            fresh_key: "k".into(),
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_one_field_slot_shows_the_inline_error_only_and_focuses_its_field() {
+        let one = config(ONE);
+        let ctx = Context {
+            config: &one,
+            idn: &Uts46,
+            page: "https://news.example/",
+            slot: "0",
+        };
+        let (state, effects) = transition(State::new(&one), submit(), &ctx);
+        let s = screen(&state, &one);
+        assert_eq!(s.email_error.as_deref(), Some("Enter your email address"));
+        assert!(!s.summary, "no summary box over a one-field form");
+        assert_eq!(effects, vec![crate::slot::submission::Effect::FocusEmail]);
+        // Several fields keep the summary.
+        assert!(after(&config(THREE), vec![submit()]).summary);
+        let with_box = config(
+            r#"{"endpoint": "/s", "newsletters": [{"id": "a", "name": "A"}],
+                "consent": {"text": "I agree", "version": "1"}}"#,
+        );
+        assert!(after(&with_box, vec![submit()]).summary);
+    }
+
+    #[test]
+    fn the_one_button_says_try_again_after_a_failure_unless_the_refusal_is_permanent() {
+        let c = config(ONE);
+        let failed = |outcome: Outcome| {
+            after(
+                &c,
+                vec![
+                    Event::EmailEdited("jane@example.com".into()),
+                    submit(),
+                    Event::Answered(outcome),
+                ],
+            )
+        };
+        let s = failed(Outcome::ServerError { status: 503 });
+        assert!(s.failure.is_some());
+        assert_eq!(s.submit, "Try again");
+        let s = failed(Outcome::Rejected {
+            status: 403,
+            message: None,
+        });
+        assert_eq!(s.submit, "Sign up", "no Try again for a permanent refusal");
+        assert!(!s.failure.unwrap_or_default().contains("Try again"));
+    }
+
+    #[test]
+    fn a_rate_limit_counts_down_in_minutes_then_seconds() {
+        let c = config(ONE);
+        let s = after(
+            &c,
+            vec![
+                Event::EmailEdited("jane@example.com".into()),
+                submit(),
+                Event::Answered(Outcome::RateLimited {
+                    retry_after_secs: Some(120),
+                }),
+            ],
+        );
+        assert_eq!(
+            s.failure.as_deref(),
+            Some("Too many signups were sent from here. Try again in 2 minutes.")
+        );
+        let t = &c.texts;
+        // Each second the view feeds a tick back; the text follows.
+        let ticks = |n: usize| {
+            let mut events = vec![
+                Event::EmailEdited("jane@example.com".into()),
+                submit(),
+                Event::Answered(Outcome::RateLimited {
+                    retry_after_secs: Some(120),
+                }),
+            ];
+            events.extend(std::iter::repeat_n(Event::Ticked, n));
+            after(&c, events).failure.unwrap_or_default()
+        };
+        assert!(ticks(60).ends_with("in 1 minute."), "{}", ticks(60));
+        assert!(ticks(119).ends_with("in 1 second."));
+        assert!(ticks(125).ends_with("You can try again now."));
+        assert!(rate_limited_text(t, 120, 61).ends_with("in 2 minutes."));
+        assert!(rate_limited_text(t, 120, 60).ends_with("in 1 minute."));
+        assert!(rate_limited_text(t, 120, 45).ends_with("in 45 seconds."));
+        assert!(rate_limited_text(t, 120, 1).ends_with("in 1 second."));
+        assert_eq!(
+            rate_limited_text(t, 120, 0),
+            "Too many signups were sent from here. You can try again now."
+        );
+        let uk = Catalogue::new(crate::messages::Lang::Uk, Vec::new());
+        assert!(rate_limited_text(&uk, 300, 290).ends_with("через 5 хв."));
+        // A site's own text written for the whole wait still reads.
+        let own = Catalogue::new(
+            crate::messages::Lang::En,
+            vec![(Key::FailureRateLimited, "Wait {seconds} s.".into())],
+        );
+        assert_eq!(rate_limited_text(&own, 30, 10), "Wait 30 s.");
+    }
+
+    #[test]
+    fn withdrawing_a_queued_signup_says_it_was_not_sent_until_the_next_submit() {
+        let c = config(ONE);
+        let mut events = vec![
+            Event::EmailEdited("jane@example.com".into()),
+            submit(),
+            Event::Answered(Outcome::Queued),
+            Event::Withdrawn,
+        ];
+        let s = after(&c, events.clone());
+        let note = "Your signup was not sent. You can sign up again here.";
+        assert_eq!(s.withdrawn.as_deref(), Some(note));
+        assert_eq!(s.status, note, "announced politely");
+        assert_eq!(s.queued, None);
+        events.push(submit());
+        let s = after(&c, events);
+        assert_eq!(s.withdrawn, None);
     }
 }

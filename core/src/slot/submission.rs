@@ -99,6 +99,14 @@ pub enum Failure {
     Configuration(String),
 }
 
+impl Failure {
+    /// True for a refusal that sending the same signup again cannot change (the service did
+    /// not accept it, or the site's setup is wrong): the form offers no "Try again".
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Failure::Rejected(_) | Failure::Configuration(_))
+    }
+}
+
 /// The one status of a slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -139,6 +147,11 @@ pub struct State {
     pub values: Vec<String>,
     /// The consent choices ticked (one per `consent.choices`), never ticked until the reader does.
     pub permissions: Vec<bool>,
+    /// The queued signup was withdrawn (here or in a slot that shared it) and nothing was
+    /// submitted since: the form says it was not sent.
+    pub withdrawn: bool,
+    /// Seconds left of the server's wait while a rate-limit failure counts down.
+    pub wait_left: u32,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -196,6 +209,8 @@ pub enum Event {
         /// The other submission's idempotency key.
         key: String,
     },
+    /// A second passed while a rate-limit failure counts down.
+    Ticked,
     /// The queued submission this slot shared with another slot (the same address and
     /// newsletters, submitted at the same moment) was withdrawn there: the form is back, and
     /// nothing moves focus here.
@@ -211,12 +226,15 @@ pub enum Effect {
     Remember(Vec<String>),
     /// Drop the queued submission with this idempotency key.
     Withdraw(String),
-    /// Move focus to the error summary.
+    /// Move focus to the error summary (a slot with one field has none: [`Effect::FocusEmail`]
+    /// instead).
     FocusErrorSummary,
     /// Move focus to the email field.
     FocusEmail,
     /// Move focus to the heading of the success or failure panel.
     FocusResult,
+    /// Feed [`Event::Ticked`] back in a second: the server's wait is counting down.
+    TickLater,
 }
 
 /// What the transition function needs besides the state and the event.
@@ -256,6 +274,8 @@ impl State {
                 .consent
                 .as_ref()
                 .map_or_else(Vec::new, |c| vec![false; c.choices.len()]),
+            withdrawn: false,
+            wait_left: 0,
         }
     }
 }
@@ -319,6 +339,7 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             if state.status == Status::Submitting {
                 return (state, effects);
             }
+            state.withdrawn = false;
             let email = parse_email(&state.email, ctx.idn);
             state.errors.email = email.as_ref().err().map(|e| EmailProblem::Rule(*e));
             state.errors.newsletters = (state.chosen.is_empty() && !ctx.config.choice_optional)
@@ -411,6 +432,16 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
                 }
             }
         }
+        Event::Ticked => {
+            if matches!(state.status, Status::Failed(Failure::RateLimited(Some(_))))
+                && state.wait_left > 0
+            {
+                state.wait_left -= 1;
+                if state.wait_left > 0 {
+                    effects.push(Effect::TickLater);
+                }
+            }
+        }
         Event::Remembered(ids) => {
             // Only ids this slot offers; a remembered newsletter can no longer be chosen.
             state.remembered = ctx
@@ -440,11 +471,13 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         Event::WithdrawnElsewhere => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
+                state.withdrawn = true;
             }
         }
         Event::Withdrawn => {
             if state.status == Status::Queued {
                 state.status = Status::Editing;
+                state.withdrawn = true;
                 if let Some(signup) = &state.sent {
                     effects.push(Effect::Withdraw(signup.key.clone()));
                 }
@@ -518,8 +551,21 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             // shown and announced in its place and nothing else.
             let late = state.status == Status::Queued;
             state.status = status;
+            if let Status::Failed(Failure::RateLimited(Some(secs))) = state.status {
+                state.wait_left = secs;
+                effects.push(Effect::TickLater);
+            }
             if !late {
                 effects.push(effect);
+            }
+        }
+    }
+    // A slot with one field has no error summary: its inline error is enough, and focus goes
+    // to the field.
+    if !ctx.config.has_summary() {
+        for effect in &mut effects {
+            if *effect == Effect::FocusErrorSummary {
+                *effect = Effect::FocusEmail;
             }
         }
     }
@@ -991,9 +1037,15 @@ mod tests {
                     Event::Answered(outcome),
                 ],
             );
+            // A server's wait counts down: a tick is asked for each second.
+            let counts_down = matches!(failure, Failure::RateLimited(Some(_)));
             assert_eq!(s.status, Status::Failed(failure));
             assert_eq!(s.email, "a@b.co");
-            assert_eq!(fx, vec![Effect::FocusResult]);
+            if counts_down {
+                assert_eq!(fx, vec![Effect::TickLater, Effect::FocusResult]);
+            } else {
+                assert_eq!(fx, vec![Effect::FocusResult]);
+            }
         }
     }
 
