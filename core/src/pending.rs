@@ -210,10 +210,10 @@ impl Pending {
             // Records written before the setting existed waited the default time.
             max_age_ms: number(value, "max_age_ms").unwrap_or(PendingQueue::DEFAULT_MAX_AGE_MS),
         };
+        // No newsletter is a signup to the list alone (a slot whose groups are all optional).
         let usable = entry.signup.email.contains('@')
             && !entry.signup.key.is_empty()
-            && !entry.destination.is_empty()
-            && !entry.signup.newsletters.is_empty();
+            && !entry.destination.is_empty();
         usable.then_some(entry)
     }
 }
@@ -387,6 +387,20 @@ mod tests {
     }
 
     #[test]
+    fn a_signup_to_the_list_alone_is_kept_and_read_back() {
+        // A slot whose interest groups are all optional, none ticked, queued while offline.
+        let mut queue = PendingQueue::load(None, 0, PendingQueue::DEFAULT_MAX_AGE_MS);
+        queue.add(entry("jane@example.com", &[], "mailchimp https://x", "k1", 5));
+        let again = PendingQueue::load(
+            Some(&queue.to_storage()),
+            10,
+            PendingQueue::DEFAULT_MAX_AGE_MS,
+        );
+        assert_eq!(again.entries().len(), 1);
+        assert!(again.entries()[0].signup.newsletters.is_empty());
+    }
+
+    #[test]
     fn a_record_round_trips_through_storage_with_consent_and_lease() {
         let mut e = entry(
             "Jane@example.com",
@@ -498,7 +512,8 @@ mod tests {
                 ),
                 0,
             ),
-            (&*format!("[{}]", good_item.replace("[\"daily\"]", "[]")), 0),
+            // A signup to the list alone (no newsletter ticked where none is required).
+            (&*format!("[{}]", good_item.replace("[\"daily\"]", "[]")), 1),
             (
                 &*format!("[{}]", good_item.replace("[\"daily\"]", "[7]")),
                 0,
