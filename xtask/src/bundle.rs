@@ -31,17 +31,15 @@ use crate::util::{root, run, target_dir, Result};
 /// | and the review's fixes: queued signups sent with their own settings (adapter fingerprints), joined signups keyed as one, the consent statement read with the button | 134.6 KB |
 /// | session 3, the house redesign (one `Signup`, modules regrouped, the widget split into page, outbox, remembered, challenge, storage and view components): 134,391 → 134,023 B | 134.0 KB |
 /// | and no repeat at services without idempotency keys, Ghost attribution, the busy button, left-alone forms, hostile URLs and huge configs refused, quiet config errors (2026-11-27: 136,578 B wasm + 6,316 B JS = 142,894 B) | 136.6 KB |
-/// | and many slots mounted in small tasks after one read of every position, `Letterbox.ready` after the last (issue 13, 2026-11-27: 137,799 B wasm + 6,316 B JS = 144,115 B, +1,221 B) | 137.8 KB |
-/// | and real embeds (issue 12): merge fields with their labels and errors, radio/select choices, optional interest groups, GDPR marketing permissions as consent choices (2026-11-27: 150,627 B wasm + 6,338 B JS = 156,965 B) | 150.6 KB |
-/// | and the anonymous slot statistics, issue 14 (`stats_endpoint`: seen by IntersectionObserver, counts, one `sendBeacon` on page hide): 140,036 B wasm + 6,452 B JS = 146,488 B, +3,594 B | 140.0 KB |
-/// | and (issue 16) a redirecting service URL detected as a configuration error (a no-cors probe), Ghost's text for existing members in two languages, Mailchimp over https from an https page (2026-11-27: 137,654 B wasm + 6,372 B JS = 144,026 B, +1,132 B) | 137.7 KB |
-/// | and issue 11, real article pages: the page's colour scheme, unboxed/boxed, title/intro/image at a heading level, named controls, errors sized to the form, the Retry-After countdown, the contrast warning, new parts and texts (142,962 B wasm + 6,396 B JS = 149,358 B: +6,464 B) | 143.0 KB |
+/// | session 4, each branch measured alone on 142,894 B: many slots in small tasks +1,221 B (issue 13); a redirecting service URL detected, Ghost's text for existing members, Mailchimp over https +1,132 B (issue 16); anonymous slot statistics +3,594 B (issue 14); real article pages (page colour scheme, unboxed, title/intro/image, named controls, errors sized to the form, Retry-After countdown, contrast warning, parts) +6,464 B (issue 11); real embeds (merge fields, radio/select choices, optional groups, GDPR permissions) +14,071 B (issue 12) | – |
+/// | session 4 merged, with the one config reader and one answer route (−196 B), 2026-11-27: 160,226 B wasm + 6,633 B JS = 166,859 B | 160.2 KB |
 ///
-/// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B), so the total is about
-/// 140.9 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
-/// 36 KB in all). This ceiling, under 2% above, stops creep until the team chooses between
-/// per-provider bundles, a lighter renderer, or a larger budget; see docs/contributing.md.
-pub const BUDGET_BROTLI_BYTES: usize = 140 * 1024 + 1_221;
+/// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B). Issue 13 withdrew the
+/// 60 KB budget for targets about what a reader waits for (first download ≤ 70 KB, the whole
+/// journey ≤ 110 KB) and asks to enforce what is reached: the single bundle is 166,859 B, and
+/// this ceiling (53 B above) stops any creep until lazy chunks split the first download from the
+/// rest; see docs/speed.md and docs/contributing.md.
+pub const BUDGET_BROTLI_BYTES: usize = 163 * 1024;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
