@@ -163,13 +163,12 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
                 Some(owned) => owned,
                 None if timed_out.get() => Owned::Timeout,
                 // A read that got no answer while online, from a server that does answer a
-                // plain no-cors request, and that fails again: the server refuses this page's
-                // cross-origin request (a redirect, or no CORS). Asked twice so that one dropped
-                // connection is never taken for it; only a GET, which may be repeated.
-                None if method.as_str() == "GET"
-                    && online()
-                    && answers(url).await
-                    && fetch(
+                // plain no-cors request: asked again, so that one dropped connection is never
+                // taken for a server that refuses this page's cross-origin requests (a redirect,
+                // no CORS, or a proxy's error page); only a GET, which may be repeated. An answer
+                // to the second request is used.
+                None if method.as_str() == "GET" && online() && answers(url).await => {
+                    match fetch(
                         method.as_str(),
                         url,
                         headers,
@@ -177,9 +176,20 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
                         controller.as_ref(),
                     )
                     .await
-                    .is_none() =>
-                {
-                    Owned::Redirected
+                    {
+                        Some(owned) => owned,
+                        None if timed_out.get() => Owned::Timeout,
+                        None => {
+                            web_sys::console::error_1(
+                                &format!(
+                                    "Letterbox: {}",
+                                    letterbox_core::delivery::redirected(url)
+                                )
+                                .into(),
+                            );
+                            Owned::Redirected
+                        }
+                    }
                 }
                 None => Owned::NetworkError,
             }

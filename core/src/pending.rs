@@ -390,7 +390,13 @@ mod tests {
     fn a_signup_to_the_list_alone_is_kept_and_read_back() {
         // A slot whose interest groups are all optional, none ticked, queued while offline.
         let mut queue = PendingQueue::load(None, 0, PendingQueue::DEFAULT_MAX_AGE_MS);
-        queue.add(entry("jane@example.com", &[], "mailchimp https://x", "k1", 5));
+        queue.add(entry(
+            "jane@example.com",
+            &[],
+            "mailchimp https://x",
+            "k1",
+            5,
+        ));
         let again = PendingQueue::load(
             Some(&queue.to_storage()),
             10,

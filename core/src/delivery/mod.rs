@@ -251,10 +251,14 @@ pub enum Reply<'a> {
     /// No answer within [`crate::delivery::contract::TIMEOUT_MS`].
     Timeout,
     /// No answer to a cross-origin read (`GET`) twice, while the same URL answers a plain
-    /// request without CORS: the server refuses this page's cross-origin requests, most often
-    /// because the URL redirects (http→https, apex→www, a missing or extra path), which a
-    /// request with a preflight cannot follow, or because it sends no CORS headers. The
-    /// configured URL can never work: a configuration error, never "offline", not kept for later.
+    /// request without CORS: the server refuses this page's cross-origin requests. Most often
+    /// the configured URL redirects (http→https, apex→www, a missing or extra path), which a
+    /// request with a preflight cannot follow, or sends no CORS headers, and can never work; but
+    /// a proxy's error page (a 502 while the service restarts) or a captive portal looks exactly
+    /// the same to the page. So the widget reports it on the console as a likely configuration
+    /// error ([`redirected`]), and the signup, of which nothing was sent, is kept for later like
+    /// an unreached one: a misconfigured site finds out from its console, and a reader behind a
+    /// restarting proxy loses nothing.
     Redirected,
 }
 
@@ -437,11 +441,6 @@ impl Adapter {
 
     /// The reply to the request of `step`, turned into the next request or the outcome.
     pub fn next(&self, envelope: &Envelope, step: Step, reply: &Reply<'_>) -> Next {
-        if let Reply::Redirected = reply {
-            return Next::Done(Outcome::ConfigurationError {
-                message: redirected(&self.destination()),
-            });
-        }
         if let Some(outcome) = no_answer(reply) {
             // Ghost's and listmonk's first step only reads (the integrity token, the public
             // lists): no answer to it means nothing that signs anyone up was sent.
@@ -461,29 +460,35 @@ impl Adapter {
 /// Network errors and timeouts are the same for every adapter.
 fn no_answer(reply: &Reply<'_>) -> Option<Outcome> {
     match reply {
-        Reply::NetworkError => Some(Outcome::NetworkError),
+        // Only a read meets `Redirected` (the transport asks again only for a GET); at a step
+        // that writes it counts as no answer.
+        Reply::NetworkError | Reply::Redirected => Some(Outcome::NetworkError),
         Reply::Timeout => Some(Outcome::Timeout),
         _ => None,
     }
 }
 
-/// The configuration error for a URL that redirects ([`Reply::Redirected`]).
+/// The console's message for a URL that answers, but not this page's cross-origin requests
+/// ([`Reply::Redirected`]). The read that met it sent nothing that signs anyone up, so the
+/// signup is kept for later ([`Outcome::Unreached`]), not refused.
 ///
 /// ```
 /// use letterbox_core::delivery::{redirected, Adapter, Envelope, GhostAdapter, Next, Reply};
 /// use letterbox_core::signup::Outcome;
 /// let ghost = Adapter::Ghost(GhostAdapter::new("http://news.example"));
 /// let Next::Send(first) = ghost.start(&Envelope::example()) else { panic!() };
-/// let Next::Done(Outcome::ConfigurationError { message }) =
-///     ghost.next(&Envelope::example(), first.step, &Reply::Redirected) else { panic!() };
-/// assert_eq!(message, redirected("ghost http://news.example"));
-/// assert!(message.contains("redirects"));
+/// assert_eq!(
+///     ghost.next(&Envelope::example(), first.step, &Reply::Redirected),
+///     Next::Done(Outcome::Unreached)
+/// );
+/// assert!(redirected("http://news.example/members/api/integrity-token/").contains("redirects"));
 /// ```
-pub fn redirected(destination: &str) -> String {
+pub fn redirected(url: &str) -> String {
     format!(
-        "the {destination} address answers, but not this page's cross-origin requests, so no \
-         signup can reach it: it redirects (configure the address it redirects to: https://, \
-         www., or the path the service really has) or sends no CORS headers"
+        "{url} answers, but not this page's cross-origin requests, so no signup can reach it \
+         (the signup is kept and tried again later): if this repeats, the address most likely \
+         redirects (configure the address it redirects to: https://, www., or the path the \
+         service really has) or sends no CORS headers; once, it may be a proxy's error page"
     )
 }
 
