@@ -690,11 +690,13 @@ impl Config {
         }
     }
 
-    /// True when the form has more than one field (newsletter boxes or a consent box besides
-    /// the email field), so errors get a summary at its top; a one-field slot (a header or
-    /// footer) shows its inline message only.
+    /// True when the form has more than one field (newsletter boxes, other fields or a consent
+    /// box besides the email field), so errors get a summary at its top; a one-field slot (a
+    /// header or footer) shows its inline message only.
     pub fn has_summary(&self) -> bool {
-        !self.is_single() || self.consent.as_ref().is_some_and(|c| c.checkbox)
+        !self.is_single()
+            || !self.fields.is_empty()
+            || self.consent.as_ref().is_some_and(|c| c.checkbox)
     }
 }
 

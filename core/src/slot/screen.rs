@@ -630,6 +630,17 @@ mod tests {
                 "consent": {"text": "I agree", "version": "1"}}"#,
         );
         assert!(after(&with_box, vec![submit()]).summary);
+        // One newsletter and a required first name (an upgraded embed): the summary names the
+        // field that is missing even when the address is right.
+        let with_name = config(
+            r#"{"provider": "form", "form": {"action": "/s"}, "newsletters": [{"id": "a", "name": "A"}],
+                "fields": [{"name": "FNAME", "label": "First name", "required": true}]}"#,
+        );
+        let s = after(
+            &with_name,
+            vec![Event::EmailEdited("jane@example.com".into()), submit()],
+        );
+        assert!(s.summary, "a field that is not the address is named in the summary");
     }
 
     #[test]
