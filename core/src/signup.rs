@@ -41,7 +41,12 @@ pub struct Signup {
     )]
     pub consent: Option<Consent>,
     /// The other fields the reader filled in (`FNAME` → `Jane`), in the slot's order; an
-    /// optional field left empty is not here.
+    /// optional field left empty is not here. The contract's body does not carry them (only the
+    /// `form` and `mailchimp` providers send fields), so serde neither writes nor needs them.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub fields: Vec<(String, String)>,
     /// The `Idempotency-Key`, the same on every retry and on a later send from the queue.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing))]

@@ -213,6 +213,16 @@ fn test() -> Result<()> {
                 "--workspace",
                 "--exclude",
                 "letterbox-receiver",
+            ]))?;
+            // Core's `serde` feature (what the receiver shares), which the run above leaves off.
+            run(&mut cargo(&[
+                "test",
+                "-p",
+                "letterbox-core",
+                "--features",
+                "serde",
+                "--lib",
+                "serde",
             ]))
         },
     );
