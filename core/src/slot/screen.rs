@@ -640,7 +640,10 @@ mod tests {
             &with_name,
             vec![Event::EmailEdited("jane@example.com".into()), submit()],
         );
-        assert!(s.summary, "a field that is not the address is named in the summary");
+        assert!(
+            s.summary,
+            "a field that is not the address is named in the summary"
+        );
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub struct State {
     pub withdrawn: bool,
     /// Seconds left of the server's wait while a rate-limit failure counts down.
     pub wait_left: u32,
+    /// A [`Effect::TickLater`] is on its way: one countdown runs at a time, however many
+    /// rate-limit answers arrive while it does.
+    pub ticking: bool,
 }
 
 /// Something that happened: a reader action or a transport result.
@@ -276,6 +279,7 @@ impl State {
                 .map_or_else(Vec::new, |c| vec![false; c.choices.len()]),
             withdrawn: false,
             wait_left: 0,
+            ticking: false,
         }
     }
 }
@@ -433,11 +437,13 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             }
         }
         Event::Ticked => {
+            state.ticking = false;
             if matches!(state.status, Status::Failed(Failure::RateLimited(Some(_))))
                 && state.wait_left > 0
             {
                 state.wait_left -= 1;
                 if state.wait_left > 0 {
+                    state.ticking = true;
                     effects.push(Effect::TickLater);
                 }
             }
@@ -553,7 +559,11 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             state.status = status;
             if let Status::Failed(Failure::RateLimited(Some(secs))) = state.status {
                 state.wait_left = secs;
-                effects.push(Effect::TickLater);
+                // The tick already on its way counts this wait down too.
+                if !state.ticking {
+                    state.ticking = true;
+                    effects.push(Effect::TickLater);
+                }
             }
             if !late {
                 effects.push(effect);
@@ -607,6 +617,47 @@ mod tests {
             last = fx;
         }
         (state, last)
+    }
+
+    #[test]
+    fn a_second_rate_limit_while_the_first_counts_down_starts_no_second_countdown() {
+        let c = config(ONE);
+        let ctx = Context {
+            config: &c,
+            idn: &Uts46,
+            page: "https://news.example/article",
+            slot: "footer",
+        };
+        let limited = || {
+            Event::Answered(Outcome::RateLimited {
+                retry_after_secs: Some(30),
+            })
+        };
+        let mut state = State::new(&c);
+        let mut ticks_asked = 0;
+        for event in [
+            Event::EmailEdited("a@b.co".into()),
+            Event::NewsletterToggled {
+                id: "daily".into(),
+                checked: true,
+            },
+            submit("k"),
+            limited(),
+            // The reader tries again at once and is limited again before the first tick lands.
+            submit("k2"),
+            limited(),
+        ] {
+            let (s, fx) = transition(state, event, &ctx);
+            state = s;
+            ticks_asked += fx.iter().filter(|e| **e == Effect::TickLater).count();
+        }
+        assert_eq!(
+            ticks_asked, 1,
+            "one countdown, so it runs at one second a second"
+        );
+        assert_eq!(state.wait_left, 30);
+        let (state, fx) = transition(state, Event::Ticked, &ctx);
+        assert_eq!((state.wait_left, fx), (29, vec![Effect::TickLater]));
     }
 
     fn submit(key: &str) -> Event {
