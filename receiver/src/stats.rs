@@ -12,7 +12,7 @@
 //! Nothing in it names a reader or a device; the receiver keeps only the daily count of each
 //! (slot, page, newsletter, event). Every name is checked and bounded: a slot is 1–64 letters,
 //! digits, `-`, `_`, `.` or `:`; the page is a path (a full URL is cut to its path; query and
-//! fragment are dropped) of at most [`MAX_PAGE_CHARS`]; a newsletter must be configured; an
+//! fragment are dropped) cut to [`MAX_PAGE_CHARS`]; a newsletter must be configured; an
 //! event is one of [`EVENTS`], a failure's outcome one of [`FAILURES`]; at most [`MAX_EVENTS`]
 //! entries, each `n` from 1 to [`MAX_N`].
 
@@ -26,7 +26,7 @@ pub const MAX_EVENTS: usize = 64;
 /// The largest `n` of one entry (one page view cannot see hundreds of submissions).
 pub const MAX_N: i64 = 50;
 /// The longest page path kept.
-pub const MAX_PAGE_CHARS: usize = 300;
+pub const MAX_PAGE_CHARS: usize = letterbox_core::slot::stats::MAX_PAGE_CHARS;
 /// The longest slot name.
 pub const MAX_SLOT_CHARS: usize = 64;
 /// The events counted.
@@ -69,27 +69,16 @@ pub fn slot_ok(slot: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
-/// The path of `page` (a path or an absolute http(s) URL), without query or fragment; None when
-/// it is neither, too long, or holds control characters or spaces.
+/// The path of `page` (a path or an absolute http(s) URL), without query or fragment, cut to
+/// [`MAX_PAGE_CHARS`], read as the widget reads it ([`letterbox_core::slot::stats::page_path`]);
+/// None when it is neither or holds control characters or spaces.
 pub fn page_path(page: &str) -> Option<String> {
-    let rest = if let Some(r) = page
-        .strip_prefix("https://")
-        .or_else(|| page.strip_prefix("http://"))
-    {
-        // Cut the host off: the path starts at the first '/', or is '/' without one.
-        match r.find(['/', '?', '#']) {
-            Some(i) if r[i..].starts_with('/') => &r[i..],
-            _ => "/",
-        }
-    } else {
-        page
-    };
-    let path = rest.split(['?', '#']).next().unwrap_or("");
-    let ok = path.starts_with('/')
-        && !path.starts_with("//")
-        && path.chars().count() <= MAX_PAGE_CHARS
-        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
-    ok.then(|| path.to_owned())
+    // `//host/…` is an address on another site, not a path.
+    let url_or_path = page.starts_with("https://")
+        || page.starts_with("http://")
+        || (page.starts_with('/') && !page.starts_with("//"));
+    let clean = !page.chars().any(|c| c.is_control() || c.is_whitespace());
+    (url_or_path && clean).then(|| letterbox_core::slot::stats::page_path(page))
 }
 
 /// Reads and checks a statistics body against the configured newsletters.
@@ -247,7 +236,7 @@ mod tests {
             r#"{{"page":"/{}","events":[]}}"#,
             "a".repeat(MAX_PAGE_CHARS)
         );
-        assert!(parse(long.as_bytes(), &c).is_err());
+        assert!(parse(long.as_bytes(), &c).is_ok_and(|r| r.page.chars().count() == MAX_PAGE_CHARS));
     }
 
     #[test]
@@ -256,6 +245,12 @@ mod tests {
         assert_eq!(page_path("http://news.example?x").as_deref(), Some("/"));
         assert_eq!(page_path("/a/b?c#d").as_deref(), Some("/a/b"));
         assert_eq!(page_path("javascript:alert(1)"), None);
+        // As the widget reads it: a query's path is no path, and `//` is one `/`.
+        assert_eq!(
+            page_path("https://news.example?next=/a/b").as_deref(),
+            Some("/")
+        );
+        assert_eq!(page_path("https://news.example//a").as_deref(), Some("/a"));
         assert_eq!(round_count(48_049, 100), 48_000);
         assert_eq!(round_count(48_050, 100), 48_100);
         assert_eq!(round_count(4, 10), 0);

@@ -146,17 +146,35 @@ impl Tally {
     }
 }
 
-/// The path of a page's address, without origin, query or fragment (`/` when it has none).
+/// The longest page path counted; a longer one is cut.
+pub const MAX_PAGE_CHARS: usize = 300;
+
+/// The path of a page's address (an http(s) URL or a path), without origin, query or fragment:
+/// `/` when it has none, one leading `/` however many the address has, at most
+/// [`MAX_PAGE_CHARS`]. The receiver reads a page it is sent with the same function.
+///
+/// ```
+/// use letterbox_core::slot::stats::page_path;
+/// assert_eq!(page_path("https://news.example/world/ukraine?utm=x#top"), "/world/ukraine");
+/// assert_eq!(page_path("https://news.example?next=/a/b"), "/");
+/// assert_eq!(page_path("https://news.example//double"), "/double");
+/// ```
 pub fn page_path(location: &str) -> String {
     let rest = match location.split_once("://") {
-        Some((_, after)) => after.find('/').map_or("/", |i| &after[i..]),
+        // The host ends at the first '/', '?' or '#'.
+        Some((_, after)) => match after.find(['/', '?', '#']) {
+            Some(i) if after[i..].starts_with('/') => &after[i..],
+            _ => "/",
+        },
         None => location,
     };
     let path = rest.split(['?', '#']).next().unwrap_or("");
-    if path.starts_with('/') {
-        path.chars().take(300).collect()
-    } else {
-        "/".to_owned()
+    match path.strip_prefix('/') {
+        Some(tail) => std::iter::once('/')
+            .chain(tail.trim_start_matches('/').chars())
+            .take(MAX_PAGE_CHARS)
+            .collect(),
+        None => "/".to_owned(),
     }
 }
 
@@ -276,5 +294,7 @@ mod tests {
         assert_eq!(page_path("https://a.example/x/y?z"), "/x/y");
         assert_eq!(page_path("/p#f"), "/p");
         assert_eq!(page_path("about:blank"), "/");
+        assert_eq!(page_path("https://a.example?next=/x/y"), "/");
+        assert_eq!(page_path("https://a.example//x"), "/x");
     }
 }
