@@ -36,19 +36,31 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// Whether the request carries the token, in the cookie or as a bearer token.
-pub fn authorized(expected: &str, cookie_header: &[&str], authorization: Option<&str>) -> bool {
+/// The operator session id in the request's `Cookie` headers, if any.
+pub fn session_cookie<'a>(cookie_header: &[&'a str]) -> Option<&'a str> {
+    cookie_header
+        .iter()
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// Whether the request carries the token as a bearer token, or a live session's id (one of
+/// `sessions`, made at login) in the cookie. Both compared in constant time.
+pub fn authorized(
+    expected: &str,
+    sessions: &[String],
+    cookie_header: &[&str],
+    authorization: Option<&str>,
+) -> bool {
     let mut ok = false;
     if let Some(bearer) = authorization.and_then(|v| v.strip_prefix("Bearer ")) {
         ok |= ct_eq(bearer.trim().as_bytes(), expected.as_bytes());
     }
-    for line in cookie_header {
-        for pair in line.split(';') {
-            if let Some((name, value)) = pair.trim().split_once('=') {
-                if name == COOKIE {
-                    ok |= ct_eq(value.as_bytes(), expected.as_bytes());
-                }
-            }
+    if let Some(id) = session_cookie(cookie_header) {
+        for session in sessions {
+            ok |= ct_eq(id.as_bytes(), session.as_bytes());
         }
     }
     ok
@@ -463,19 +475,33 @@ mod tests {
         assert!(!ct_eq(b"abcdef", b"abcde"));
         assert!(!ct_eq(b"", b"x"));
         let t = "0123456789abcdef01234567";
+        let live = vec!["5e55"; 1]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        // A live session's id in the cookie, or the token as a bearer token.
+        assert!(authorized(t, &live, &["a=b; letterbox_admin=5e55"], None));
         assert!(authorized(
             t,
-            &["a=b; letterbox_admin=0123456789abcdef01234567"],
-            None
+            &[],
+            &[],
+            Some("Bearer 0123456789abcdef01234567")
         ));
-        assert!(authorized(t, &[], Some("Bearer 0123456789abcdef01234567")));
+        // The token itself is no cookie, and an ended session is no session.
         assert!(!authorized(
             t,
-            &["letterbox_admin=0123456789abcdef0123456"],
+            &live,
+            &["letterbox_admin=0123456789abcdef01234567"],
             None
         ));
-        assert!(!authorized(t, &["other=0123456789abcdef01234567"], None));
-        assert!(!authorized(t, &[], Some("Basic 0123456789abcdef01234567")));
+        assert!(!authorized(t, &[], &["letterbox_admin=5e55"], None));
+        assert!(!authorized(t, &live, &["other=5e55"], None));
+        assert!(!authorized(
+            t,
+            &[],
+            &[],
+            Some("Basic 0123456789abcdef01234567")
+        ));
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct AppState {
     logins_per_ip: Limiter,
     /// The public counts, read at most once a minute per newsletter.
     counts: std::sync::Mutex<HashMap<String, (std::time::Instant, i64)>>,
+    /// Operator sessions: a random id (the login cookie) → when it expires (ms). The cookie
+    /// never holds the token itself, and a session ends on the server at its time or logout.
+    admin_sessions: std::sync::Mutex<HashMap<String, i64>>,
 }
 
 /// One async lock per idempotency key in use, dropped when nobody holds or waits for it.
@@ -133,6 +136,7 @@ impl AppState {
             stats_per_ip: Limiter::new(config.stats.per_ip_per_minute, Duration::from_secs(60)),
             logins_per_ip: Limiter::new(10, Duration::from_secs(60)),
             counts: Default::default(),
+            admin_sessions: Default::default(),
             config,
             db,
             mail_wake,
@@ -1264,8 +1268,18 @@ fn admin_authorized(st: &AppState, headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
+    let now = now_ms();
+    let sessions = st
+        .admin_sessions
+        .lock()
+        .map(|mut s| {
+            s.retain(|_, until| *until > now);
+            s.keys().cloned().collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
     crate::admin::authorized(
         expected,
+        &sessions,
         &cookies,
         header_str(headers, header::AUTHORIZATION),
     )
@@ -1321,10 +1335,14 @@ async fn admin_page(State(st): St, headers: HeaderMap, uri: axum::http::Uri) -> 
                 .collect();
             let funnels = crate::admin::funnels(&stats, &slots);
             let subscribers = crate::admin::subscribers(&changes, &newsletters, from, to);
-            html(
+            let mut r = html(
                 StatusCode::OK,
                 crate::admin::page(&st.config.site_name, from, to, &funnels, &subscribers),
-            )
+            );
+            // The figures are for the operator only: no shared or back-button cache keeps them.
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
         }
         Err(e) => {
             tracing::error!(error = %e, "reading the operator page's figures failed");
@@ -1390,8 +1408,26 @@ async fn admin_login(
     } else {
         ""
     };
+    let session = match crate::db::token() {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "no random session id for the operator");
+            return admin_login_page(
+                &st,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some("The receiver could not start a session; try again."),
+            );
+        }
+    };
+    if let Ok(mut sessions) = st.admin_sessions.lock() {
+        // Bounded: the oldest sessions go first when many logins pile up.
+        if sessions.len() >= 1000 {
+            sessions.clear();
+        }
+        sessions.insert(session.clone(), now_ms() + 43_200_000);
+    }
     let cookie = format!(
-        "{}={expected}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=43200{secure}",
+        "{}={session}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=43200{secure}",
         crate::admin::COOKIE
     );
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin")]).into_response();
@@ -1410,10 +1446,21 @@ async fn admin_login(
     }
 }
 
-/// `POST /admin/logout`: forgets the cookie.
-async fn admin_logout(State(st): St) -> Response {
+/// `POST /admin/logout`: ends the session and forgets the cookie.
+async fn admin_logout(State(st): St, headers: HeaderMap) -> Response {
     if admin_token(&st).is_none() {
         return not_found().await;
+    }
+    let cookies: Vec<&str> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if let (Some(id), Ok(mut sessions)) = (
+        crate::admin::session_cookie(&cookies),
+        st.admin_sessions.lock(),
+    ) {
+        sessions.remove(id);
     }
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin")]).into_response();
     r.headers_mut().insert(
