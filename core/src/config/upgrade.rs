@@ -290,6 +290,48 @@ pub fn config_json(markup: &FormMarkup) -> Result<String, UpgradeError> {
     Ok(plan.to_json())
 }
 
+/// The newsletters of the upgraded form that stand for its checkboxes, each with whether the
+/// reader has it ticked now: `boxes` holds each checkbox's (name, value, ticked now). The widget
+/// starts from these rather than the form's defaults, so a choice made in the fallback form before
+/// the widget arrived is kept. Boxes that are no newsletter (consent, permissions) are left out;
+/// a form that cannot be upgraded gives nothing.
+///
+/// ```
+/// use letterbox_core::config::upgrade::{newsletter_boxes, FieldKind, FormField, FormMarkup};
+/// let mut boxes = vec![FormField::new(FieldKind::Checkbox, "list"), FormField::new(FieldKind::Checkbox, "list")];
+/// boxes[0].value = "daily".into();
+/// boxes[1].value = "weekly".into();
+/// let mut fields = vec![FormField::new(FieldKind::Email, "email")];
+/// fields.extend(boxes);
+/// let form = FormMarkup { action: "https://news.example/s".into(), method: "post".into(), fields, legend: None };
+/// let now = [("list".to_owned(), "weekly".to_owned(), true), ("other".to_owned(), "x".to_owned(), true)];
+/// assert_eq!(newsletter_boxes(&form, &now), [("weekly".to_owned(), true)]);
+/// ```
+pub fn newsletter_boxes(
+    markup: &FormMarkup,
+    boxes: &[(String, String, bool)],
+) -> Vec<(String, bool)> {
+    let Ok(plan) = plan(markup) else {
+        return Vec::new();
+    };
+    boxes
+        .iter()
+        .filter_map(|(name, value, ticked)| {
+            let id = match plan.upgrade {
+                Upgrade::Mailchimp => plan
+                    .groups
+                    .iter()
+                    .find(|(_, group)| group == name)
+                    .map(|(id, _)| id.clone()),
+                Upgrade::Plain => (plan.newsletter_field.as_deref() == Some(name.as_str())
+                    && plan.newsletters.iter().any(|n| &n.id == value))
+                .then(|| value.clone()),
+            }?;
+            Some((id, *ticked))
+        })
+        .collect()
+}
+
 /// One newsletter of the produced configuration.
 struct NewsletterOut {
     id: String,
@@ -1354,6 +1396,47 @@ mod tests {
         );
         assert_eq!(a.groups.len(), 3);
         assert_eq!(a.groups[2].field, "group[13145][4]");
+    }
+
+    #[test]
+    fn the_readers_ticks_in_the_fallback_map_to_the_newsletters_they_stand_for() {
+        let owned = |n: &str, v: &str, t: bool| (n.to_owned(), v.to_owned(), t);
+        let markup = scan(&fixture("mailchimp-groups.html"));
+        let now = [
+            owned("group[13145][2]", "2", true),
+            owned("group[13145][4]", "4", false),
+            owned("gdpr[1]", "Y", true),
+        ];
+        assert_eq!(
+            newsletter_boxes(&markup, &now),
+            [
+                ("weekly-wrapup".to_owned(), true),
+                ("breaking-news-alerts".to_owned(), false)
+            ],
+            "a group by its field, whatever its value; a box that is no group is left out"
+        );
+        let mut plain = form(
+            "https://news.example/subscribe",
+            vec![
+                field(FieldKind::Email, "email", ""),
+                field(FieldKind::Checkbox, "lists[]", "daily"),
+                field(FieldKind::Checkbox, "lists[]", "weekly"),
+            ],
+        );
+        let now = [
+            owned("lists[]", "weekly", true),
+            owned("lists[]", "monthly", true),
+        ];
+        assert_eq!(
+            newsletter_boxes(&plain, &now),
+            [("weekly".to_owned(), true)],
+            "a value the form did not offer is no newsletter"
+        );
+        plain.action = String::new();
+        assert!(
+            newsletter_boxes(&plain, &now).is_empty(),
+            "no upgrade, nothing"
+        );
     }
 
     #[test]
