@@ -1440,6 +1440,111 @@ mod tests {
     }
 
     #[test]
+    fn the_fallback_form_rendered_from_a_config_reads_back_as_its_newsletters_and_destination() {
+        use crate::config::fallback::fallback_form;
+        let news = r#""newsletters": [{"id": "daily", "name": "Daily <digest> & \"more\""},
+            {"id": "weekly", "name": "Щотижневик", "checked": true}, {"id": "culture", "name": "Culture's week"}]"#;
+        let configs = [
+            format!(
+                r#"{{"endpoint": "https://news.example/api/subscribe?a=1&b=2", "lang": "en", {news}}}"#
+            ),
+            format!(
+                r#"{{"endpoint": "https://news.example/api/subscribe", "lang": "uk", {news}}}"#
+            ),
+            format!(
+                r#"{{"provider": "form", "lang": "uk", {news}, "form": {{"action": "https://news.example/s",
+                "email_field": "EMAIL", "newsletter_field": "list[]", "hidden": {{"source": "footer \"x\""}}}}}}"#
+            ),
+            format!(
+                r#"{{"provider": "mailchimp", "lang": "en", {news}, "mailchimp": {{
+                "action": "https://news.us9.list-manage.com/subscribe/post?u=5e0c&id=7a2c",
+                "groups": {{"daily": "group[21][1]", "weekly": "group[21][2]", "culture": "group[21][4]"}},
+                "hidden": {{"tags": "123"}}}}}}"#
+            ),
+        ];
+        for json in &configs {
+            let config = Config::from_host(&HostInput {
+                json: Some(json),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {json}"));
+            let html = fallback_form(&config, "lb-f").expect("a form");
+            assert!(html.contains("method=\"post\""), "{html}");
+            for key in [
+                crate::messages::Key::EmailLabel,
+                crate::messages::Key::Submit,
+            ] {
+                let t = crate::config::fallback::escape(config.texts.text(key));
+                assert!(html.contains(&t), "{t} in {html}");
+            }
+            assert!(!html.contains("<digest>"), "escaped: {html}");
+            let markup = scan(&html);
+            let derived = config_json(&markup).unwrap_or_else(|e| panic!("{e}: {html}"));
+            let back = Config::from_host(&HostInput {
+                derived: Some(&derived),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {derived}"));
+            let names = |c: &Config| {
+                c.newsletters
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(names(&back), names(&config), "{html}");
+            let destination = |a: &Adapter| match a {
+                Adapter::Json(j) => (j.endpoint.clone(), Vec::new()),
+                Adapter::Form(f) => (f.action.clone(), f.hidden.clone()),
+                Adapter::Mailchimp(m) => (
+                    format!("{} {} {}", m.host, m.u, m.id),
+                    m.groups
+                        .iter()
+                        .map(|g| (g.field.clone(), g.value.clone()))
+                        .collect(),
+                ),
+                _ => panic!("no such provider here"),
+            };
+            match (&config.adapter, &back.adapter) {
+                // The json endpoint is posted to as a plain form (the receiver takes both).
+                (Adapter::Json(j), Adapter::Form(f)) => {
+                    assert_eq!(f.action, j.endpoint);
+                    let ids = |c: &Config| {
+                        c.newsletters
+                            .iter()
+                            .map(|n| n.id.clone())
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(ids(&back), ids(&config));
+                    assert_eq!(f.newsletter_field.as_deref(), Some("newsletters"));
+                }
+                (Adapter::Form(a), Adapter::Form(b)) => {
+                    assert_eq!(destination(&config.adapter), destination(&back.adapter));
+                    assert_eq!(
+                        (&a.email_field, &a.newsletter_field),
+                        (&b.email_field, &b.newsletter_field)
+                    );
+                }
+                (Adapter::Mailchimp(_), Adapter::Mailchimp(_)) => {
+                    assert_eq!(destination(&config.adapter), destination(&back.adapter));
+                }
+                (a, b) => panic!("{} read back as {}", a.provider(), b.provider()),
+            }
+            let checked = |c: &Config| c.newsletters.iter().map(|n| n.checked).collect::<Vec<_>>();
+            assert_eq!(checked(&back), checked(&config));
+            // In the snippet the form sits next to the slot's JSON, which the slot keeps
+            // following: the same provider and destination as without the form.
+            let both = Config::from_host(&HostInput {
+                derived: Some(&derived),
+                json: Some(json),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {derived}"));
+            assert_eq!(both.adapter, config.adapter, "{json}");
+            assert_eq!(both.newsletters, config.newsletters);
+        }
+    }
+
+    #[test]
     fn hosted_form_markup_with_the_ids_in_hidden_inputs_and_the_address_in_merge0_is_upgraded() {
         let markup = form(
             "https://example.us4.list-manage.com/subscribe/post",
