@@ -794,6 +794,10 @@ mod tests {
             slot.contains(">Підписатися</button>"),
             "the slot's language: {s}"
         );
+        assert!(
+            slot.contains(r#"<input type="hidden" name="lang" value="uk">"#),
+            "the receiver's answer page in the slot's language: {s}"
+        );
         let bad = json!({"newsletters": "none"});
         assert!(
             snippet(&bad, &files, "").is_err(),

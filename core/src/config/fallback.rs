@@ -55,7 +55,15 @@ fn target(config: &Config) -> Option<Target> {
             action: a.endpoint.clone(),
             email_field: "email".into(),
             boxes: ids("newsletters"),
-            hidden: Vec::new(),
+            // The receiver answers a plain post with a page in this language.
+            hidden: vec![(
+                "lang".into(),
+                match config.texts.lang() {
+                    crate::messages::Lang::En => "en",
+                    crate::messages::Lang::Uk => "uk",
+                }
+                .into(),
+            )],
             honeypot: None,
         }),
         Adapter::Form(a) => Some(Target {
