@@ -423,6 +423,174 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
     })
 }
 
+/// What the reader did in the site's form before the widget took its place, read at mount and
+/// put into the widget once it is rendered, so the upgrade loses nothing.
+struct Typed {
+    /// The address as typed now.
+    email: String,
+    /// The reader's focus. (Not the caret: Chrome exposes none on `<input type=email>`, neither
+    /// to read nor to set; the widget's field gets the address with the caret at its end, where
+    /// typing leaves it.)
+    focus: Option<Focus>,
+    /// The newsletters the form's checkboxes stand for: (id, ticked now).
+    newsletters: Vec<(String, bool)>,
+    /// Other fields the reader filled in or chose: (name, value now).
+    values: Vec<(String, String)>,
+}
+
+enum Focus {
+    Email,
+    /// A newsletter's checkbox, by newsletter id.
+    Newsletter(String),
+    /// Another field, by name.
+    Field(String),
+}
+
+/// A control's current value (`<select>` and `<textarea>` included).
+fn value_of(el: &Element) -> String {
+    js_sys::Reflect::get(el, &JsValue::from_str("value"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// What the reader already did in the host's form; `None` when there is nothing to carry over.
+fn typed_in(host: &Element, markup: &FormMarkup) -> Option<Typed> {
+    let form = host.query_selector("form").ok().flatten()?;
+    let active = document().and_then(|d| d.active_element());
+    let controls = form.query_selector_all("input, select, textarea").ok()?;
+    let mut typed = Typed {
+        email: String::new(),
+        focus: None,
+        newsletters: Vec::new(),
+        values: Vec::new(),
+    };
+    let mut boxes = Vec::new();
+    for i in 0..controls.length() {
+        let Some(el) = controls.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        let name = el.get_attribute("name").unwrap_or_default();
+        let focused = active.as_ref().is_some_and(|a| a.is_same_node(Some(&el)));
+        match el.dyn_ref::<web_sys::HtmlInputElement>() {
+            Some(input) => match input.type_().as_str() {
+                "email" if typed.email.is_empty() => {
+                    typed.email = input.value();
+                    if focused {
+                        typed.focus = Some(Focus::Email);
+                    }
+                }
+                "checkbox" => {
+                    let this = (name, input.value(), input.checked());
+                    if focused {
+                        let id = upgrade::newsletter_boxes(markup, std::slice::from_ref(&this));
+                        typed.focus = id.into_iter().next().map(|(id, _)| Focus::Newsletter(id));
+                    }
+                    boxes.push(this);
+                }
+                "radio" => {
+                    if input.checked() && !input.default_checked() {
+                        typed.values.push((name.clone(), input.value()));
+                    }
+                    if focused {
+                        typed.focus = Some(Focus::Field(name));
+                    }
+                }
+                "hidden" | "submit" | "button" | "reset" | "image" => {}
+                _ => {
+                    if input.value() != input.default_value() {
+                        typed.values.push((name.clone(), input.value()));
+                    }
+                    if focused {
+                        typed.focus = Some(Focus::Field(name));
+                    }
+                }
+            },
+            None => {
+                typed.values.push((name.clone(), value_of(&el)));
+                if focused {
+                    typed.focus = Some(Focus::Field(name));
+                }
+            }
+        }
+    }
+    typed.newsletters = upgrade::newsletter_boxes(markup, &boxes);
+    Some(typed)
+}
+
+/// Puts what the reader did in the site's form into the widget just rendered in `root`, through
+/// the same events the reader's own typing and ticking send, and gives the focus back.
+fn carry_over(root: &ShadowRoot, typed: Typed) {
+    let inputs = |selector: &str| -> Vec<Element> {
+        root.query_selector_all(selector)
+            .map(|l| {
+                (0..l.length())
+                    .filter_map(|i| l.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let send = |el: &Element, event: &str| {
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        if let Ok(e) = web_sys::Event::new_with_event_init_dict(event, &init) {
+            let _ = el.dispatch_event(&e);
+        }
+    };
+    let email = root
+        .query_selector("input[type=email]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
+    if let Some(email) = &email {
+        if !typed.email.is_empty() {
+            email.set_value(&typed.email);
+            send(email, "input");
+        }
+    }
+    let boxes = inputs("input[name=newsletters]");
+    for (id, ticked) in &typed.newsletters {
+        let found = boxes.iter().find_map(|b| {
+            b.dyn_ref::<web_sys::HtmlInputElement>()
+                .filter(|b| &b.value() == id)
+                .cloned()
+        });
+        if let Some(b) = found.filter(|b| b.checked() != *ticked) {
+            b.set_checked(*ticked);
+            send(&b, "change");
+        }
+    }
+    let fields = inputs("input[name], select[name]");
+    let named = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.get_attribute("name").as_deref() == Some(name))
+    };
+    for (name, value) in &typed.values {
+        if let Some(f) = named(name).filter(|_| !name.is_empty()) {
+            let _ = js_sys::Reflect::set(f, &JsValue::from_str("value"), &JsValue::from_str(value));
+            let event = if f.tag_name().eq_ignore_ascii_case("select") {
+                "change"
+            } else {
+                "input"
+            };
+            send(f, event);
+        }
+    }
+    let target = match &typed.focus {
+        Some(Focus::Email) => email.clone().map(Element::from),
+        Some(Focus::Newsletter(id)) => boxes
+            .iter()
+            .find(|b| b.get_attribute("value").as_deref() == Some(id.as_str()))
+            .cloned(),
+        Some(Focus::Field(name)) => named(name).cloned(),
+        None => None,
+    };
+    if let Some(target) = target.and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
+        let _ = target.focus();
+    }
+}
+
 /// Watches the whole document for host elements added or removed after load.
 fn observe() {
     let Some(root) = document().and_then(|d| d.document_element()) else {
@@ -492,8 +660,11 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     }
     // The site's own form, read while it is still laid out; it stays in the page (hidden by the
     // shadow root) and keeps working if the widget never starts.
-    let derived = form_markup(host).map(|markup| upgrade::config_json(&markup));
+    let markup = form_markup(host);
+    let derived = markup.as_ref().map(upgrade::config_json);
     let has_form = derived.is_some();
+    // What the reader already did in that form (it is typeable long before the widget arrives).
+    let typed = markup.as_ref().and_then(|m| typed_in(host, m));
     let slot = slot_name(host);
     let json = host
         .query_selector(":scope > script[type='application/json']")
@@ -588,6 +759,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     if root.append_child(&container).is_err() {
         return false;
     }
+    let usable = config.is_ok();
     let view = crate::view::render(
         host,
         container,
@@ -596,6 +768,9 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         format!("lb{instance}"),
         slot.clone(),
     );
+    if let (Some(typed), true) = (typed, usable) {
+        carry_over(&root, typed);
+    }
     MOUNTED.with(|m| {
         m.borrow_mut().push(Mounted {
             host: host.clone(),

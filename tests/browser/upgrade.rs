@@ -3,7 +3,7 @@
 use crate::support::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::HtmlElement;
+use web_sys::{HtmlElement, HtmlInputElement};
 
 /// The Mailchimp classic embed code as sites paste it (shape of core/tests/fixtures/upgrade/),
 /// posting to the local endpoint's Mailchimp-style route.
@@ -167,4 +167,72 @@ async fn an_embed_the_widget_cannot_use_stays_as_the_site_wrote_it_visible_and_w
     letterbox::mount_all();
     assert!(host.shadow_root().is_none());
     host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_upgrade_keeps_the_typed_address_the_ticked_boxes_and_the_focus() {
+    let action = format!("{}/t/typed-upgrade/form-ok", base());
+    let host = Host::anonymous(Config::new())
+        .markup(format!(
+            r#"<form action="{action}" method="post"><h3>Our letters</h3>
+             <label for="typed-email">Email</label><input type="email" name="email" id="typed-email">
+             <label><input type="checkbox" name="lists" value="daily" checked> Daily</label>
+             <label><input type="checkbox" name="lists" value="weekly"> Weekly</label>
+             <button>Subscribe</button></form>"#
+        ))
+        .build();
+    document().body().unwrap().append_child(&host).unwrap();
+    // The reader, before the widget arrives: unticks the box ticked by default, ticks the other,
+    // and types an address. (Not the caret: Chrome exposes none on `<input type=email>`, whose
+    // `selectionStart` is null; the widget's field has the address with the caret at its end.)
+    let boxes = all(&host, "input[type=checkbox]");
+    for b in &boxes {
+        b.clone().dyn_into::<HtmlElement>().unwrap().click();
+    }
+    let fallback = input(&host, "#typed-email");
+    fallback.focus().unwrap();
+    fallback.set_value("jane@example.com");
+    dispatch(&fallback, "input");
+    assert_eq!(fallback.selection_start().ok().flatten(), None);
+
+    letterbox::mount(&host);
+    sleep(0).await;
+    let slot = slot(host);
+    let email = input(&slot, "input[type=email]");
+    assert_eq!(
+        email.value(),
+        "jane@example.com",
+        "the typed address is kept"
+    );
+    assert!(
+        focused(&slot).is_some_and(|f| f.is_same_node(Some(&email))),
+        "the widget's email field has the focus"
+    );
+    assert!(
+        document()
+            .active_element()
+            .is_some_and(|a| a.is_same_node(Some(&slot.host))),
+        "the page's focus is in the slot"
+    );
+    let ticked: Vec<String> = all(&slot, "input[name=newsletters]")
+        .into_iter()
+        .map(|b| b.dyn_into::<HtmlInputElement>().unwrap())
+        .filter(|b| b.checked())
+        .map(|b| b.value())
+        .collect();
+    assert_eq!(
+        ticked,
+        ["weekly"],
+        "the reader's ticks, not the form's defaults"
+    );
+    // The widget's state has them too, not only its DOM: they are what is sent.
+    submit(&slot).await;
+    wait_for("the success panel", || shown(&slot, ".lb-success")).await;
+    let sent = requests("typed-upgrade").await;
+    let body = sent[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("email=jane%40example.com") && body.contains("lists=weekly"),
+        "{body}"
+    );
+    assert!(!body.contains("lists=daily"), "{body}");
 }

@@ -664,6 +664,17 @@ fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<
         // Inside <script>, "</script" would end the element early.
         .replace("</", "<\\/");
     let json = json.replace('\n', "\n    ");
+    // The fallback form, from the same configuration as the widget reads: works without JS and
+    // is typeable while the page is parsed; the widget upgrades it, keeping what was typed.
+    let compact = config.to_string();
+    let parsed = letterbox_core::config::Config::from_host(&letterbox_core::config::HostInput {
+        json: Some(&compact),
+        ..Default::default()
+    })
+    .map_err(|e| format!("the configuration cannot be used: {e}"))?;
+    let form = letterbox_core::config::fallback::fallback_form(&parsed, "letterbox-signup")
+        .map(|f| format!("  {}\n", f.replace('\n', "\n  ")))
+        .unwrap_or_default();
     Ok(format!(
         r#"<!-- In <head>, once per page: the script and the wasm start downloading while the page is parsed. -->
 <link rel="modulepreload" href="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous">
@@ -672,7 +683,7 @@ fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<
 
 <!-- Where the signup appears: -->
 <div data-letterbox>
-  <script type="application/json">
+{form}  <script type="application/json">
     {json}
   </script>
 </div>"#
@@ -759,6 +770,39 @@ mod tests {
         let inline = inline.split("</script>").next().unwrap();
         let back: Value = serde_json::from_str(inline).unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn the_embed_carries_the_fallback_form_inside_the_slot() {
+        let files = [
+            ("letterbox.0123456789.js".to_owned(), "sha384-JS".to_owned()),
+            (
+                "letterbox_bg.abcdef0123.wasm".to_owned(),
+                "sha384-WASM".to_owned(),
+            ),
+        ];
+        let config = json!({"endpoint": "https://news.example/api/subscribe", "lang": "uk",
+            "newsletters": [{"id": "d", "name": "Daily & <more>"}, {"id": "w", "name": "Weekly"}]});
+        let s = snippet(&config, &files, "https://cdn.example/lb/").unwrap();
+        let slot = s.split("<div data-letterbox>").nth(1).unwrap();
+        let form_at =
+            slot.find("<form action=\"https://news.example/api/subscribe\" method=\"post\">");
+        let script_at = slot.find("<script type=\"application/json\">");
+        assert!(form_at.is_some() && form_at < script_at, "{s}");
+        assert!(slot.contains("Daily &amp; &lt;more&gt;"), "{s}");
+        assert!(
+            slot.contains(">Підписатися</button>"),
+            "the slot's language: {s}"
+        );
+        assert!(
+            slot.contains(r#"<input type="hidden" name="lang" value="uk">"#),
+            "the receiver's answer page in the slot's language: {s}"
+        );
+        let bad = json!({"newsletters": "none"});
+        assert!(
+            snippet(&bad, &files, "").is_err(),
+            "a configuration the widget would refuse"
+        );
     }
 
     #[test]

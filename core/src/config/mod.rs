@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+pub mod fallback;
 pub mod providers;
 mod read;
 pub mod upgrade;
@@ -475,10 +476,16 @@ impl Config {
             }
         };
         let mut merged = parse(input.derived, "the configuration read from the form")?;
-        for (key, value) in parse(input.json, "the configuration")?
+        let own: Vec<(String, Value)> = parse(input.json, "the configuration")?
             .into_iter()
             .chain(parse(input.options, "the mount options")?)
-        {
+            .collect();
+        // A slot whose own configuration names its destination (the recommended embed: the
+        // fallback form next to the JSON) delivers there, not where the form would post.
+        if input.endpoint.is_some() || own.iter().any(|(k, _)| k == "endpoint" || k == "provider") {
+            merged.retain(|(k, _)| !["provider", "form", "mailchimp"].contains(&k.as_str()));
+        }
+        for (key, value) in own {
             merged.retain(|(k, _)| *k != key);
             merged.push((key, value));
         }

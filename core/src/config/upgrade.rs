@@ -290,6 +290,48 @@ pub fn config_json(markup: &FormMarkup) -> Result<String, UpgradeError> {
     Ok(plan.to_json())
 }
 
+/// The newsletters of the upgraded form that stand for its checkboxes, each with whether the
+/// reader has it ticked now: `boxes` holds each checkbox's (name, value, ticked now). The widget
+/// starts from these rather than the form's defaults, so a choice made in the fallback form before
+/// the widget arrived is kept. Boxes that are no newsletter (consent, permissions) are left out;
+/// a form that cannot be upgraded gives nothing.
+///
+/// ```
+/// use letterbox_core::config::upgrade::{newsletter_boxes, FieldKind, FormField, FormMarkup};
+/// let mut boxes = vec![FormField::new(FieldKind::Checkbox, "list"), FormField::new(FieldKind::Checkbox, "list")];
+/// boxes[0].value = "daily".into();
+/// boxes[1].value = "weekly".into();
+/// let mut fields = vec![FormField::new(FieldKind::Email, "email")];
+/// fields.extend(boxes);
+/// let form = FormMarkup { action: "https://news.example/s".into(), method: "post".into(), fields, legend: None };
+/// let now = [("list".to_owned(), "weekly".to_owned(), true), ("other".to_owned(), "x".to_owned(), true)];
+/// assert_eq!(newsletter_boxes(&form, &now), [("weekly".to_owned(), true)]);
+/// ```
+pub fn newsletter_boxes(
+    markup: &FormMarkup,
+    boxes: &[(String, String, bool)],
+) -> Vec<(String, bool)> {
+    let Ok(plan) = plan(markup) else {
+        return Vec::new();
+    };
+    boxes
+        .iter()
+        .filter_map(|(name, value, ticked)| {
+            let id = match plan.upgrade {
+                Upgrade::Mailchimp => plan
+                    .groups
+                    .iter()
+                    .find(|(_, group)| group == name)
+                    .map(|(id, _)| id.clone()),
+                Upgrade::Plain => (plan.newsletter_field.as_deref() == Some(name.as_str())
+                    && plan.newsletters.iter().any(|n| &n.id == value))
+                .then(|| value.clone()),
+            }?;
+            Some((id, *ticked))
+        })
+        .collect()
+}
+
 /// One newsletter of the produced configuration.
 struct NewsletterOut {
     id: String,
@@ -1354,6 +1396,152 @@ mod tests {
         );
         assert_eq!(a.groups.len(), 3);
         assert_eq!(a.groups[2].field, "group[13145][4]");
+    }
+
+    #[test]
+    fn the_readers_ticks_in_the_fallback_map_to_the_newsletters_they_stand_for() {
+        let owned = |n: &str, v: &str, t: bool| (n.to_owned(), v.to_owned(), t);
+        let markup = scan(&fixture("mailchimp-groups.html"));
+        let now = [
+            owned("group[13145][2]", "2", true),
+            owned("group[13145][4]", "4", false),
+            owned("gdpr[1]", "Y", true),
+        ];
+        assert_eq!(
+            newsletter_boxes(&markup, &now),
+            [
+                ("weekly-wrapup".to_owned(), true),
+                ("breaking-news-alerts".to_owned(), false)
+            ],
+            "a group by its field, whatever its value; a box that is no group is left out"
+        );
+        let mut plain = form(
+            "https://news.example/subscribe",
+            vec![
+                field(FieldKind::Email, "email", ""),
+                field(FieldKind::Checkbox, "lists[]", "daily"),
+                field(FieldKind::Checkbox, "lists[]", "weekly"),
+            ],
+        );
+        let now = [
+            owned("lists[]", "weekly", true),
+            owned("lists[]", "monthly", true),
+        ];
+        assert_eq!(
+            newsletter_boxes(&plain, &now),
+            [("weekly".to_owned(), true)],
+            "a value the form did not offer is no newsletter"
+        );
+        plain.action = String::new();
+        assert!(
+            newsletter_boxes(&plain, &now).is_empty(),
+            "no upgrade, nothing"
+        );
+    }
+
+    #[test]
+    fn the_fallback_form_rendered_from_a_config_reads_back_as_its_newsletters_and_destination() {
+        use crate::config::fallback::fallback_form;
+        let news = r#""newsletters": [{"id": "daily", "name": "Daily <digest> & \"more\""},
+            {"id": "weekly", "name": "Щотижневик", "checked": true}, {"id": "culture", "name": "Culture's week"}]"#;
+        let configs = [
+            format!(
+                r#"{{"endpoint": "https://news.example/api/subscribe?a=1&b=2", "lang": "en", {news}}}"#
+            ),
+            format!(
+                r#"{{"endpoint": "https://news.example/api/subscribe", "lang": "uk", {news}}}"#
+            ),
+            format!(
+                r#"{{"provider": "form", "lang": "uk", {news}, "form": {{"action": "https://news.example/s",
+                "email_field": "EMAIL", "newsletter_field": "list[]", "hidden": {{"source": "footer \"x\""}}}}}}"#
+            ),
+            format!(
+                r#"{{"provider": "mailchimp", "lang": "en", {news}, "mailchimp": {{
+                "action": "https://news.us9.list-manage.com/subscribe/post?u=5e0c&id=7a2c",
+                "groups": {{"daily": "group[21][1]", "weekly": "group[21][2]", "culture": "group[21][4]"}},
+                "hidden": {{"tags": "123"}}}}}}"#
+            ),
+        ];
+        for json in &configs {
+            let config = Config::from_host(&HostInput {
+                json: Some(json),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {json}"));
+            let html = fallback_form(&config, "lb-f").expect("a form");
+            assert!(html.contains("method=\"post\""), "{html}");
+            for key in [
+                crate::messages::Key::EmailLabel,
+                crate::messages::Key::Submit,
+            ] {
+                let t = crate::config::fallback::escape(config.texts.text(key));
+                assert!(html.contains(&t), "{t} in {html}");
+            }
+            assert!(!html.contains("<digest>"), "escaped: {html}");
+            let markup = scan(&html);
+            let derived = config_json(&markup).unwrap_or_else(|e| panic!("{e}: {html}"));
+            let back = Config::from_host(&HostInput {
+                derived: Some(&derived),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {derived}"));
+            let names = |c: &Config| {
+                c.newsletters
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(names(&back), names(&config), "{html}");
+            let destination = |a: &Adapter| match a {
+                Adapter::Json(j) => (j.endpoint.clone(), Vec::new()),
+                Adapter::Form(f) => (f.action.clone(), f.hidden.clone()),
+                Adapter::Mailchimp(m) => (
+                    format!("{} {} {}", m.host, m.u, m.id),
+                    m.groups
+                        .iter()
+                        .map(|g| (g.field.clone(), g.value.clone()))
+                        .collect(),
+                ),
+                _ => panic!("no such provider here"),
+            };
+            match (&config.adapter, &back.adapter) {
+                // The json endpoint is posted to as a plain form (the receiver takes both).
+                (Adapter::Json(j), Adapter::Form(f)) => {
+                    assert_eq!(f.action, j.endpoint);
+                    let ids = |c: &Config| {
+                        c.newsletters
+                            .iter()
+                            .map(|n| n.id.clone())
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(ids(&back), ids(&config));
+                    assert_eq!(f.newsletter_field.as_deref(), Some("newsletters"));
+                }
+                (Adapter::Form(a), Adapter::Form(b)) => {
+                    assert_eq!(destination(&config.adapter), destination(&back.adapter));
+                    assert_eq!(
+                        (&a.email_field, &a.newsletter_field),
+                        (&b.email_field, &b.newsletter_field)
+                    );
+                }
+                (Adapter::Mailchimp(_), Adapter::Mailchimp(_)) => {
+                    assert_eq!(destination(&config.adapter), destination(&back.adapter));
+                }
+                (a, b) => panic!("{} read back as {}", a.provider(), b.provider()),
+            }
+            let checked = |c: &Config| c.newsletters.iter().map(|n| n.checked).collect::<Vec<_>>();
+            assert_eq!(checked(&back), checked(&config));
+            // In the snippet the form sits next to the slot's JSON, which the slot keeps
+            // following: the same provider and destination as without the form.
+            let both = Config::from_host(&HostInput {
+                derived: Some(&derived),
+                json: Some(json),
+                ..HostInput::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}: {derived}"));
+            assert_eq!(both.adapter, config.adapter, "{json}");
+            assert_eq!(both.newsletters, config.newsletters);
+        }
     }
 
     #[test]
