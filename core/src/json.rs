@@ -362,6 +362,40 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends `value` to `out` as compact JSON text.
+///
+/// ```
+/// use letterbox_core::json::{parse, write_value};
+/// let mut out = String::new();
+/// write_value(&mut out, &parse(r#"{"a": [1, true, null, "x"], "b": {}}"#).unwrap());
+/// assert_eq!(out, r#"{"a":[1,true,null,"x"],"b":{}}"#);
+/// ```
+pub fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            let mut o = ObjectWriter::new(out);
+            for (k, v) in members {
+                o.value(k, v);
+            }
+            o.end();
+        }
+    }
+}
+
 /// Writes one JSON object member by member: the one way JSON text is produced in core.
 ///
 /// Keys are written as given (they are the contract's own names); every string value is escaped
@@ -430,16 +464,36 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// An array of strings.
-    pub fn strings(&mut self, key: &str, values: &[String]) -> &mut Self {
+    pub fn strings<S: AsRef<str>>(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = S>,
+    ) -> &mut Self {
         self.key(key);
         self.out.push('[');
-        for (i, v) in values.iter().enumerate() {
+        for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
                 self.out.push(',');
             }
-            write_string(self.out, v);
+            write_string(self.out, v.as_ref());
         }
         self.out.push(']');
+        self
+    }
+
+    /// An object of string members, in order (`{"tags":"1"}`).
+    pub fn pairs(&mut self, key: &str, pairs: &[(String, String)]) -> &mut Self {
+        self.object(key, |o| {
+            for (k, v) in pairs {
+                o.string(k, v);
+            }
+        })
+    }
+
+    /// Any [`Value`], as JSON text (numbers as they were written).
+    pub fn value(&mut self, key: &str, value: &Value) -> &mut Self {
+        self.key(key);
+        write_value(self.out, value);
         self
     }
 
@@ -452,7 +506,16 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
-    /// An array of objects, one per item, each written by `fill`.
+    /// An array of objects, one per item of `items`, each written by `fill`.
+    ///
+    /// ```
+    /// use letterbox_core::json::ObjectWriter;
+    /// let mut out = String::new();
+    /// let mut o = ObjectWriter::new(&mut out);
+    /// o.objects("lists", ["a", "b"], |id, l| { l.string("id", id); });
+    /// o.end();
+    /// assert_eq!(out, r#"{"lists":[{"id":"a"},{"id":"b"}]}"#);
+    /// ```
     pub fn objects<T>(
         &mut self,
         key: &str,

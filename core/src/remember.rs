@@ -6,12 +6,12 @@
 //! newsletter ids, the endpoint and the time, never the address. Entries expire after the slot's
 //! `remember_days`; a corrupted or foreign value is treated as empty and never panics.
 
-use crate::json::{self, write_string, Value};
+use crate::json::{self, ObjectWriter, Value};
 
 /// The `localStorage` key.
 pub const STORAGE_KEY: &str = "letterbox:subscribed";
 /// The record's format version.
-const VERSION: &str = "1";
+const VERSION: u64 = 1;
 /// At most this many entries are kept (oldest dropped first).
 pub const MAX_ENTRIES: usize = 100;
 /// Milliseconds in a day.
@@ -46,7 +46,7 @@ impl Remembered {
         let Some(value) = stored.and_then(|s| json::parse(s).ok()) else {
             return Remembered::default();
         };
-        if value.get("v") != Some(&Value::Number(VERSION.into())) {
+        if !matches!(value.get("v"), Some(Value::Number(v)) if v.parse::<u64>() == Ok(VERSION)) {
             return Remembered::default();
         }
         let Some(Value::Array(items)) = value.get("subscribed") else {
@@ -69,18 +69,15 @@ impl Remembered {
 
     /// The value to store.
     pub fn to_storage(&self) -> String {
-        let mut out = format!("{{\"v\":{VERSION},\"subscribed\":[");
-        for (i, e) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"endpoint\":");
-            write_string(&mut out, &e.endpoint);
-            out.push_str(",\"id\":");
-            write_string(&mut out, &e.id);
-            out.push_str(&format!(",\"at\":{}}}", e.at.max(0.0).floor() as u64));
-        }
-        out.push_str("]}");
+        let mut out = String::new();
+        let mut o = ObjectWriter::new(&mut out);
+        o.number("v", VERSION)
+            .objects("subscribed", &self.entries, |e, o| {
+                o.string("endpoint", &e.endpoint)
+                    .string("id", &e.id)
+                    .number("at", e.at.max(0.0).floor() as u64);
+            });
+        o.end();
         out
     }
 

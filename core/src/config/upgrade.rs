@@ -40,7 +40,7 @@
 use std::fmt;
 
 use crate::delivery::encode::percent_decode;
-use crate::json::write_string;
+use crate::json::{write_string, ObjectWriter};
 
 /// A form as the widget found it in the page, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -392,76 +392,50 @@ pub fn label_version(text: &str) -> String {
 
 impl Plan {
     fn to_json(&self) -> String {
-        let mut out = String::from("{\"provider\":");
-        write_string(&mut out, self.upgrade.provider());
-        out.push_str(",\"newsletters\":[");
-        for (i, n) in self.newsletters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"id\":");
-            write_string(&mut out, &n.id);
-            out.push_str(",\"name\":");
-            write_string(&mut out, &n.name);
-            if n.checked {
-                out.push_str(",\"checked\":true");
-            }
-            out.push('}');
-        }
-        out.push_str("],");
-        write_string(&mut out, self.upgrade.provider());
-        out.push_str(":{\"action\":");
-        write_string(&mut out, &self.action);
-        match self.upgrade {
-            Upgrade::Plain => {
-                out.push_str(",\"email_field\":");
-                write_string(&mut out, &self.email_field);
-                if let Some(field) = &self.newsletter_field {
-                    out.push_str(",\"newsletter_field\":");
-                    write_string(&mut out, field);
+        let mut out = String::with_capacity(512);
+        let mut o = ObjectWriter::new(&mut out);
+        let provider = self.upgrade.provider();
+        o.string("provider", provider)
+            .objects("newsletters", &self.newsletters, |n, w| {
+                w.string("id", &n.id).string("name", &n.name);
+                if n.checked {
+                    w.bool("checked", true);
                 }
-            }
-            Upgrade::Mailchimp => write_pairs(&mut out, "groups", &self.groups),
-        }
-        write_pairs(&mut out, "hidden", &self.hidden);
-        out.push('}');
+            })
+            .object(provider, |w| {
+                w.string("action", &self.action);
+                match self.upgrade {
+                    Upgrade::Plain => {
+                        w.string("email_field", &self.email_field)
+                            .optional_string("newsletter_field", self.newsletter_field.as_deref());
+                    }
+                    Upgrade::Mailchimp if !self.groups.is_empty() => {
+                        w.pairs("groups", &self.groups);
+                    }
+                    Upgrade::Mailchimp => {}
+                }
+                if !self.hidden.is_empty() {
+                    w.pairs("hidden", &self.hidden);
+                }
+            });
         if !self.fields.is_empty() {
-            out.push_str(",\"fields\":[");
-            for (i, f) in self.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str("{\"name\":");
-                write_string(&mut out, &f.name);
-                out.push_str(",\"label\":");
-                write_string(&mut out, &f.label);
+            o.objects("fields", &self.fields, |f, w| {
+                w.string("name", &f.name).string("label", &f.label);
                 if f.required {
-                    out.push_str(",\"required\":true");
+                    w.bool("required", true);
                 }
                 if !f.value.is_empty() {
-                    out.push_str(",\"value\":");
-                    write_string(&mut out, &f.value);
+                    w.string("value", &f.value);
                 }
                 if !f.options.is_empty() {
-                    out.push_str(",\"options\":[");
-                    for (j, (value, label)) in f.options.iter().enumerate() {
-                        if j > 0 {
-                            out.push(',');
-                        }
-                        out.push_str("{\"value\":");
-                        write_string(&mut out, value);
-                        out.push_str(",\"label\":");
-                        write_string(&mut out, label);
-                        out.push('}');
-                    }
-                    out.push(']');
+                    w.objects("options", &f.options, |(value, label), w| {
+                        w.string("value", value).string("label", label);
+                    });
                 }
-                out.push('}');
-            }
-            out.push(']');
+            });
         }
         if self.choice_optional {
-            out.push_str(",\"choice_optional\":true");
+            o.bool("choice_optional", true);
         }
         if !self.permissions.is_empty() {
             // The wording of every permission makes the version: a change is a new version.
@@ -470,53 +444,24 @@ impl Plan {
                 .iter()
                 .map(|(_, _, t)| t.as_str())
                 .collect();
-            out.push_str(",\"consent\":{\"text\":");
-            write_string(&mut out, PERMISSIONS_TITLE);
-            out.push_str(",\"version\":");
-            write_string(&mut out, &label_version(&all.join("\n")));
-            out.push_str(",\"choices\":[");
-            for (i, (field, value, text)) in self.permissions.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str("{\"field\":");
-                write_string(&mut out, field);
-                out.push_str(",\"value\":");
-                write_string(&mut out, value);
-                out.push_str(",\"text\":");
-                write_string(&mut out, text);
-                out.push('}');
-            }
-            out.push_str("]}");
+            o.object("consent", |w| {
+                w.string("text", PERMISSIONS_TITLE)
+                    .string("version", &label_version(&all.join("\n")))
+                    .objects("choices", &self.permissions, |(field, value, text), w| {
+                        w.string("field", field)
+                            .string("value", value)
+                            .string("text", text);
+                    });
+            });
         } else if let Some(text) = &self.consent {
-            out.push_str(",\"consent\":{\"text\":");
-            write_string(&mut out, text);
-            out.push_str(",\"version\":");
-            write_string(&mut out, &label_version(text));
-            out.push('}');
+            o.object("consent", |w| {
+                w.string("text", text)
+                    .string("version", &label_version(text));
+            });
         }
-        out.push('}');
+        o.end();
         out
     }
-}
-
-/// `,"key":{"k":"v",…}`, or nothing when `pairs` is empty.
-fn write_pairs(out: &mut String, key: &str, pairs: &[(String, String)]) {
-    if pairs.is_empty() {
-        return;
-    }
-    out.push(',');
-    write_string(out, key);
-    out.push_str(":{");
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(out, k);
-        out.push(':');
-        write_string(out, v);
-    }
-    out.push('}');
 }
 
 /// The parts of an absolute URL this module needs.

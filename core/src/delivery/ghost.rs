@@ -105,7 +105,7 @@ impl GhostAdapter {
                     .string("referrerUrl", url);
             });
         } else {
-            o.strings("urlHistory", &[]);
+            o.strings::<&str>("urlHistory", []);
         }
         o.string("honeypot", "").string("integrityToken", token);
         o.end();

@@ -14,7 +14,7 @@ use super::{
     common_status, plain, wrong_kind, Envelope, Exchange, HttpReply, Method, Next, Reply, Request,
     Step,
 };
-use crate::json::{self, write_string, Value};
+use crate::json::{self, ObjectWriter, Value};
 use crate::messages::Key;
 use crate::signup::{FieldName, Outcome};
 
@@ -211,16 +211,12 @@ fn public_lists(reply: &HttpReply<'_>) -> Result<Vec<(String, String)>, Outcome>
 
 /// The subscription body for `uuids`.
 fn body(envelope: &Envelope, uuids: &[&str]) -> String {
-    let mut out = String::from("{\"email\":");
-    write_string(&mut out, &envelope.signup.email);
-    out.push_str(",\"name\":\"\",\"list_uuids\":[");
-    for (i, uuid) in uuids.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(&mut out, uuid);
-    }
-    out.push_str("]}");
+    let mut out = String::new();
+    let mut o = ObjectWriter::new(&mut out);
+    o.string("email", &envelope.signup.email)
+        .string("name", "")
+        .strings("list_uuids", uuids);
+    o.end();
     out
 }
 

@@ -5,7 +5,7 @@
 //! `letterbox:suggestion`) with the JSON from [`HostEvent::detail_json`] as `detail`. The address is
 //! never included unless the site opts in with `"events_include_email": true`.
 
-use crate::json::write_string;
+use crate::json::ObjectWriter;
 use crate::slot::submission::{Event, Failure, State, Status, Success};
 
 /// Which event.
@@ -82,39 +82,17 @@ impl HostEvent {
     /// The event's `detail` as JSON: `{"slot", "newsletters", "outcome"?, "fields"?, "domain"?,
     /// "email"?}`.
     pub fn detail_json(&self, slot: &str) -> String {
-        let mut out = String::from("{\"slot\":");
-        write_string(&mut out, slot);
-        out.push_str(",\"newsletters\":[");
-        for (i, id) in self.newsletters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_string(&mut out, id);
-        }
-        out.push(']');
-        if let Some(outcome) = self.outcome {
-            out.push_str(",\"outcome\":");
-            write_string(&mut out, outcome);
-        }
+        let mut out = String::new();
+        let mut o = ObjectWriter::new(&mut out);
+        o.string("slot", slot)
+            .strings("newsletters", &self.newsletters)
+            .optional_string("outcome", self.outcome);
         if !self.fields.is_empty() {
-            out.push_str(",\"fields\":[");
-            for (i, f) in self.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(&mut out, f);
-            }
-            out.push(']');
+            o.strings("fields", &self.fields);
         }
-        for (name, value) in [("domain", &self.domain), ("email", &self.email)] {
-            if let Some(v) = value {
-                out.push_str(",\"");
-                out.push_str(name);
-                out.push_str("\":");
-                write_string(&mut out, v);
-            }
-        }
-        out.push('}');
+        o.optional_string("domain", self.domain.as_deref())
+            .optional_string("email", self.email.as_deref());
+        o.end();
         out
     }
 }
