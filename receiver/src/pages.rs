@@ -167,21 +167,9 @@ pub fn core_text(lang: Lang, key: Key, args: &[(&str, &str)]) -> String {
     catalogue(lang).format(key, args)
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values (core's, which the fallback
+/// form the widget upgrades is written with).
+pub use letterbox_core::config::fallback::escape;
 
 /// A whole page: `title` as `<h1>`, paragraphs of text, and optional extra HTML (already safe).
 pub fn page(

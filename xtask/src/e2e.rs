@@ -270,26 +270,35 @@ impl Browser {
     }
 }
 
-/// Counts checks and says which failed.
-#[derive(Default)]
-struct Checks {
-    passed: usize,
-    failed: Vec<String>,
+/// Counts checks and says which failed, each line starting with the run's name (`e2e`, `ghost`).
+pub struct Checks {
+    name: &'static str,
+    pub passed: usize,
+    pub failed: Vec<String>,
 }
 
 impl Checks {
-    fn check(&mut self, what: &str, ok: Result<bool>) {
+    pub fn new(name: &'static str) -> Self {
+        Checks {
+            name,
+            passed: 0,
+            failed: Vec::new(),
+        }
+    }
+
+    pub fn check(&mut self, what: &str, ok: Result<bool>) {
+        let name = self.name;
         match ok {
             Ok(true) => {
                 self.passed += 1;
-                println!("e2e: ok     {what}");
+                println!("{name}: ok     {what}");
             }
             Ok(false) => {
-                println!("e2e: FAILED {what}");
+                println!("{name}: FAILED {what}");
                 self.failed.push(what.to_owned());
             }
             Err(e) => {
-                println!("e2e: FAILED {what}: {e}");
+                println!("{name}: FAILED {what}: {e}");
                 self.failed.push(what.to_owned());
             }
         }
@@ -365,7 +374,7 @@ pub fn run(tools: &Tools, bundle: &Bundle) -> Result<()> {
         receiver,
         receiver_port,
     };
-    let mut c = Checks::default();
+    let mut c = Checks::new("e2e");
     for (name, scenario) in SCENARIOS {
         if let Err(e) = scenario(&run, &mut c) {
             c.check(&format!("{name}: the scenario ran to its end"), Err(e));

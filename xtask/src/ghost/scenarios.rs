@@ -13,32 +13,6 @@ use crate::endpoint::{self, Statics};
 use crate::tools::Tools;
 use crate::util::{root, target_dir, Result};
 
-/// Counts checks and says which failed.
-#[derive(Default)]
-struct Checks {
-    passed: usize,
-    failed: Vec<String>,
-}
-
-impl Checks {
-    fn check(&mut self, what: &str, ok: Result<bool>) {
-        match ok {
-            Ok(true) => {
-                self.passed += 1;
-                println!("ghost: ok     {what}");
-            }
-            Ok(false) => {
-                println!("ghost: FAILED {what}");
-                self.failed.push(what.to_owned());
-            }
-            Err(e) => {
-                println!("ghost: FAILED {what}: {e}");
-                self.failed.push(what.to_owned());
-            }
-        }
-    }
-}
-
 fn slot(id: &str, ghost: &Value, newsletters: &Value) -> String {
     let config =
         json!({"provider": "ghost", "ghost": ghost, "min_fill_ms": 0, "newsletters": newsletters});
@@ -148,7 +122,7 @@ pub fn run(tools: &Tools) -> Result<()> {
 
     let browser = Browser::start(tools)?;
     let _ = browser.call("POST", "/timeouts", Some(json!({"script": 30_000})));
-    let mut c = Checks::default();
+    let mut c = crate::e2e::Checks::new("ghost");
     let article = format!("{base}/gen/article.html");
 
     // 1. A new reader signs up to one of two newsletters from another origin; Ghost emails a
