@@ -151,46 +151,38 @@ async fn execute(request: &Request, timeout_ms: u32) -> Owned {
                     }
                 })
             };
-            match fetch(
-                method.as_str(),
-                url,
-                headers,
-                body.as_deref(),
-                controller.as_ref(),
-            )
-            .await
+            let send = || {
+                fetch(
+                    method.as_str(),
+                    url,
+                    headers,
+                    body.as_deref(),
+                    controller.as_ref(),
+                )
+            };
+            let mut answer = send().await;
+            // A read that got no answer while online, from a server that does answer a plain
+            // no-cors request: asked again, so that one dropped connection is never taken for a
+            // server that refuses this page's cross-origin requests (a redirect, no CORS, or a
+            // proxy's error page); only a GET, which may be repeated. An answer to the second
+            // request is used.
+            if answer.is_none()
+                && !timed_out.get()
+                && method.as_str() == "GET"
+                && online()
+                && answers(url).await
             {
+                answer = send().await;
+                if answer.is_none() && !timed_out.get() {
+                    web_sys::console::error_1(
+                        &format!("Letterbox: {}", letterbox_core::delivery::redirected(url)).into(),
+                    );
+                    return Owned::Redirected;
+                }
+            }
+            match answer {
                 Some(owned) => owned,
                 None if timed_out.get() => Owned::Timeout,
-                // A read that got no answer while online, from a server that does answer a
-                // plain no-cors request: asked again, so that one dropped connection is never
-                // taken for a server that refuses this page's cross-origin requests (a redirect,
-                // no CORS, or a proxy's error page); only a GET, which may be repeated. An answer
-                // to the second request is used.
-                None if method.as_str() == "GET" && online() && answers(url).await => {
-                    match fetch(
-                        method.as_str(),
-                        url,
-                        headers,
-                        body.as_deref(),
-                        controller.as_ref(),
-                    )
-                    .await
-                    {
-                        Some(owned) => owned,
-                        None if timed_out.get() => Owned::Timeout,
-                        None => {
-                            web_sys::console::error_1(
-                                &format!(
-                                    "Letterbox: {}",
-                                    letterbox_core::delivery::redirected(url)
-                                )
-                                .into(),
-                            );
-                            Owned::Redirected
-                        }
-                    }
-                }
                 None => Owned::NetworkError,
             }
         }
