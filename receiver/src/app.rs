@@ -1254,6 +1254,15 @@ async fn count(State(st): St, Path(newsletter): Path<String>) -> Response {
     r
 }
 
+/// The request's `Cookie` header lines.
+fn cookie_lines(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
+}
+
 /// The configured operator token, or None (then every `/admin` URL is 404).
 fn admin_token(st: &AppState) -> Option<&str> {
     st.config.admin_token.as_deref().filter(|t| !t.is_empty())
@@ -1263,11 +1272,7 @@ fn admin_authorized(st: &AppState, headers: &HeaderMap) -> bool {
     let Some(expected) = admin_token(st) else {
         return false;
     };
-    let cookies: Vec<&str> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
+    let cookies = cookie_lines(headers);
     let now = now_ms();
     let sessions = st
         .admin_sessions
@@ -1451,11 +1456,7 @@ async fn admin_logout(State(st): St, headers: HeaderMap) -> Response {
     if admin_token(&st).is_none() {
         return not_found().await;
     }
-    let cookies: Vec<&str> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
+    let cookies = cookie_lines(&headers);
     if let (Some(id), Ok(mut sessions)) = (
         crate::admin::session_cookie(&cookies),
         st.admin_sessions.lock(),
