@@ -630,13 +630,22 @@ fn serve_writes_json_log_lines_with_log_format_json() {
         .spawn()
         .expect("receiver binary starts");
     let stderr = child.stderr.take().expect("stderr");
-    let mut line = String::new();
-    let read = BufReader::new(stderr).read_line(&mut line);
+    // Every line is JSON; other lines may come first (sqlx warns of a slow statement on a busy
+    // machine), so read up to the start-up line.
+    let mut lines = BufReader::new(stderr).lines();
+    let mut started = None;
+    for _ in 0..50 {
+        let Some(Ok(line)) = lines.next() else { break };
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if v["fields"]["message"] == "letterbox-receiver started" {
+            started = Some((v, line));
+            break;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    read.expect("a log line");
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let (v, line) = started.expect("a start-up log line");
     assert_eq!(v["level"], "INFO", "{line}");
     assert_eq!(
         v["fields"]["message"], "letterbox-receiver started",
