@@ -157,7 +157,35 @@ fn cargo(args: &[&str]) -> Command {
     c
 }
 
+/// What a cold `cargo xtask test` writes into the target folder (measured on a clean clone,
+/// with the workspace's debug-info settings and CARGO_INCREMENTAL=0 as in `.ci/run`), with room
+/// to spare. Below it the run is likely to die half-way with "No space left on device".
+const COLD_RUN_DISK_BYTES: u64 = 8_000_000_000;
+
+/// Says early, in one line, when the disk is too full for a cold run (a warm one needs less).
+fn check_disk() {
+    let target = util::target_dir();
+    if let Some(free) = util::free_bytes(&target) {
+        let note = if free < COLD_RUN_DISK_BYTES {
+            format!(
+                " — LOW: a run from a clean target folder writes about {}; \
+                 free space (or remove old target folders) if steps fail with \
+                 \"No space left on device\"",
+                util::gigabytes(COLD_RUN_DISK_BYTES)
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "disk: {} free for {}{note}",
+            util::gigabytes(free),
+            target.display()
+        );
+    }
+}
+
 fn test() -> Result<()> {
+    check_disk();
     let tools = tools::ensure(false)?;
     // Ghost installs (the first time: minutes of npm downloads and a C++ build) while the
     // Rust steps run; its step waits for it.

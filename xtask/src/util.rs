@@ -26,6 +26,24 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// Free bytes on the file system that holds `path` (or its nearest existing parent), as `df`
+/// reports them; `None` when `df` cannot tell.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let mut dir = path;
+    while !dir.exists() {
+        dir = dir.parent()?;
+    }
+    let out = Command::new("df").arg("-Pk").arg(dir).output().ok()?;
+    parse_df_available(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The "Available" column (KiB) of `df -Pk`'s one data line, in bytes.
+pub fn parse_df_available(df: &str) -> Option<u64> {
+    let line = df.lines().nth(1)?;
+    let kib: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {
@@ -95,6 +113,11 @@ pub fn cargo_line(line: &str) -> CargoLine<'_> {
     }
 }
 
+/// "4.5 GB" (decimal gigabytes, one decimal).
+pub fn gigabytes(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / 1e9)
+}
+
 /// "45 s", "3 min 20 s".
 pub fn minutes(d: Duration) -> String {
     let s = d.as_secs();
@@ -133,7 +156,12 @@ fn run_condensed(cmd: &mut Command, what: &str) -> Result<std::process::ExitStat
                         }
                     }
                     CargoLine::Noise => {}
-                    CargoLine::Show => eprintln!("{line}"),
+                    // A full disk can make writing to our own stderr fail: that must not
+                    // panic the relay thread (cargo's own error says what went wrong).
+                    CargoLine::Show => {
+                        use std::io::Write;
+                        let _ = writeln!(std::io::stderr(), "{line}");
+                    }
                 }
             }
         })
@@ -221,6 +249,15 @@ pub fn step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_space_is_read_from_dfs_available_column() {
+        let df = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
+                  /dev/vda         263174212  90425576   4718592      96% /\n";
+        assert_eq!(parse_df_available(df), Some(4_718_592 * 1024));
+        assert_eq!(parse_df_available("Filesystem\n"), None);
+        assert_eq!(gigabytes(4_831_838_208), "4.8 GB");
+    }
 
     #[test]
     fn cargo_chatter_is_condensed_and_everything_else_shown() {
