@@ -238,6 +238,9 @@ pub struct Retention {
     /// Outbox emails, kept this many days after they were sent (or, never sent, after their
     /// link expired).
     pub sent_emails_days: u64,
+    /// Daily slot statistics (`stats_daily`), kept this many days (the operator page and the
+    /// CSV cannot show older periods).
+    pub stats_days: u64,
     /// The cleanup runs on start and then every this many seconds (0: never).
     pub interval_secs: u64,
 }
@@ -248,6 +251,7 @@ impl Default for Retention {
             idempotency_hours: 24,
             expired_links_days: 30,
             sent_emails_days: 30,
+            stats_days: 800,
             interval_secs: 3600,
         }
     }

@@ -226,6 +226,8 @@ pub struct Cleaned {
     pub outbox: u64,
     /// Daily email counts of past days.
     pub mail_counts: u64,
+    /// Daily slot statistics older than the retention.
+    pub stats: u64,
     /// Idle shared rate-limit buckets.
     pub rate_buckets: u64,
 }
@@ -233,7 +235,12 @@ pub struct Cleaned {
 impl Cleaned {
     /// All rows deleted.
     pub fn total(&self) -> u64 {
-        self.idempotency + self.confirmations + self.outbox + self.mail_counts + self.rate_buckets
+        self.idempotency
+            + self.confirmations
+            + self.outbox
+            + self.mail_counts
+            + self.stats
+            + self.rate_buckets
     }
 }
 
@@ -647,7 +654,8 @@ impl Db {
     /// idempotency keys older than `retention.idempotency_hours`; confirmation links expired for
     /// more than `retention.expired_links_days`; outbox emails sent more than
     /// `retention.sent_emails_days` ago, or never sent and whose link expired that long ago;
-    /// daily email counts of days before yesterday; shared rate-limit buckets idle for an hour
+    /// daily slot statistics older than `retention.stats_days`; daily email counts of days before
+    /// yesterday; shared rate-limit buckets idle for an hour
     /// (a bucket that is absent is full, and an hour refills any of them). A retention of 0
     /// keeps that kind of row. Deletes in batches.
     pub async fn cleanup(&self, now: i64, retention: &Retention) -> DbResult<Cleaned> {
@@ -676,6 +684,18 @@ impl Db {
                     &[sent_cutoff, unsent_cutoff],
                 )
                 .await?;
+        }
+        if retention.stats_days > 0 {
+            // Keyed by day (days since the epoch, UTC): the days before the cutoff day go.
+            let cutoff_day = now.div_euclid(DAY_MS)
+                - i64::try_from(retention.stats_days).unwrap_or(i64::MAX / 2);
+            let _guard = self.write_guard().await;
+            done.stats = sqlx::query("DELETE FROM stats_daily WHERE day < $1")
+                .bind(cutoff_day)
+                .execute(&self.pool)
+                .await
+                .map_err(err)?
+                .rows_affected();
         }
         {
             let _guard = self.write_guard().await;

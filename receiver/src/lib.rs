@@ -348,6 +348,7 @@ async fn run_cleanup(db: Db, retention: Retention, stop: Arc<Notify>) {
                 confirmations = done.confirmations,
                 outbox = done.outbox,
                 mail_counts = done.mail_counts,
+                stats = done.stats,
                 rate_buckets = done.rate_buckets,
                 "old rows deleted"
             ),

@@ -146,6 +146,19 @@ async fn old_rows_are_deleted_by_the_periodic_cleanup_and_recent_ones_kept(b: Ba
     )
     .await;
 
+    // Slot statistics: a day older than the 800-day default goes, yesterday's stays.
+    let stats_slot = unique("slot");
+    for age in [801, 1] {
+        exec(
+            &pool,
+            "INSERT INTO stats_daily (day, slot, page, newsletter, event, n) \
+             VALUES ($2, $1, '/p', '', 'seen', 1)",
+            &[&stats_slot],
+            &[now / DAY_MS - age],
+        )
+        .await;
+    }
+
     // The task runs every second: wait for the old rows to go.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -172,6 +185,15 @@ async fn old_rows_are_deleted_by_the_periodic_cleanup_and_recent_ones_kept(b: Ba
                 "SELECT COUNT(*) FROM mail_counts WHERE email_key = $1",
                 &count_key,
             )
+            .await
+            + count(
+                &pool,
+                &format!(
+                    "SELECT COUNT(*) FROM stats_daily WHERE slot = $1 AND day < {}",
+                    now / DAY_MS - 800
+                ),
+                &stats_slot,
+            )
             .await;
         if left == 0 {
             break;
@@ -179,6 +201,17 @@ async fn old_rows_are_deleted_by_the_periodic_cleanup_and_recent_ones_kept(b: Ba
         assert!(Instant::now() < deadline, "{left} old row(s) still there");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM stats_daily WHERE slot = $1",
+            &stats_slot
+        )
+        .await,
+        1,
+        "yesterday's statistics were deleted with the old day"
+    );
 
     // Over HTTP: the old key is forgotten (the same key with another request is a new signup),
     // the fresh key still replays or refuses; the old link is gone, the recent one says expired.
