@@ -9,7 +9,7 @@ use std::any::Any;
 use std::cell::{OnceCell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, Upgrade};
+use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, TextAbove, Upgrade};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::slot::events::HostEvent;
 use letterbox_core::theme::{low_contrast, luminance, Scheme, Theme};
@@ -409,6 +409,11 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
         .flatten()
         .map(|e| text_of(&e))
         .filter(|t| !t.is_empty());
+    let text_above = if legend.is_none() {
+        text_above(&form, &fields)
+    } else {
+        None
+    };
     Some(FormMarkup {
         // A form without an action posts to the page itself, which is no signup service: core
         // leaves it alone (the site's own script handles it).
@@ -420,7 +425,58 @@ fn form_markup(host: &Element) -> Option<FormMarkup> {
         method: form.method(),
         fields,
         legend,
+        text_above,
     })
+}
+
+/// The first visible `<label>` or `<p>` before the form's first field a reader sees that is not
+/// another field's label ([`TextAbove`]; core decides whether it is a title). `fields` are the
+/// form's controls as [`form_markup`] read them, in the same document order.
+fn text_above(form: &Element, fields: &[FormField]) -> Option<TextAbove> {
+    let nodes = form
+        .query_selector_all("label, p, input, select, textarea, button")
+        .ok()?;
+    let email_label = fields
+        .iter()
+        .find(|f| f.kind == FieldKind::Email)
+        .map(|f| f.label.as_str());
+    let mut controls = fields.iter();
+    for i in 0..nodes.length() {
+        let Some(el) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        let tag = el.tag_name().to_ascii_lowercase();
+        if tag != "label" && tag != "p" {
+            // A control: the fields start at the first one a reader sees.
+            match controls.next() {
+                Some(f) if f.kind == FieldKind::Hidden || f.hidden_from_people => continue,
+                _ => return None,
+            }
+        }
+        let hidden = el
+            .closest(
+                "[hidden], [aria-hidden='true'], [style*='display:none'], [style*='display: none']",
+            )
+            .ok()
+            .flatten()
+            .is_some();
+        if hidden || (tag == "p" && el.closest("label").ok().flatten().is_some()) {
+            continue;
+        }
+        let text = text_of(&el);
+        if text.is_empty() {
+            continue;
+        }
+        let labels_email = tag == "label" && email_label == Some(text.as_str());
+        let labels_other = tag == "label"
+            && fields
+                .iter()
+                .any(|f| f.kind != FieldKind::Email && f.label == text);
+        if !labels_other {
+            return Some(TextAbove { text, labels_email });
+        }
+    }
+    None
 }
 
 /// What the reader did in the site's form before the widget took its place, read at mount and

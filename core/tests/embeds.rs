@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use letterbox_core::config::upgrade::{config_json, FieldKind, FormField, FormMarkup};
+use letterbox_core::config::upgrade::{config_json, FieldKind, FormField, FormMarkup, TextAbove};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::delivery::Adapter;
 use scraper::{ElementRef, Html, Selector};
@@ -187,12 +187,65 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
         .next()
         .map(text_of)
         .filter(|t| !t.is_empty());
+    let text_above = if legend.is_none() {
+        text_above(form, &fields)
+    } else {
+        None
+    };
     Some(FormMarkup {
         action: form_action(form, page),
         method: form_method(form),
         fields,
         legend,
+        text_above,
     })
+}
+
+/// What `src/page.rs`'s `text_above` reads: the first visible `<label>` or `<p>` before the
+/// form's first field a reader sees that is not another field's label.
+fn text_above(form: ElementRef<'_>, fields: &[FormField]) -> Option<TextAbove> {
+    let nodes = Selector::parse("label, p, input, select, textarea, button").unwrap();
+    let email_label = fields
+        .iter()
+        .find(|f| f.kind == FieldKind::Email)
+        .map(|f| f.label.as_str());
+    let mut controls = fields.iter();
+    for el in form.select(&nodes) {
+        let tag = el.value().name().to_ascii_lowercase();
+        if tag != "label" && tag != "p" {
+            match controls.next() {
+                Some(f) if f.kind == FieldKind::Hidden || f.hidden_from_people => continue,
+                _ => return None,
+            }
+        }
+        // `[hidden], [aria-hidden='true'], [style*='display:none'], [style*='display: none']`.
+        let hidden = self_and_ancestors(el).any(|e| {
+            let v = e.value();
+            v.attr("hidden").is_some()
+                || v.attr("aria-hidden") == Some("true")
+                || v.attr("style")
+                    .is_some_and(|st| st.contains("display:none") || st.contains("display: none"))
+        });
+        let in_label = self_and_ancestors(el)
+            .skip(1)
+            .any(|e| e.value().name().eq_ignore_ascii_case("label"));
+        if hidden || (tag == "p" && in_label) {
+            continue;
+        }
+        let text = text_of(el);
+        if text.is_empty() {
+            continue;
+        }
+        let labels_email = tag == "label" && email_label == Some(text.as_str());
+        let labels_other = tag == "label"
+            && fields
+                .iter()
+                .any(|f| f.kind != FieldKind::Email && f.label == text);
+        if !labels_other {
+            return Some(TextAbove { text, labels_email });
+        }
+    }
+    None
 }
 
 // ---- What a slot sends, in one comparable shape ---------------------------------------------
@@ -219,6 +272,9 @@ struct Sends {
     honeypot: Option<String>,
     /// Consent boxes the reader ticks: (field, value sent, wording).
     consent: Vec<(String, String, String)>,
+    /// The name of the one list a form without choices signs up to (from its heading or the
+    /// text above its fields; "Newsletter" when these ask or describe rather than name).
+    title: Option<String>,
 }
 
 fn strs(v: &Value, key: &str) -> Vec<Vec<Value>> {
@@ -268,6 +324,7 @@ fn expected(expect: &Value) -> Sends {
             .iter()
             .map(|p| (s(&p[0]), s(&p[1]), s(&p[2])))
             .collect(),
+        title: expect["title"].as_str().map(str::to_owned),
     }
 }
 
@@ -344,6 +401,9 @@ fn upgraded(json: &str) -> Result<Sends, String> {
         other => return Err(format!("unexpected adapter {other:?}")),
     };
     out.choice_required = !out.choices.is_empty() && !config.choice_optional;
+    if let ([one], true) = (config.newsletters.as_slice(), out.choices.is_empty()) {
+        out.title = Some(one.name.clone());
+    }
     let choices = config
         .consent
         .as_ref()
@@ -438,6 +498,13 @@ fn compare(want: &Sends, mut got: Sends) -> Vec<String> {
             "honeypot {:?}, not {:?}",
             got.honeypot.unwrap_or_default(),
             want.honeypot.clone().unwrap_or_default()
+        ));
+    }
+    if want.title.is_some() && want.title != got.title {
+        why.push(format!(
+            "names its list {:?}, not {:?}",
+            got.title.unwrap_or_default(),
+            want.title.clone().unwrap_or_default()
         ));
     }
     if want.consent != got.consent {

@@ -103,6 +103,39 @@ async fn a_plain_fallback_form_is_read_and_posted_where_it_posted_before() {
 }
 
 #[wasm_bindgen_test]
+async fn without_a_heading_the_label_or_paragraph_above_the_fields_names_the_newsletter() {
+    let action = format!("{}/t/label-above/form-ok", base());
+    let form = |i: u8, top: &str, label: &str| {
+        format!(
+            r#"<form action="{action}" method="post">{top}
+             <label for="la-{i}">{label}</label><input type="email" name="email" id="la-{i}" placeholder="email address">
+             <input type="submit" value="Subscribe"></form>"#
+        )
+    };
+    let cases = [
+        // Mailchimp's slim embed: the email field's label is the form's title.
+        (form(1, "", "The Weekly Digest"), "The Weekly Digest"),
+        // A paragraph above the fields (Brevo's title block); an error waiting hidden is not it.
+        (
+            form(
+                2,
+                r#"<div style="display:none"><p>There was an error.</p></div><p>Familien Festival</p>"#,
+                "Email",
+            ),
+            "Familien Festival",
+        ),
+        // A label that names the address is the field's, and the newsletter keeps its default.
+        (form(3, "", "Enter your email"), "Newsletter"),
+    ];
+    for (markup, name) in cases {
+        let slot = Host::anonymous(Config::new()).markup(markup).mount();
+        sleep(0).await;
+        let hint = text(&slot, ".lb-hint");
+        assert!(hint.contains(name), "{name:?} not in {hint:?}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn the_script_tag_can_upgrade_every_mailchimp_embed_on_the_page() {
     let marker = document().create_element("script").unwrap();
     marker.set_attribute("type", "text/plain").unwrap();

@@ -30,6 +30,7 @@
 //!     method: "post".into(),
 //!     fields: vec![FormField::new(FieldKind::Email, "email")],
 //!     legend: Some("The Daily Briefing".into()),
+//!     text_above: None,
 //! };
 //! assert_eq!(
 //!     config_json(&markup).unwrap(),
@@ -57,6 +58,24 @@ pub struct FormMarkup {
     /// newsletter of a form without checkboxes. Mailchimp's "* indicates required" line is ignored
     /// if it is passed here.
     pub legend: Option<String>,
+    /// When the form has no heading: the text right above its fields (see [`TextAbove`]), which
+    /// names the newsletter the same way.
+    pub text_above: Option<TextAbove>,
+}
+
+/// The first text inside a form, before its first field a reader sees, that is not another
+/// field's label: the title of a form without a heading in the embeds sites really paste.
+/// Mailchimp's slim embed titles its form with the email field's own label ("Subscribe to our
+/// mailing list", with "email address" as the field's placeholder); Brevo's form builder puts
+/// its title and description in paragraphs above the fields. Hidden text (an error message
+/// waiting in a `display: none` block) is not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextAbove {
+    /// The text, whitespace-folded.
+    pub text: String,
+    /// It is the email field's label: then it is the title only if it does not name the address
+    /// ("Email address", "Enter your email", "Correo electrónico").
+    pub labels_email: bool,
 }
 
 /// What kind of control a [`FormField`] is.
@@ -303,7 +322,7 @@ pub fn config_json(markup: &FormMarkup) -> Result<String, UpgradeError> {
 /// boxes[1].value = "weekly".into();
 /// let mut fields = vec![FormField::new(FieldKind::Email, "email")];
 /// fields.extend(boxes);
-/// let form = FormMarkup { action: "https://news.example/s".into(), method: "post".into(), fields, legend: None };
+/// let form = FormMarkup { action: "https://news.example/s".into(), method: "post".into(), fields, legend: None, text_above: None };
 /// let now = [("list".to_owned(), "weekly".to_owned(), true), ("other".to_owned(), "x".to_owned(), true)];
 /// assert_eq!(newsletter_boxes(&form, &now), [("weekly".to_owned(), true)]);
 /// ```
@@ -557,16 +576,41 @@ fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The form's title, unless it is missing, Mailchimp's "* indicates required" line, or a call
+/// The form's title: its heading, else the text right above its fields unless that is the
+/// email field's label naming the address; then [`title`].
+fn form_title(markup: &FormMarkup) -> Option<String> {
+    match (&markup.legend, &markup.text_above) {
+        (Some(legend), _) => title(Some(legend)),
+        (None, Some(above)) if !(above.labels_email && names_address(&above.text)) => {
+            title(Some(&above.text))
+        }
+        _ => None,
+    }
+}
+
+/// Whether an email field's label names the field ("Email address", "E-Mail-Adresse", "Enter
+/// your email", "Correo electrónico", "Courriel") rather than the form.
+fn names_address(label: &str) -> bool {
+    let lower = label.to_ascii_lowercase();
+    [
+        "email", "e-mail", "address", "adress", "adres", "correo", "courriel",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// The form's title, unless it is missing, Mailchimp's "* indicates required" line, a call
 /// to action rather than a name ("Subscribe", "Sign up for our quarterly updates:", "¿Te
-/// interesan…?"): the widget says "…to send you {newsletter}", which a button's word or a
-/// question cannot fill.
+/// interesan…?") or a sentence describing the newsletter (it ends with a full stop): the widget
+/// says "…to send you {newsletter}", which a button's word, a question or a sentence cannot fill.
 fn title(legend: Option<&str>) -> Option<String> {
     let text = fold(legend?);
     // ASCII lower-casing only: Unicode case tables would cost the wasm kilobytes.
     let lower = text.to_ascii_lowercase();
-    let ignored =
-        text.is_empty() || lower.contains("indicates required") || is_call_to_action(&lower);
+    let ignored = text.is_empty()
+        || lower.contains("indicates required")
+        || is_call_to_action(&lower)
+        || text.ends_with('.');
     (!ignored).then_some(text)
 }
 
@@ -879,7 +923,7 @@ fn plan(markup: &FormMarkup) -> Result<Plan, UpgradeError> {
         });
     }
 
-    let legend = title(markup.legend.as_deref());
+    let legend = form_title(markup);
     // The embed lets a reader sign up with none of its boxes ticked unless one is required.
     let choice_optional = !boxes.is_empty() && !boxes.iter().any(|b| b.required);
     let mut plan = Plan {
@@ -1279,6 +1323,7 @@ mod tests {
             method: "post".into(),
             fields,
             legend: None,
+            text_above: None,
         }
     }
 
@@ -1544,6 +1589,90 @@ mod tests {
         ] {
             assert_eq!(title(Some(heading)).as_deref(), Some(heading));
         }
+    }
+
+    #[test]
+    fn a_sentence_describes_rather_than_names_the_newsletter() {
+        for text in [
+            "Die wichtigsten Nachrichten jeden Morgen.",
+            "Subscribe to get non-boring business accounting tips.",
+        ] {
+            assert_eq!(title(Some(text)), None, "{text}");
+        }
+    }
+
+    fn above(text: &str, labels_email: bool) -> Option<TextAbove> {
+        Some(TextAbove {
+            text: text.into(),
+            labels_email,
+        })
+    }
+
+    #[test]
+    fn without_a_heading_the_text_above_the_fields_names_the_newsletter() {
+        let mut markup = form(
+            "https://news.example/join",
+            vec![field(FieldKind::Email, "email", "")],
+        );
+        // Mailchimp's slim embed: the email field's label is the form's title.
+        markup.text_above = above("The Weekly Digest", true);
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("default", "The Weekly Digest", false)]
+        );
+        // A paragraph above the fields (Brevo's title block).
+        markup.text_above = above("Familien Festival", false);
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("default", "Familien Festival", false)]
+        );
+        // As with headings, a call to action or a description is no name.
+        for text in [
+            "Subscribe to our mailing list",
+            "Melde dich zu unserem Newsletter an, um ….",
+        ] {
+            markup.text_above = above(text, false);
+            assert_eq!(
+                newsletters(&upgrade(&markup)),
+                [("default", "Newsletter", false)],
+                "{text}"
+            );
+        }
+        // A heading wins over the text above.
+        markup.legend = Some("The Daily Briefing".into());
+        markup.text_above = above("The Weekly Digest", false);
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("default", "The Daily Briefing", false)]
+        );
+    }
+
+    #[test]
+    fn an_email_label_that_names_the_address_is_not_the_form_title() {
+        let mut markup = form(
+            "https://news.example/join",
+            vec![field(FieldKind::Email, "email", "")],
+        );
+        for label in [
+            "Email Address",
+            "Enter your email",
+            "Gebe deine E-Mail-Adresse ein, um dich anzumelden",
+            "Correo electrónico",
+            "Your address",
+        ] {
+            markup.text_above = above(label, true);
+            assert_eq!(
+                newsletters(&upgrade(&markup)),
+                [("default", "Newsletter", false)],
+                "{label}"
+            );
+        }
+        // The same words in a paragraph that is no field's label still name the form.
+        markup.text_above = above("The Address Book", false);
+        assert_eq!(
+            newsletters(&upgrade(&markup)),
+            [("default", "The Address Book", false)]
+        );
     }
 
     #[test]
