@@ -94,8 +94,13 @@ fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The line appended to the ES-module glue: start at once, finding the wasm relative to the
-/// script's own URL (so the tag works from any origin), optionally pinned by its SRI hash.
+/// What the entry script does before it asks for the wasm: reserve each slot's space from its
+/// configuration, so the widget's arrival moves nothing below it (issue 11, item 5).
+const RESERVE: &str = include_str!("../../dist-src/reserve.js");
+
+/// The lines appended to the ES-module glue: reserve the slots' space, then start at once,
+/// finding the wasm relative to the script's own URL (so the tag works from any origin),
+/// optionally pinned by its SRI hash.
 fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
     let url = format!("new URL({wasm_name:?}, import.meta.url)");
     let source = match integrity {
@@ -103,7 +108,7 @@ fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
+        "\n{RESERVE}\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
     )
 }
 
@@ -116,7 +121,7 @@ fn classic(glue: &str, wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "(function () {{\n{glue}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
+        "(function () {{\n{glue}\n{RESERVE}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
     )
 }
 
