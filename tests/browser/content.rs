@@ -154,7 +154,7 @@ async fn under_a_title_the_legend_is_set_as_a_label_not_a_second_heading() {
         legend.text_content().as_deref(),
         Some("Choose your newsletters")
     );
-    assert!(legend.get_bounding_client_rect().height > 1.0);
+    assert!(legend.get_bounding_client_rect().height() > 1.0);
     assert_eq!(
         legend.parent_element().map(|p| p.tag_name()),
         Some("FIELDSET".into())
