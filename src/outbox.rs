@@ -88,12 +88,14 @@ pub fn landed(key: &str, outcome: &Outcome) {
 /// the signup is kept in the browser for up to `pending_days` and [`Outcome::Queued`] is
 /// returned with the key it is kept under: the same signup already waiting (queued by another
 /// slot, tab or page view) keeps its own key, and the slot takes that one. If the browser
-/// cannot keep it, the last outcome is returned.
+/// cannot keep it, the last outcome is returned. `waiting` is told each wait before a retry,
+/// in milliseconds, so the slot can say so.
 pub async fn send(
     adapter: &Adapter,
     envelope: &Envelope,
     max_attempts: u32,
     pending_days: u32,
+    waiting: &dyn Fn(u32),
 ) -> (Outcome, Option<String>) {
     let policy = RetryPolicy {
         max_attempts,
@@ -106,7 +108,10 @@ pub async fn send(
         made += 1;
         let online = online();
         match policy.decide(&outcome, made, online, js_sys::Math::random()) {
-            Decision::Retry { delay_ms } => transport::sleep(delay_ms).await,
+            Decision::Retry { delay_ms } => {
+                waiting(delay_ms);
+                transport::sleep(delay_ms).await
+            }
             Decision::Queue => {
                 return match enqueue(adapter, &envelope.signup, pending_days) {
                     Some(kept) => (Outcome::Queued, Some(kept)),

@@ -34,6 +34,10 @@ static NEXT_INSTANCE: AtomicU32 = AtomicU32::new(1);
 
 struct Mounted {
     host: HtmlElement,
+    /// The element inside the shadow root whose classes carry the slot's look ([`look`]), and
+    /// the site's theme words, to restyle it when the page changes scheme ([`follow_scheme`]).
+    container: HtmlElement,
+    theme: Theme,
     /// Leptos's unmount handle: dropping it removes the view and releases its reactive state.
     _view: Box<dyn Any>,
 }
@@ -808,17 +812,16 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     else {
         return false;
     };
-    container.set_class_name(&look(
-        host,
-        config.as_ref().map(|c| c.theme).unwrap_or_default(),
-    ));
+    let theme = config.as_ref().map(|c| c.theme).unwrap_or_default();
+    container.set_class_name(&look(host, theme));
+    follow_scheme();
     if root.append_child(&container).is_err() {
         return false;
     }
     let usable = config.is_ok();
     let view = crate::view::render(
         host,
-        container,
+        container.clone(),
         config,
         lang,
         format!("lb{instance}"),
@@ -830,6 +833,8 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     MOUNTED.with(|m| {
         m.borrow_mut().push(Mounted {
             host: host.clone(),
+            container,
+            theme,
             _view: view,
         })
     });
@@ -930,6 +935,77 @@ fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
         }
     }
     Some(root)
+}
+
+thread_local! {
+    static FOLLOWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Once per page: when the page changes its colour scheme after the slots mounted (a class,
+/// `data-theme` or `style` changed on `<html>` or `<body>`, or the reader's system scheme for a
+/// page that follows it), every slot's look is decided again. One observer for all the slots,
+/// and once more after the page's own colour transitions have had time to end.
+fn follow_scheme() {
+    if FOLLOWING.with(|f| f.replace(true)) {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_change = Closure::<dyn FnMut()>::new(move || {
+        restyle();
+        let later = Closure::once_into_js(restyle);
+        if let Some(w) = web_sys::window() {
+            let _ =
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 500);
+        }
+    });
+    let callback: &js_sys::Function = on_change.as_ref().unchecked_ref();
+    if let Ok(observer) = web_sys::MutationObserver::new(callback) {
+        let options = web_sys::MutationObserverInit::new();
+        options.set_attributes(true);
+        let document = window.document();
+        for el in [
+            document.as_ref().and_then(|d| d.document_element()),
+            document.as_ref().and_then(|d| d.body()).map(Element::from),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = observer.observe_with_options(&el, &options);
+        }
+    }
+    // window.matchMedia without web-sys's MediaQueryList binding (one feature less to build).
+    let query = js_sys::Reflect::get(&window, &"matchMedia".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| {
+            f.call1(&window, &"(prefers-color-scheme: dark)".into())
+                .ok()
+        });
+    if let Some(query) = query {
+        let _ = query
+            .unchecked_into::<web_sys::EventTarget>()
+            .add_event_listener_with_callback("change", callback);
+    }
+    // Both live as long as the page.
+    on_change.forget();
+}
+
+/// Decides every mounted slot's look again (see [`follow_scheme`]).
+fn restyle() {
+    let slots: Vec<(HtmlElement, HtmlElement, Theme)> = MOUNTED.with(|m| {
+        m.borrow()
+            .iter()
+            .map(|s| (s.host.clone(), s.container.clone(), s.theme))
+            .collect()
+    });
+    for (host, container, theme) in slots {
+        let classes = look(&host, theme);
+        if container.class_name() != classes {
+            container.set_class_name(&classes);
+        }
+    }
 }
 
 /// The classes of a slot's container for `theme` on `host`'s page: `lb-dark` where the slot

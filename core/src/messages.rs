@@ -274,6 +274,11 @@ keys! {
     FailureRateLimitedOver = "failure_rate_limited_over",
         en: "Too many signups were sent from here. You can try again now.",
         uk: "Звідси надіслано забагато підписок. Тепер можна спробувати ще раз.";
+    /// While an attempt that got no answer (or a short rate limit) waits to be sent again: `{wait}`
+    /// counts down ("3 seconds"), shown under the button; the polite announcement says it once.
+    RetryWaiting = "retry_waiting",
+        en: "Not sent yet. Trying again in {wait}.",
+        uk: "Ще не надіслано. Пробуємо ще раз через {wait}.";
     /// A wait of `{n}` minutes (more than one).
     WaitMinutes = "wait_minutes",
         en: "{n} minutes",

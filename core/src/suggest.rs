@@ -118,6 +118,50 @@ pub struct Suggestion {
     pub full: String,
 }
 
+impl Suggestion {
+    /// The part of [`Suggestion::full`] that differs from the address as `typed`, as a byte
+    /// range, for the widget to mark ("jane@g**ai**l.com" for `jane@gmial.com`): what lies
+    /// between the longest common start and end of the typed and the suggested domain (compared
+    /// lower-cased). Always inside the domain and never empty; a fix that only removes
+    /// characters (`gmaill.com`) marks the whole suggested domain.
+    ///
+    /// ```
+    /// use letterbox_core::suggest::suggest;
+    /// let mark = |typed: &str| {
+    ///     let s = suggest(typed).unwrap();
+    ///     s.full[s.changed_in(typed)].to_owned()
+    /// };
+    /// assert_eq!(mark("jane@gmial.com"), "ai");
+    /// assert_eq!(mark("jane@gmail.con"), "m");
+    /// assert_eq!(mark("jane@gmaill.com"), "gmail.com");
+    /// ```
+    pub fn changed_in(&self, typed: &str) -> std::ops::Range<usize> {
+        let start = self.full.len().saturating_sub(self.domain.len());
+        let whole = start..self.full.len();
+        let typed = split_email(typed)
+            .map(|p| p.domain.to_ascii_lowercase())
+            .unwrap_or_default();
+        let (a, b) = (typed.as_bytes(), self.domain.as_bytes());
+        let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let room = a.len().min(b.len()) - prefix;
+        let suffix = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(room)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let range = start + prefix..self.full.len() - suffix;
+        if range.is_empty()
+            || !self.full.is_char_boundary(range.start)
+            || !self.full.is_char_boundary(range.end)
+        {
+            return whole;
+        }
+        range
+    }
+}
+
 /// The lists suggestions are drawn from. Order matters: among equally close candidates the first
 /// one wins, as in mailcheck. Entries should be lower-case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,6 +500,30 @@ pub fn sift4_distance(s1: &str, s2: &str, max_offset: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_changed_part_is_inside_the_domain_whatever_the_case_typed() {
+        let check = |typed: &str, marked: &str| {
+            let s = super::suggest(typed).expect("a suggestion");
+            let range = s.changed_in(typed);
+            assert!(
+                range.start >= s.full.len() - s.domain.len(),
+                "{typed}: inside the domain"
+            );
+            assert_eq!(&s.full[range], marked, "{typed}");
+        };
+        check("Jane@GMIAL.com", "ai");
+        check(" jane@hotmial.com ", "ai");
+        check("jane@ukr.nte", "et");
+        check("jane@yahooo.com", "yahoo.com");
+        check("jane@gmai.com", "l");
+    }
+
+    #[test]
+    fn a_typed_address_that_does_not_parse_marks_the_whole_domain() {
+        let s = super::suggest("jane@gmial.com").expect("a suggestion");
+        assert_eq!(&s.full[s.changed_in("")], "gmail.com");
+    }
+
     use super::*;
 
     #[test]

@@ -59,8 +59,14 @@ pub fn EmailField(s: Slot, email_id: String, statement: Option<String>) -> impl 
                     <span class="lb-visually-hidden">{move || s.screen.with(|v| v.submit_for.clone())}</span>
                 </button>
             </div>
+            <p class="lb-hint lb-retry-note" part="letterbox-retry-note" hidden=s.hides(part::retry_note)>{s.shows(part::retry_note)}</p>
             <div class="lb-suggestion" aria-live="polite">
-                <p class="lb-suggestion-text" hidden=s.hides(part::suggestion)>{s.shows(part::suggestion)}</p>
+                // The changed part of the address is marked for the eye; a screen reader reads
+                // the sentence whole, the address as one word, from the hidden copy.
+                <p class="lb-suggestion-text" hidden=s.hides(part::suggestion)>
+                    <span aria-hidden="true">{s.shows(part::suggestion_before)}<mark part="letterbox-suggestion-change">{s.shows(part::suggestion_changed)}</mark>{s.shows(part::suggestion_after)}</span>
+                    <span class="lb-visually-hidden">{s.shows(part::suggestion)}</span>
+                </p>
                 <button type="button" class="lb-button lb-button--link" part="letterbox-suggestion"
                     hidden=s.hides(part::suggestion)
                     on:click=move |_| { s.dispatch(Event::SuggestionAccepted); focus(s.email_input); }>

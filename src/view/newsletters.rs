@@ -15,6 +15,9 @@ pub fn Newsletters(s: Slot, id: String) -> impl IntoView {
     let hint_id = format!("{id}-newsletters-hint");
     let error_id = format!("{id}-newsletters-error");
     let items = s.config.with_value(|c| c.newsletters.clone());
+    // Under the slot's title the legend is not a second heading: it is set like the email
+    // field's label (still the fieldset's name for screen readers).
+    let under_title = s.config.with_value(|c| c.title.is_some());
     let list = items
         .into_iter()
         .enumerate()
@@ -66,7 +69,7 @@ pub fn Newsletters(s: Slot, id: String) -> impl IntoView {
     view! {
         <fieldset class="lb-fieldset" node_ref=s.fieldset class:lb-fieldset--error=move || !s.hides(part::news_error)()
             aria-describedby=described>
-            <legend class="lb-legend" part="letterbox-legend">{s.text(Key::Legend)}</legend>
+            <legend class="lb-legend" class:lb-legend--under-title=under_title part="letterbox-legend">{s.text(Key::Legend)}</legend>
             <div class="lb-hint" part="letterbox-hint" id=hint_id hidden=s.hides(part::choice_hint)>{s.text(Key::LegendHint)}</div>
             <p class="lb-error" part="letterbox-error" id=error_id hidden=s.hides(part::news_error)>
                 <span class="lb-visually-hidden">{s.error_prefix()}</span>

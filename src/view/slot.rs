@@ -130,8 +130,17 @@ impl Slot {
                                     signals,
                                     ..Envelope::new(*signup)
                                 };
-                                let (outcome, kept) =
-                                    outbox::send(&adapter, &envelope, attempts, pending_days).await;
+                                // Each wait before a retry is shown in this slot, counting down.
+                                let waiting =
+                                    move |delay_ms| self.dispatch(Event::RetryWaiting { delay_ms });
+                                let (outcome, kept) = outbox::send(
+                                    &adapter,
+                                    &envelope,
+                                    attempts,
+                                    pending_days,
+                                    &waiting,
+                                )
+                                .await;
                                 // The same signup already waited under another key: it is
                                 // this slot's signup from now on (its answer, its withdrawal).
                                 if let Some(kept) = kept.filter(|k| *k != key) {
@@ -316,6 +325,18 @@ pub mod part {
     }
     pub fn suggestion(v: &Screen) -> Option<&str> {
         v.suggestion.as_ref().map(|t| t.text.as_str())
+    }
+    pub fn suggestion_before(v: &Screen) -> Option<&str> {
+        v.suggestion.as_ref().map(|t| t.marked[0].as_str())
+    }
+    pub fn suggestion_changed(v: &Screen) -> Option<&str> {
+        v.suggestion.as_ref().map(|t| t.marked[1].as_str())
+    }
+    pub fn suggestion_after(v: &Screen) -> Option<&str> {
+        v.suggestion.as_ref().map(|t| t.marked[2].as_str())
+    }
+    pub fn retry_note(v: &Screen) -> Option<&str> {
+        v.retry_note.as_deref()
     }
     pub fn suggestion_apply(v: &Screen) -> Option<&str> {
         v.suggestion.as_ref().map(|t| t.apply.as_str())

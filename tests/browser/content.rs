@@ -111,6 +111,62 @@ async fn the_sites_title_intro_and_image_stand_above_the_form_at_its_heading_lev
     assert!(text(&host, &format!("[id='{body_id}']")).contains("jane@example.com"));
 }
 
+fn style_of(el: &web_sys::Element, property: &str) -> String {
+    web_sys::window()
+        .unwrap()
+        .get_computed_style(el)
+        .unwrap()
+        .unwrap()
+        .get_property_value(property)
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn under_a_title_the_legend_is_set_as_a_label_not_a_second_heading() {
+    let titled = with("legend-titled", "pending", five(), |c| {
+        c.key("title", "Morning news")
+    })
+    .mount();
+    let plain = answering("legend-plain", "pending", five()).mount();
+    sleep(0).await;
+    let (legend, label) = (get(&titled, "legend"), get(&titled, "label.lb-label"));
+    // The same size and weight as the email field's label; the title is the one heading.
+    assert_eq!(
+        style_of(&legend, "font-size"),
+        style_of(&label, "font-size")
+    );
+    assert_eq!(
+        style_of(&legend, "font-weight"),
+        style_of(&label, "font-weight")
+    );
+    let px = |el: &web_sys::Element| {
+        style_of(el, "font-size")
+            .trim_end_matches("px")
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(
+        px(&get(&titled, ".lb-title")) > px(&legend),
+        "the title stands above it"
+    );
+    // Still shown and still the fieldset's name.
+    assert_eq!(
+        legend.text_content().as_deref(),
+        Some("Choose your newsletters")
+    );
+    assert!(legend.get_bounding_client_rect().height() > 1.0);
+    assert_eq!(
+        legend.parent_element().map(|p| p.tag_name()),
+        Some("FIELDSET".into())
+    );
+    // Without a title, the legend is the slot's heading-like line, as before.
+    let alone = get(&plain, "legend");
+    assert_ne!(
+        style_of(&alone, "font-size"),
+        style_of(&get(&plain, "label.lb-label"), "font-size")
+    );
+}
+
 #[wasm_bindgen_test]
 async fn without_a_title_the_slot_adds_no_heading_and_keeps_h2() {
     let host = answering("no-title", "subscribed", one()).mount();

@@ -237,10 +237,18 @@ async fn a_short_retry_after_is_waited_out_and_the_signup_goes_through() {
     type_email(&host, "jane@example.com").await;
     submit(&host).await;
     sleep(200).await;
+    // It says why nothing happened yet, once, and that it tries again by itself.
     assert_eq!(
         text(&host, "[role=status]"),
-        "Sending your signup…",
-        "still sending while it waits"
+        "Not sent yet. Trying again in 1 second.",
+        "the wait is announced"
+    );
+    assert_eq!(
+        shown(&host, ".lb-retry-note")
+            .and_then(|n| n.text_content())
+            .as_deref(),
+        Some("Not sent yet. Trying again in 1 second."),
+        "and shown under the button"
     );
     assert_eq!(
         text(&host, "button[type=submit]"),
@@ -255,6 +263,43 @@ async fn a_short_retry_after_is_waited_out_and_the_signup_goes_through() {
     let sent = requests("retry-429").await;
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0]["idempotency_key"], sent[1]["idempotency_key"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_wait_counts_down_visibly_in_ukrainian_and_goes_when_the_answer_comes() {
+    let host = Host::new(
+        "retry-wait-uk",
+        Config::new()
+            .endpoint(route("retry-wait-uk", "rate-once-3"))
+            .newsletters(one()),
+    )
+    .attribute("data-lang", "uk")
+    .mount();
+    type_email(&host, "jane@example.com").await;
+    submit(&host).await;
+    let note = wait_for("the retry note", || shown(&host, ".lb-retry-note")).await;
+    assert_eq!(
+        note.text_content().as_deref(),
+        Some("Ще не надіслано. Пробуємо ще раз через 3 с.")
+    );
+    sleep(1_100).await;
+    assert_eq!(
+        note.text_content().as_deref(),
+        Some("Ще не надіслано. Пробуємо ще раз через 2 с."),
+        "the note counts down"
+    );
+    assert_eq!(
+        text(&host, "[role=status]"),
+        "Ще не надіслано. Пробуємо ще раз через 3 с.",
+        "the live region keeps its words, so the countdown is not read every second"
+    );
+    assert!(
+        note.get_attribute("aria-live").is_none() && note.closest("[aria-live]").unwrap().is_none(),
+        "the note itself is not live"
+    );
+    wait_for("the success panel", || shown(&host, ".lb-success")).await;
+    assert!(shown(&host, ".lb-retry-note").is_none());
+    assert_eq!(requests("retry-wait-uk").await.len(), 2);
 }
 
 #[wasm_bindgen_test]

@@ -67,6 +67,46 @@ async fn a_page_that_is_dark_where_the_slot_sits_gets_the_dark_colours() {
 }
 
 #[wasm_bindgen_test]
+async fn a_page_that_switches_to_dark_and_back_after_mounting_is_followed() {
+    // The site's own switch: a class on <html> that its stylesheet turns dark.
+    let sheet = document().create_element("style").unwrap();
+    sheet.set_text_content(Some(
+        "html.site-dark { color-scheme: dark; background: #111; color: #eee }",
+    ));
+    document()
+        .query_selector("head")
+        .unwrap()
+        .unwrap()
+        .append_child(&sheet)
+        .unwrap();
+    let html = document().document_element().unwrap();
+    let host = answering("look-switch", "pending", five()).mount();
+    // A slot whose own section fixes light stays light whatever the page does.
+    let light = section("color-scheme: light; background: #fff; color: #222");
+    let fixed = answering("look-switch-fixed", "pending", one()).mount_in(&light);
+    sleep(0).await;
+    assert_eq!(computed(&get(&host, ".lb-root"), "color"), LIGHT_TEXT);
+    html.class_list().add_1("site-dark").unwrap();
+    let dark = wait_for("the slot to turn dark", || {
+        let root = get(&host, ".lb-root");
+        (computed(&root, "color") == DARK_TEXT).then_some(root)
+    })
+    .await;
+    assert_eq!(
+        computed(&get(&host, "input[type=checkbox]"), "color-scheme"),
+        "dark",
+        "its checkboxes too"
+    );
+    assert_eq!(computed(&get(&fixed, ".lb-root"), "color"), LIGHT_TEXT);
+    html.class_list().remove_1("site-dark").unwrap();
+    wait_for("the slot to turn light again", || {
+        (computed(&dark, "color") == LIGHT_TEXT).then_some(())
+    })
+    .await;
+    sheet.remove();
+}
+
+#[wasm_bindgen_test]
 async fn data_theme_fixes_the_scheme_and_boxes_a_slot_that_differs_from_its_page() {
     let light = section("color-scheme: light; background: #fff; color: #222");
     let host = answering("look-fixed", "pending", one())

@@ -157,9 +157,20 @@ async fn a_typo_suggestion_offers_a_fix_and_never_blocks() {
     sleep(10).await;
     let live = get(&host, ".lb-suggestion");
     assert_eq!(live.get_attribute("aria-live").as_deref(), Some("polite"));
+    // Seen with the corrected part marked; read as one sentence with the address whole.
     assert_eq!(
-        text(&host, ".lb-suggestion-text"),
+        text(&host, ".lb-suggestion-text [aria-hidden=true]"),
         "Did you mean jane@gmail.com?"
+    );
+    assert_eq!(text(&host, ".lb-suggestion-text mark"), "ai");
+    assert_eq!(
+        text(&host, ".lb-suggestion-text .lb-visually-hidden"),
+        "Did you mean jane@gmail.com?"
+    );
+    assert_eq!(
+        all(&host, ".lb-suggestion-text > :not([aria-hidden=true])").len(),
+        1,
+        "nothing else is read"
     );
     click(&host, ".lb-suggestion button");
     sleep(10).await;

@@ -33,13 +33,15 @@ use crate::util::{root, run, target_dir, Result};
 /// | and no repeat at services without idempotency keys, Ghost attribution, the busy button, left-alone forms, hostile URLs and huge configs refused, quiet config errors (2026-11-27: 136,578 B wasm + 6,316 B JS = 142,894 B) | 136.6 KB |
 /// | session 4, each branch measured alone on 142,894 B: many slots in small tasks +1,221 B (issue 13); a redirecting service URL detected, Ghost's text for existing members, Mailchimp over https +1,132 B (issue 16); anonymous slot statistics +3,594 B (issue 14); real article pages (page colour scheme, unboxed, title/intro/image, named controls, errors sized to the form, Retry-After countdown, contrast warning, parts) +6,464 B (issue 11); real embeds (merge fields, radio/select choices, optional groups, GDPR permissions) +14,071 B (issue 12); the upgrade keeping what the reader did in the fallback form +2,806 B (issue 13) | – |
 /// | session 4 merged, with the one config reader and one answer route (−196 B), the review's fixes, one JSON writer (−255 B) and the transport's one send() (+162 B), 2026-11-27: 163,432 B wasm + 6,788 B JS = 170,220 B | 163.4 KB |
+/// | session 5, issue 11's widget items (branch pages2, alone on 170,220 B): the slots' space reserved by the entry script before the wasm (+812 B JS); the retry wait shown and counted down, the corrected part of a typo suggestion marked, a page's later light/dark switch followed, the legend set as a label under a title (+1,710 B wasm together): 165,142 B wasm + 7,600 B JS = 172,742 B | 165.1 KB |
 ///
 /// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B). Issue 13 withdrew the
 /// 60 KB budget for targets about what a reader waits for (first download ≤ 70 KB, the whole
-/// journey ≤ 110 KB) and asks to enforce what is reached: the single bundle is 170,220 B, and
-/// this ceiling (276 B above) stops any creep until lazy chunks split the first download from
-/// the rest; see docs/speed.md and docs/contributing.md.
-pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512;
+/// journey ≤ 110 KB) and asks to enforce what is reached: the single bundle was 170,220 B, and
+/// this ceiling (276 B above, raised by the 2,522 B issue 11's widget items measured) stops any
+/// creep until lazy chunks split the first download from the rest; see docs/speed.md and
+/// docs/contributing.md.
+pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512 + 2_522;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
@@ -94,8 +96,13 @@ fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The line appended to the ES-module glue: start at once, finding the wasm relative to the
-/// script's own URL (so the tag works from any origin), optionally pinned by its SRI hash.
+/// What the entry script does before it asks for the wasm: reserve each slot's space from its
+/// configuration, so the widget's arrival moves nothing below it (issue 11, item 5).
+const RESERVE: &str = include_str!("../../dist-src/reserve.js");
+
+/// The lines appended to the ES-module glue: reserve the slots' space, then start at once,
+/// finding the wasm relative to the script's own URL (so the tag works from any origin),
+/// optionally pinned by its SRI hash.
 fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
     let url = format!("new URL({wasm_name:?}, import.meta.url)");
     let source = match integrity {
@@ -103,7 +110,7 @@ fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
+        "\n{RESERVE}\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
     )
 }
 
@@ -116,7 +123,7 @@ fn classic(glue: &str, wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "(function () {{\n{glue}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
+        "(function () {{\n{glue}\n{RESERVE}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
     )
 }
 

@@ -620,6 +620,11 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
             respond(request, 429, json, "{}".into(), &[("Retry-After", "1")])
         }
         "rate-once" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
+        // A wait long enough to watch the retry note count down.
+        "rate-once-3" if earlier == 0 => {
+            respond(request, 429, json, "{}".into(), &[("Retry-After", "3")])
+        }
+        "rate-once-3" => respond(request, 200, json, r#"{"status":"subscribed"}"#.into(), &[]),
         "hang-once" => {
             if earlier == 0 {
                 thread::sleep(Duration::from_secs(20));

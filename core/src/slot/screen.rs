@@ -25,6 +25,10 @@ pub struct SuccessText {
 pub struct SuggestionText {
     /// "Did you mean …?"
     pub text: String,
+    /// `text` cut around the part of the suggested address that differs from what was typed
+    /// ([`crate::suggest::Suggestion::changed_in`]): before it, the part to mark, after it.
+    /// Joined, the three are `text`.
+    pub marked: [String; 3],
     /// The button that applies it.
     pub apply: String,
 }
@@ -46,7 +50,12 @@ pub struct Screen {
     pub success: Option<SuccessText>,
     /// The typo suggestion.
     pub suggestion: Option<SuggestionText>,
-    /// The polite live region's text (empty when there is nothing to announce).
+    /// While a submission waits to be sent again by itself: "Not sent yet. Trying again in 3
+    /// seconds.", counting down each second (shown under the button; not live, so the
+    /// countdown is not read every second).
+    pub retry_note: Option<String>,
+    /// The polite live region's text (empty when there is nothing to announce). While a retry
+    /// waits it is the note with the whole wait, so it is announced once.
     pub status: String,
     /// A signup is on its way: the form is `aria-busy` and the button says so.
     pub busy: bool,
@@ -135,6 +144,34 @@ pub fn wait_text(texts: &Catalogue, secs: u32) -> String {
         return texts.text(Key::WaitMinute).to_owned();
     }
     texts.format(key, &[("n", &n.to_string())])
+}
+
+/// The suggestion's text in three parts around the changed part of the address (see
+/// [`SuggestionText::marked`]). A site's own wording without `{email}` has nothing to mark.
+fn marked(texts: &Catalogue, s: &crate::suggest::Suggestion, typed: &str) -> [String; 3] {
+    const HERE: &str = "\u{1}";
+    let text = texts.format(Key::SuggestionText, &[("email", HERE)]);
+    let Some((before, after)) = text.split_once(HERE) else {
+        return [text, String::new(), String::new()];
+    };
+    let range = s.changed_in(typed);
+    [
+        format!("{before}{}", &s.full[..range.start]),
+        s.full[range.clone()].to_owned(),
+        format!("{}{after}", &s.full[range.end..]),
+    ]
+}
+
+/// The note while a submission waits `left` seconds before it is sent again by itself.
+///
+/// ```
+/// use letterbox_core::messages::{Catalogue, Lang};
+/// use letterbox_core::slot::screen::retry_text;
+/// assert_eq!(retry_text(&Catalogue::new(Lang::En, Vec::new()), 3), "Not sent yet. Trying again in 3 seconds.");
+/// assert_eq!(retry_text(&Catalogue::new(Lang::Uk, Vec::new()), 3), "Ще не надіслано. Пробуємо ще раз через 3 с.");
+/// ```
+pub fn retry_text(texts: &Catalogue, left: u32) -> String {
+    texts.format(Key::RetryWaiting, &[("wait", &wait_text(texts, left))])
 }
 
 /// The rate-limit failure's text with `left` of the server's `wait` seconds to go: "Try again in
@@ -233,9 +270,14 @@ pub fn screen(state: &State, config: &Config) -> Screen {
         },
         suggestion: state.suggestion.as_ref().map(|s| SuggestionText {
             text: texts.format(Key::SuggestionText, &[("email", &s.full)]),
+            marked: marked(texts, s, &state.email),
             apply: texts.format(Key::SuggestionApply, &[("email", &s.full)]),
         }),
-        status: if state.status == Status::Submitting {
+        retry_note: (state.status == Status::Submitting && state.retry_wait > 0)
+            .then(|| retry_text(texts, state.wait_left)),
+        status: if state.status == Status::Submitting && state.retry_wait > 0 {
+            retry_text(texts, state.retry_wait)
+        } else if state.status == Status::Submitting {
             texts.text(Key::Sending).to_owned()
         } else if state.withdrawn {
             texts.text(Key::WithdrawnNote).to_owned()
@@ -585,6 +627,55 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_wait_is_shown_counting_down_and_announced_once_in_both_languages() {
+        for (lang, three, two) in [
+            (
+                "en",
+                "Not sent yet. Trying again in 3 seconds.",
+                "Not sent yet. Trying again in 2 seconds.",
+            ),
+            (
+                "uk",
+                "Ще не надіслано. Пробуємо ще раз через 3 с.",
+                "Ще не надіслано. Пробуємо ще раз через 2 с.",
+            ),
+        ] {
+            let c = config(&THREE.replacen('{', &format!(r#"{{"lang": "{lang}", "#), 1));
+            let mut events = vec![
+                Event::EmailEdited("jane@example.com".into()),
+                Event::NewsletterToggled {
+                    id: "daily".into(),
+                    checked: true,
+                },
+                Event::Submitted {
+                    fresh_key: "k".into(),
+                    at_ms: 0,
+                },
+            ];
+            assert_eq!(
+                after(&c, events.clone()).retry_note,
+                None,
+                "no note before a wait"
+            );
+            events.push(Event::RetryWaiting { delay_ms: 3_000 });
+            let v = after(&c, events.clone());
+            assert_eq!(
+                (v.retry_note.as_deref(), v.status.as_str(), v.busy),
+                (Some(three), three, true)
+            );
+            events.push(Event::Ticked);
+            let v = after(&c, events.clone());
+            // The note counts down; the live region keeps its text, so it is not read again.
+            assert_eq!(
+                (v.retry_note.as_deref(), v.status.as_str()),
+                (Some(two), three)
+            );
+            events.push(Event::Answered(Outcome::Subscribed));
+            assert_eq!(after(&c, events).retry_note, None);
+        }
+    }
+
+    #[test]
     fn a_suggestion_has_its_prompt_and_button_text() {
         let c = config(THREE);
         let s = after(
@@ -596,7 +687,33 @@ mod tests {
         );
         let sug = s.suggestion.expect("a suggestion");
         assert_eq!(sug.text, "Did you mean jane@gmail.com?");
+        assert_eq!(
+            sug.marked,
+            ["Did you mean jane@gm", "ai", "l.com?"].map(String::from)
+        );
         assert_eq!(sug.apply, "Use jane@gmail.com");
+    }
+
+    #[test]
+    fn a_suggestion_in_ukrainian_or_in_the_sites_words_marks_the_same_part() {
+        let typed = vec![
+            Event::EmailEdited("jane@gmail.con".into()),
+            Event::EmailLeft,
+        ];
+        let uk = config(&THREE.replacen('{', r#"{"lang": "uk", "#, 1));
+        let sug = after(&uk, typed.clone()).suggestion.expect("a suggestion");
+        assert_eq!(
+            sug.marked,
+            ["Можливо, ви мали на увазі jane@gmail.co", "m", "?"].map(String::from)
+        );
+        assert_eq!(sug.marked.concat(), sug.text);
+        let own = config(&THREE.replacen(
+            '{',
+            r#"{"texts": {"suggestion_text": "Check your address"}, "#,
+            1,
+        ));
+        let sug = after(&own, typed).suggestion.expect("a suggestion");
+        assert_eq!(sug.marked, ["Check your address", "", ""].map(String::from));
     }
 
     const ONE: &str =

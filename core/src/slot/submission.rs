@@ -150,8 +150,12 @@ pub struct State {
     /// The queued signup was withdrawn (here or in a slot that shared it) and nothing was
     /// submitted since: the form says it was not sent.
     pub withdrawn: bool,
-    /// Seconds left of the server's wait while a rate-limit failure counts down.
+    /// Seconds left of the server's wait while a rate-limit failure counts down, or of the wait
+    /// before the next automatic attempt while a submission is retried ([`Event::RetryWaiting`]).
     pub wait_left: u32,
+    /// The whole wait before the next automatic attempt, in seconds (0 when none is waiting):
+    /// announced once, while the visible note counts [`State::wait_left`] down.
+    pub retry_wait: u32,
     /// A [`Effect::TickLater`] is on its way: one countdown runs at a time, however many
     /// rate-limit answers arrive while it does.
     pub ticking: bool,
@@ -212,8 +216,14 @@ pub enum Event {
         /// The other submission's idempotency key.
         key: String,
     },
-    /// A second passed while a rate-limit failure counts down.
+    /// A second passed while a rate-limit failure or a retry's wait counts down.
     Ticked,
+    /// The in-flight submission got no usable answer and will be sent again by itself after
+    /// `delay_ms` ([`crate::delivery::retry::Decision::Retry`]): the slot says so and counts down.
+    RetryWaiting {
+        /// The wait before the next attempt, in milliseconds.
+        delay_ms: u32,
+    },
     /// The queued submission this slot shared with another slot (the same address and
     /// newsletters, submitted at the same moment) was withdrawn there: the form is back, and
     /// nothing moves focus here.
@@ -279,6 +289,7 @@ impl State {
                 .map_or_else(Vec::new, |c| vec![false; c.choices.len()]),
             withdrawn: false,
             wait_left: 0,
+            retry_wait: 0,
             ticking: false,
         }
     }
@@ -438,11 +449,24 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
         }
         Event::Ticked => {
             state.ticking = false;
-            if matches!(state.status, Status::Failed(Failure::RateLimited(Some(_))))
-                && state.wait_left > 0
-            {
+            let counting = matches!(state.status, Status::Failed(Failure::RateLimited(Some(_))))
+                || (state.status == Status::Submitting && state.retry_wait > 0);
+            if counting && state.wait_left > 0 {
                 state.wait_left -= 1;
                 if state.wait_left > 0 {
+                    state.ticking = true;
+                    effects.push(Effect::TickLater);
+                }
+            }
+        }
+        Event::RetryWaiting { delay_ms } => {
+            if state.status == Status::Submitting {
+                // Whole seconds, rounded up, so the note never says 0 while it still waits.
+                let secs = delay_ms.div_ceil(1_000).max(1);
+                state.retry_wait = secs;
+                state.wait_left = secs;
+                // One countdown at a time: a tick already on its way counts this wait too.
+                if !state.ticking {
                     state.ticking = true;
                     effects.push(Effect::TickLater);
                 }
@@ -557,6 +581,8 @@ pub fn transition(mut state: State, event: Event, ctx: &Context<'_>) -> (State, 
             // shown and announced in its place and nothing else.
             let late = state.status == Status::Queued;
             state.status = status;
+            state.retry_wait = 0;
+            state.wait_left = 0;
             if let Status::Failed(Failure::RateLimited(Some(secs))) = state.status {
                 state.wait_left = secs;
                 // The tick already on its way counts this wait down too.
@@ -658,6 +684,36 @@ mod tests {
         assert_eq!(state.wait_left, 30);
         let (state, fx) = transition(state, Event::Ticked, &ctx);
         assert_eq!((state.wait_left, fx), (29, vec![Effect::TickLater]));
+    }
+
+    #[test]
+    fn a_retry_wait_counts_down_once_a_second_and_ends_with_the_answer() {
+        let c = config(ONE);
+        let sending = vec![Event::EmailEdited("a@b.co".into()), submit("k")];
+        let mut events = sending.clone();
+        events.push(Event::RetryWaiting { delay_ms: 2_500 });
+        let (state, fx) = run(&c, events.clone());
+        assert_eq!((state.retry_wait, state.wait_left), (3, 3), "rounded up");
+        assert_eq!(fx, vec![Effect::TickLater]);
+        events.push(Event::Ticked);
+        let (state, fx) = run(&c, events.clone());
+        assert_eq!((state.retry_wait, state.wait_left), (3, 2));
+        assert_eq!(fx, vec![Effect::TickLater]);
+        // A second wait while the first tick is on its way starts no second countdown.
+        let mut twice = events.clone();
+        twice.push(Event::RetryWaiting { delay_ms: 1_000 });
+        let (state, fx) = run(&c, twice);
+        assert_eq!((state.wait_left, fx), (1, vec![]));
+        events.push(Event::Answered(Outcome::Subscribed));
+        let (state, _) = run(&c, events);
+        assert_eq!((state.retry_wait, state.wait_left), (0, 0));
+    }
+
+    #[test]
+    fn a_retry_wait_outside_a_submission_changes_nothing() {
+        let c = config(ONE);
+        let (state, fx) = run(&c, vec![Event::RetryWaiting { delay_ms: 3_000 }]);
+        assert_eq!((state.retry_wait, state.wait_left, fx), (0, 0, vec![]));
     }
 
     fn submit(key: &str) -> Event {
