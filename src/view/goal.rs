@@ -135,7 +135,8 @@ pub fn GoalSlot(goal: Goal, id: String, slot_name: String) -> impl IntoView {
     let max = goal.goal.to_string();
     let cta = goal.cta.clone();
     let screen = Memo::new(move |_| goal_screen(&goal, count.get().flatten()));
-    let text = move || screen.with(|s| s.count.clone().unwrap_or_default());
+    // A no-break space while the count is read: the line keeps its height (nothing moves).
+    let text = move || screen.with(|s| s.count.clone().unwrap_or_else(|| "\u{a0}".into()));
     let label_id = format!("{id}-label");
     view! {
         <div class="lb-root lb-goal" part="letterbox-goal" lang=lang>
