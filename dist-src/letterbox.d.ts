@@ -101,6 +101,36 @@ export interface LetterboxOptions {
   }>;
   /** A reader may sign up with no newsletter ticked (default false). */
   choice_optional?: boolean;
+  /** "signup" (default) or "goal" (then the keys of `LetterboxGoalOptions` apply). */
+  kind?: "signup" | "goal";
+  /** "Join 48,000 readers" above the form: `true` reads the reference receiver's
+   *  `/api/count/<first newsletter>` next to the endpoint, a string is any `{"count": n}` URL
+   *  (default false). */
+  social_proof?: boolean | string;
+  /** Seconds this browser reuses a count it read, 0–86400 (default 300). */
+  count_cache_seconds?: number;
+}
+
+/** A goal slot (`kind: "goal"`): "12,345 of 20,000 members", a progress bar and a link. */
+export interface LetterboxGoalOptions {
+  kind: "goal";
+  /** The number to reach, 1–1,000,000,000. */
+  goal: number;
+  /** The count, when there is no `count_url` or it gives none. */
+  count?: number;
+  /** Where the count is read: an answer `{"count": n}` (the receiver's `/api/count/<newsletter>`). */
+  count_url?: string;
+  /** Seconds this browser reuses a count it read, 0–86400 (default 300). */
+  count_cache_seconds?: number;
+  /** The heading (default "Help us reach {goal} {unit}"); `{goal}` and `{unit}` are filled in. */
+  label?: string;
+  /** The call to action, a link. */
+  cta?: { text: string; url: string };
+  lang?: "en" | "uk" | string;
+  /** Overrides of built-in texts by name, e.g. `{ goal_unit: "supporter|supporters" }`. */
+  texts?: Record<string, string>;
+  /** As a signup slot's `theme`. */
+  theme?: string;
 }
 
 /** What a challenge provider is called with, once per request that can carry a token. */
@@ -126,7 +156,7 @@ export interface LetterboxApi {
   readonly ready: Promise<LetterboxApi>;
   /** Mounts a widget into `element`; false if one is already there. Throws a TypeError for a
    *  non-element or options that are not plain JSON data. */
-  mount(element: HTMLElement, options?: LetterboxOptions): boolean;
+  mount(element: HTMLElement, options?: LetterboxOptions | LetterboxGoalOptions): boolean;
   /** Removes the widget from `element` and releases its resources; false if there was none. */
   unmount(element: HTMLElement): boolean;
   /** Forgets the signups this browser remembers, here and in other tabs: every slot offers its

@@ -10,7 +10,7 @@ use std::cell::{OnceCell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, TextAbove, Upgrade};
-use letterbox_core::config::{Config, HostInput};
+use letterbox_core::config::{Config, HostInput, Kind};
 use letterbox_core::slot::events::HostEvent;
 use letterbox_core::theme::{low_contrast, luminance, Scheme, Theme};
 use wasm_bindgen::prelude::*;
@@ -758,7 +758,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
-    let config = Config::from_host(&HostInput {
+    let config = Kind::from_host(&HostInput {
         derived: derived.as_deref(),
         json: json.as_deref(),
         options: options.as_deref(),
@@ -812,7 +812,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     else {
         return false;
     };
-    let theme = config.as_ref().map(|c| c.theme).unwrap_or_default();
+    let theme = config.as_ref().map(Kind::theme).unwrap_or_default();
     container.set_class_name(&look(host, theme));
     follow_scheme();
     if root.append_child(&container).is_err() {

@@ -89,6 +89,17 @@ pub async fn deliver(adapter: &Adapter, envelope: &Envelope) -> Outcome {
     }
 }
 
+/// Sends `request` once (no retries: a public count, read on page load) with `timeout_ms`,
+/// and lends what came back to `read`.
+pub async fn read_once<T>(
+    request: &Request,
+    timeout_ms: u32,
+    read: impl FnOnce(Reply<'_>) -> T,
+) -> T {
+    let got = execute(request, timeout_ms).await;
+    read(got.reply())
+}
+
 /// Whether the page sending a request is served over https.
 fn page_is_https() -> bool {
     web_sys::window()

@@ -17,6 +17,7 @@
 //! | [`delivery`] | the adapters (request building and answer reading per provider), the endpoint [`delivery::contract`], and [`delivery::retry`] with the one queueing rule |
 //! | [`pending`], [`remember`] | the browser's records: signups waiting to be sent (and how each answer settles them), signups already made |
 //! | [`config`] | a slot's configuration: the model and its errors, provider settings ([`config::providers`]), and reading an existing form ([`config::upgrade`]) |
+//! | [`count`] | public counts: reading `{"count": n}`, keeping it a while, and what a goal slot and a slot's social proof say |
 //! | [`slot`] | one slot's life: the submission state machine, the screen presenter, the host events |
 //!
 //! Data flows one way: [`config`] (from the host element) → [`slot::submission`] state → on
@@ -26,6 +27,7 @@
 
 pub mod bots;
 pub mod config;
+pub mod count;
 pub mod delivery;
 pub mod email;
 pub mod json;

@@ -353,6 +353,73 @@ keys! {
     ListAnd = "list_and",
         en: "and",
         uk: "та";
+    /// A goal slot's heading when the site gives no `label`; `{goal}` is the goal, `{unit}` the
+    /// word counted, in the form that agrees with the number just before it.
+    GoalLabel = "goal_label",
+        en: "Help us reach {goal} {unit}",
+        uk: "Наша мета — {goal} {unit}";
+    /// A goal slot's count: "12,345 of 20,000 members"; `{unit}` agrees with the number just
+    /// before it (the goal in English, the count in Ukrainian: «12 345 учасників із 20 000»).
+    GoalCount = "goal_count",
+        en: "{count} of {goal} {unit}",
+        uk: "{count} {unit} із {goal}";
+    /// What a goal slot counts, in its plural forms separated by `|`: one and other in
+    /// English; one, few and many in Ukrainian (1 учасник, 2 учасники, 5 учасників).
+    GoalUnit = "goal_unit",
+        en: "member|members",
+        uk: "учасник|учасники|учасників";
+    /// A signup slot's `social_proof` line: "Join 48,000 readers"; `{unit}` as above.
+    SocialProof = "social_proof",
+        en: "Join {count} {unit}",
+        uk: "Приєднуйтеся до {count} {unit}";
+    /// What `social_proof` counts, in its plural forms (after «до», the genitive: 1 читача,
+    /// 2 читачів, 5 читачів, 21 читача).
+    SocialProofUnit = "social_proof_unit",
+        en: "reader|readers",
+        uk: "читача|читачів|читачів";
+}
+
+/// The plural category of `n` in `lang`, as an index into a text's `|`-separated forms: English
+/// 0 (one) or 1 (other); Ukrainian 0 (one: 1, 21, 101…), 1 (few: 2–4, 22–24…) or 2 (many: 0,
+/// 5–20, 25–30, 11–14, 111…), CLDR's rules for whole numbers.
+///
+/// ```
+/// use letterbox_core::messages::{plural, Lang};
+/// assert_eq!([1, 2, 5, 11, 21, 22, 25].map(|n| plural(Lang::Uk, n)), [0, 1, 2, 2, 0, 1, 2]);
+/// ```
+pub fn plural(lang: Lang, n: u64) -> usize {
+    match lang {
+        Lang::En => usize::from(n != 1),
+        Lang::Uk => match (n % 10, n % 100) {
+            (1, r) if r != 11 => 0,
+            (2..=4, r) if !(12..=14).contains(&r) => 1,
+            _ => 2,
+        },
+    }
+}
+
+/// `n` with its digits grouped in threes as `lang` writes numbers: `12,345` in English, `12 345`
+/// in Ukrainian (a no-break space, so a number never breaks over two lines).
+///
+/// ```
+/// use letterbox_core::messages::{group_digits, Lang};
+/// assert_eq!(group_digits(Lang::En, 1234567), "1,234,567");
+/// assert_eq!(group_digits(Lang::Uk, 20000), "20\u{a0}000");
+/// ```
+pub fn group_digits(lang: Lang, n: u64) -> String {
+    let sep = match lang {
+        Lang::En => ',',
+        Lang::Uk => '\u{a0}',
+    };
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 2);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
 }
 
 impl Key {
@@ -446,6 +513,39 @@ impl Catalogue {
         }
         out.push_str(rest);
         out
+    }
+
+    /// The text `key` (a template with `{count}`, `{goal}` and `{unit}`) for these numbers, each
+    /// grouped as the language writes it, and `{unit}` the form of `unit` (`|`-separated plural
+    /// forms) that agrees with the number just before it in the template: `{count} {unit}`
+    /// agrees with the count, anything else with the goal (or the count when there is no goal).
+    /// A site's override with fewer forms than the language has uses its last one.
+    ///
+    /// ```
+    /// use letterbox_core::messages::{Catalogue, Key, Lang};
+    /// let uk = Catalogue::new(Lang::Uk, Default::default());
+    /// assert_eq!(uk.counted(Key::GoalCount, Key::GoalUnit, 21, Some(20_000)), "21 учасник із 20\u{a0}000");
+    /// let en = Catalogue::new(Lang::En, Default::default());
+    /// assert_eq!(en.counted(Key::GoalCount, Key::GoalUnit, 12_345, Some(20_000)), "12,345 of 20,000 members");
+    /// ```
+    pub fn counted(&self, key: Key, unit: Key, count: u64, goal: Option<u64>) -> String {
+        let template = self.text(key);
+        let agrees = match (template.find("{unit}"), goal) {
+            (Some(at), Some(goal)) if !template[..at].trim_end().ends_with("{count}") => goal,
+            _ => count,
+        };
+        let forms = self.text(unit);
+        let form = forms
+            .split('|')
+            .nth(plural(self.lang, agrees))
+            .or_else(|| forms.split('|').next_back())
+            .unwrap_or_default()
+            .trim();
+        let (count, goal) = (
+            group_digits(self.lang, count),
+            goal.map(|g| group_digits(self.lang, g)).unwrap_or_default(),
+        );
+        self.format(key, &[("count", &count), ("goal", &goal), ("unit", form)])
     }
 
     /// Joins names as a reader would say them: "A", "A and B", "A, B and C".

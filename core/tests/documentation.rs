@@ -20,6 +20,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use letterbox_core::config::goal::{CTA_KEYS, GOAL_KEYS};
 use letterbox_core::config::providers::PROVIDERS;
 use letterbox_core::config::{
     Config, ConfigError, HostInput, CONFIG_KEYS, CONSENT_KEYS, NEWSLETTER_KEYS,
@@ -193,6 +194,49 @@ fn the_configuration_page_names_every_consent_and_newsletter_key() {
     }
 }
 
+#[test]
+fn the_goal_section_has_a_row_for_every_goal_key_and_names_the_cta_keys() {
+    let page = configuration_page();
+    let goal = section(&page, "## Goal slots");
+    let documented: Vec<&str> = table_rows(&goal)
+        .into_iter()
+        .flat_map(|(first, _)| code_spans(first))
+        .collect();
+    let missing: Vec<String> = GOAL_KEYS
+        .iter()
+        .filter(|k| !documented.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    assert_none_missing(
+        &missing,
+        "docs/configuration.md's goal table has no row for",
+    );
+    let unknown: Vec<String> = documented
+        .iter()
+        .filter(|k| !GOAL_KEYS.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    assert_none_missing(
+        &unknown,
+        "docs/configuration.md's goal table documents keys the code does not read",
+    );
+    let cta = row(&goal, "cta").unwrap_or_else(|| panic!("no row for `cta`"));
+    let missing: Vec<String> = CTA_KEYS
+        .iter()
+        .filter(|k| !cta.contains(&format!("\"{k}\"")))
+        .map(|k| format!("cta.{k}"))
+        .collect();
+    assert_none_missing(&missing, "docs/configuration.md's goal table does not name");
+    let text = declarations();
+    let options = interface(&text, "LetterboxGoalOptions");
+    let missing: Vec<&str> = GOAL_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !declares(options, k))
+        .collect();
+    assert!(missing.is_empty(), "LetterboxGoalOptions lacks {missing:?}");
+}
+
 /// The settings keys `provider` accepts, as its unknown-key error lists them.
 fn provider_keys(provider: &str) -> &'static [&'static str] {
     let json = format!(
@@ -252,7 +296,9 @@ fn the_configuration_page_names_every_text_a_site_can_override() {
     let unknown: Vec<String> = spans
         .iter()
         .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .filter(|s| Key::from_name(s).is_none() && !CONFIG_KEYS.contains(s))
+        .filter(|s| {
+            Key::from_name(s).is_none() && !CONFIG_KEYS.contains(s) && !GOAL_KEYS.contains(s)
+        })
         .map(|s| s.to_string())
         .collect();
     assert_none_missing(

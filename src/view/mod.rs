@@ -11,6 +11,7 @@
 mod consent;
 mod email;
 mod fields;
+mod goal;
 mod newsletters;
 mod panels;
 mod permissions;
@@ -18,7 +19,7 @@ mod slot;
 mod summary;
 
 use leptos::prelude::*;
-use letterbox_core::config::{Config, ConfigError};
+use letterbox_core::config::{Config, ConfigError, Kind};
 use letterbox_core::messages::{Catalogue, Key};
 use letterbox_core::slot::screen::screen;
 use letterbox_core::slot::submission::{transition, Context, Event, State};
@@ -44,18 +45,22 @@ use summary::ErrorSummary;
 pub fn render(
     host: &HtmlElement,
     container: HtmlElement,
-    config: Result<Config, ConfigError>,
+    config: Result<Kind, ConfigError>,
     lang: letterbox_core::messages::Lang,
     id: String,
     slot: String,
 ) -> Box<dyn std::any::Any> {
     match config {
-        Ok(config) => {
+        Ok(Kind::Signup(config)) => {
             let host = host.clone();
+            let config = *config;
             Box::new(leptos::mount::mount_to(container, move || {
                 view! { <Widget host config id slot_name=slot/> }
             }))
         }
+        Ok(Kind::Goal(goal)) => Box::new(leptos::mount::mount_to(container, move || {
+            view! { <goal::GoalSlot goal id slot_name=slot/> }
+        })),
         Err(error) => {
             let texts = Catalogue::new(lang, Default::default());
             let page = web_sys::window()
@@ -162,6 +167,7 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         // The slot's language, so screen readers use the right voice when it differs from the page's.
         <div class=root_class part="letterbox-root" lang=lang>
             <Heading s id=id.clone()/>
+            <goal::SocialProof s/>
             <RememberedPanel s/>
             <form class="lb-form" part="letterbox-form" novalidate=true
                 aria-busy=move || if s.screen.with(|v| v.busy) { "true" } else { "false" }

@@ -13,6 +13,7 @@ mod consent;
 mod content;
 mod delivery;
 mod embeds;
+mod goal;
 mod look;
 mod page;
 mod providers;

@@ -371,6 +371,8 @@ fn tab_order(b: &Browser, c: &mut Checks, condition: &Condition) -> Result<()> {
         "consent:a:Privacy policy (opens in a new tab)",
         "consent:email",
         "consent:submit",
+        "goal:a:Become a member",
+        "goal-uk:a:Стати учасником",
     ];
     let mut seen = Vec::new();
     let mut boxes = Vec::new();
@@ -447,12 +449,39 @@ fn audit_condition(
         &format!(
             "{several}.querySelector('form') && {single}.querySelector('form')
              && {uk}.querySelector('form') && {}.querySelector('.lb-config-error')
-             && {}.querySelector('form') && {}.querySelector('form')",
+             && {}.querySelector('form') && {}.querySelector('form')
+             && {goal}.querySelector('progress') && !{goal}.querySelector('.lb-pending')
+             && {goal_uk}.querySelector('progress') && !{goal_uk}.querySelector('.lb-pending')
+             && {}.querySelector('.lb-goal-count[hidden]')",
             shadow("broken"),
             shadow("uk-attr"),
-            shadow("consent")
+            shadow("consent"),
+            shadow("goal-none"),
+            goal = shadow("goal"),
+            goal_uk = shadow("goal-uk"),
         ),
     )?;
+    c.check(
+        "the goal slots say how far they are, in their language, with a named bar",
+        b.script(&format!(
+            "return [{}, {}].map(r => [r.querySelector('[part=letterbox-count]').textContent,
+                     r.querySelector('progress').getAttribute('aria-valuetext'),
+                     r.getElementById(r.querySelector('progress').getAttribute('aria-labelledby')).textContent])",
+            shadow("goal"),
+            shadow("goal-uk")
+        ))
+        .map(|v| {
+            let ok = v
+                == json!([
+                    ["12,345 of 20,000 members", "12,345 of 20,000 members", "Help us reach 20,000 members"],
+                    ["21 учасник із 20\u{a0}000", "21 учасник із 20\u{a0}000", "Чи зберемо 20\u{a0}000 учасників?"]
+                ]);
+            if !ok {
+                println!("a11y:          goal slots: {v}");
+            }
+            ok
+        }),
+    );
     // The page supports both schemes (dark when the system is); the slot follows the page,
     // and the slot in its light-only section stays light.
     let text = if condition.dark {
@@ -487,7 +516,7 @@ fn audit_condition(
     audit(
         b,
         c,
-        "freshly mounted (several newsletters, one, Ukrainian, broken configuration)",
+        "freshly mounted (several newsletters, one, Ukrainian, broken configuration, goals in English, in Ukrainian and without a count)",
         condition,
     );
     reflow(b, c, "freshly mounted", condition);

@@ -329,6 +329,21 @@ fn handle_api(mut request: Request, log: &Log, statics: &Statics, verbose: bool)
                 &[],
             )
         }
+        // A public count (a goal slot's `count_url`, a signup slot's `social_proof`), recorded so
+        // a test can tell how many reads arrived: see [`count_answer`].
+        (Method::Get, ["t", test, "count", answer]) => {
+            record(
+                log,
+                test,
+                Recorded {
+                    behaviour: format!("count {answer}"),
+                    idempotency_key: None,
+                    content_type: None,
+                    body: String::new(),
+                },
+            );
+            count_answer(request, answer);
+        }
         (Method::Get, ["t", test, "requests"]) => {
             let recorded = log
                 .lock()
@@ -645,6 +660,41 @@ fn answer(request: Request, behaviour: &str, earlier: usize) {
     }
 }
 
+/// The answer of `GET /t/<test>/count/<answer>`:
+///
+/// | answer | response |
+/// |---|---|
+/// | a whole number `n` | 200 `{"count": n, "rounded_to": 1}`, as the receiver's `/api/count/<newsletter>` |
+/// | `malformed` | 200 `{"count": "lots"}` |
+/// | `html` | 200 `text/html`, a proxy's error page |
+/// | `error` | 503 `count unavailable` |
+/// | `slow-<n>` | 200 `{"count": n}` after 1.5 s |
+fn count_answer(request: Request, answer: &str) {
+    let json = "application/json";
+    if let Some(n) = answer.strip_prefix("slow-") {
+        thread::sleep(Duration::from_millis(1500));
+        return respond(request, 200, json, format!(r#"{{"count": {n}}}"#), &[]);
+    }
+    match answer {
+        n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => respond(
+            request,
+            200,
+            json,
+            format!(r#"{{"count": {n}, "rounded_to": 1}}"#),
+            &[],
+        ),
+        "malformed" => respond(request, 200, json, r#"{"count": "lots"}"#.into(), &[]),
+        "html" => respond(
+            request,
+            200,
+            "text/html",
+            "<html><body><h1>502 Bad Gateway</h1></body></html>".into(),
+            &[],
+        ),
+        _ => respond(request, 503, "text/plain", "count unavailable".into(), &[]),
+    }
+}
+
 fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -782,5 +832,23 @@ mod tests {
             "{out}"
         );
         assert!(post(ep.addr, "/nope", "{}").starts_with("HTTP/1.1 404"));
+        let get = |path: &str| {
+            http(
+                ep.addr,
+                &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            )
+        };
+        let counted = get("/t/c/count/12345");
+        assert!(counted.starts_with("HTTP/1.1 200"), "{counted}");
+        assert!(
+            counted.contains(r#"{"count": 12345, "rounded_to": 1}"#),
+            "{counted}"
+        );
+        assert!(counted
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"));
+        assert!(get("/t/c/count/error").starts_with("HTTP/1.1 503"));
+        assert!(get("/t/c/count/malformed").contains(r#"{"count": "lots"}"#));
+        assert!(get("/t/c/requests").contains("count 12345"));
     }
 }

@@ -381,6 +381,9 @@ admin_token = "{token}"
 per_ip_per_minute = 120
 per_address_per_hour = 30
 confirmations_per_address_per_day = 20
+# The playground's goal slots show the public count unrounded.
+[stats]
+count_round_to = 1
 {newsletters}"#,
         db = data.join("receiver-demo.db").display(),
         newsletters = DEMO_NEWSLETTERS,

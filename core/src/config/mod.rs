@@ -18,6 +18,7 @@
 use std::fmt;
 
 pub mod fallback;
+pub mod goal;
 pub mod providers;
 mod read;
 pub mod upgrade;
@@ -186,6 +187,41 @@ pub struct Config {
     /// An image shown above the title (decorative: the title and intro say what it shows),
     /// an http(s) URL or a path on the site.
     pub image: Option<String>,
+    /// Where the slot reads how many readers it has, for "Join 48,000 readers" (`social_proof`:
+    /// `true` for the reference receiver's `/api/count/<first newsletter>` next to the
+    /// endpoint, or the URL of any `{"count": n}`); `None` (the default) shows no such line.
+    pub social_proof: Option<String>,
+    /// For how many seconds this browser reuses a count it read (`count_cache_seconds`, default
+    /// [`goal::DEFAULT_CACHE_SECONDS`]).
+    pub count_cache_seconds: u32,
+}
+
+/// What a host element holds: a signup slot (the default) or a goal (`"kind": "goal"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A signup form.
+    Signup(Box<Config>),
+    /// A membership goal with its count ([`goal::Goal`]).
+    Goal(goal::Goal),
+}
+
+impl Kind {
+    /// Reads the slot's configuration as the kind it asks for.
+    pub fn from_host(input: &HostInput<'_>) -> Result<Kind, ConfigError> {
+        if goal::is_goal(input) {
+            goal::Goal::from_host(input).map(Kind::Goal)
+        } else {
+            Config::from_host(input).map(|c| Kind::Signup(Box::new(c)))
+        }
+    }
+
+    /// How the slot looks.
+    pub fn theme(&self) -> Theme {
+        match self {
+            Kind::Signup(c) => c.theme,
+            Kind::Goal(g) => g.theme,
+        }
+    }
 }
 
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
@@ -261,6 +297,9 @@ pub const CONFIG_KEYS: &[&str] = &[
     "heading_level",
     "intro",
     "image",
+    "kind",
+    "social_proof",
+    "count_cache_seconds",
 ];
 /// The keys of one field (`"fields": [{…}]`).
 pub const FIELD_KEYS: &[&str] = &["name", "label", "required", "options", "value"];
@@ -542,15 +581,7 @@ impl Config {
 
         let json_lang = root.string("lang")?;
         let lang = resolve_lang(input.lang, json_lang.as_deref(), input.nearest_lang);
-        let mut overrides = Vec::new();
-        if let Some(texts) = root.get("texts") {
-            let texts = Object::new(texts, "texts", None)?;
-            for (name, _) in texts.members() {
-                let key =
-                    Key::from_name(name).ok_or_else(|| ConfigError::UnknownText(name.clone()))?;
-                overrides.push((key, texts.string(name)?.unwrap_or_default()));
-            }
-        }
+        let overrides = overrides(&root)?;
 
         let events_include_email = root.flag("events_include_email", false)?;
 
@@ -629,18 +660,27 @@ impl Config {
         }
         let choice_optional = root.flag("choice_optional", false)?;
 
-        // `data-theme` on the element, over the JSON's `theme`.
-        let theme_text = match input.settings.iter().find(|(n, _)| *n == "theme") {
-            Some((_, text)) => Some((*text).to_owned()),
-            None => root.string("theme")?,
-        };
-        let theme = Theme::parse(theme_text.as_deref().unwrap_or_default()).map_err(|word| {
-            ConfigError::UnknownKey {
-                at: "theme".into(),
-                key: word,
-                known: THEME_WORDS,
+        let theme = theme(input, &root)?;
+        if let Some(kind) = root.text("kind")?.filter(|k| k != "signup") {
+            return Err(ConfigError::UnknownKey {
+                at: "kind".into(),
+                key: kind,
+                known: goal::KINDS,
+            });
+        }
+        let count_cache_seconds = goal::cache_seconds(&root)?;
+        let social_proof = match root.get("social_proof") {
+            None | Some(Value::Bool(false)) => None,
+            Some(Value::Bool(true)) => Some(goal::count_url_of(&adapter, &newsletters[0].id)?),
+            Some(Value::String(u)) => Some(providers::url(u.trim().to_owned(), "social_proof")?),
+            Some(other) => {
+                return Err(wrong(
+                    "social_proof".into(),
+                    "true, false or the count's URL",
+                    other,
+                ))
             }
-        })?;
+        };
 
         let title = root.text("title")?;
         let intro = root.text("intro")?;
@@ -652,6 +692,8 @@ impl Config {
             root.whole_number("heading_level", 2, 2..=6, "a whole number from 2 to 6")? as u8;
 
         Ok(Config {
+            social_proof,
+            count_cache_seconds,
             stats_endpoint,
             fields,
             choice_optional,
@@ -738,6 +780,34 @@ pub fn shows_config_detail(page: &str, debug: Option<&str>) -> bool {
     }
     .to_ascii_lowercase();
     name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "::1"
+}
+
+/// The site's overrides of texts (`"texts": {name: text}`).
+pub(crate) fn overrides(root: &Object<'_>) -> Result<Vec<(Key, String)>, ConfigError> {
+    let mut overrides = Vec::new();
+    if let Some(texts) = root.get("texts") {
+        let texts = Object::new(texts, "texts", None)?;
+        for (name, _) in texts.members() {
+            let key = Key::from_name(name).ok_or_else(|| ConfigError::UnknownText(name.clone()))?;
+            overrides.push((key, texts.string(name)?.unwrap_or_default()));
+        }
+    }
+    Ok(overrides)
+}
+
+/// The slot's theme: `data-theme` on the element, over the JSON's `theme`.
+pub(crate) fn theme(input: &HostInput<'_>, root: &Object<'_>) -> Result<Theme, ConfigError> {
+    let theme_text = match input.settings.iter().find(|(n, _)| *n == "theme") {
+        Some((_, text)) => Some((*text).to_owned()),
+        None => root.string("theme")?,
+    };
+    Theme::parse(theme_text.as_deref().unwrap_or_default()).map_err(|word| {
+        ConfigError::UnknownKey {
+            at: "theme".into(),
+            key: word,
+            known: THEME_WORDS,
+        }
+    })
 }
 
 /// The reader's language: `data-lang`, else the JSON's `lang`, else the nearest `lang` attribute,
