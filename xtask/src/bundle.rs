@@ -96,7 +96,7 @@ fn short_hash(bytes: &[u8]) -> String {
 
 /// The line appended to the ES-module glue: start at once, finding the wasm relative to the
 /// script's own URL (so the tag works from any origin), optionally pinned by its SRI hash.
-fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
+pub(crate) fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
     let url = format!("new URL({wasm_name:?}, import.meta.url)");
     let source = match integrity {
         Some(i) => format!("fetch({url}, {{ integrity: {i:?} }})"),
