@@ -196,7 +196,7 @@ pub fn run(tools: &Tools) -> Result<()> {
     if let Err(e) = playground_states(tools, &browser, &axe, &mut c) {
         c.check("the playground's states were audited to the end", Err(e));
     }
-        println!("a11y: {} passed, {} failed", c.passed, c.failed.len());
+    println!("a11y: {} passed, {} failed", c.passed, c.failed.len());
     if c.failed.is_empty() {
         Ok(())
     } else {
@@ -219,7 +219,19 @@ fn shown_in_scene(scene: &str) -> &'static str {
         "queued" => ".lb-queued",
         "remembered-some" => ".lb-remembered-note",
         "remembered" => ".lb-remembered",
-        s if s.contains("fail") || ["maybe-sent", "rejected", "spam", "misconfigured", "rate-limited", "timeout"].contains(&s) => ".lb-failure",
+        s if s.contains("fail")
+            || [
+                "maybe-sent",
+                "rejected",
+                "spam",
+                "misconfigured",
+                "rate-limited",
+                "timeout",
+            ]
+            .contains(&s) =>
+        {
+            ".lb-failure"
+        }
         _ => ".lb-form",
     }
 }
@@ -237,8 +249,10 @@ fn playground_states(tools: &Tools, b: &Browser, axe: &str, c: &mut Checks) -> R
     b.call(
         "POST",
         "/goog/cdp/execute",
-        Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}})),
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+        ),
     )?;
     for scheme in ["light", "dark"] {
         b.open(&format!("{}/?scheme={scheme}", server.url()))?;

@@ -92,7 +92,12 @@ fn main() -> ExitCode {
             }),
         Some("playground") => tools::ensure(false)
             .and_then(|t| playground::build(&t))
-            .map(|dir| println!("playground: {} (serve the folder; index.html)", dir.display())),
+            .map(|dir| {
+                println!(
+                    "playground: {} (serve the folder; index.html)",
+                    dir.display()
+                )
+            }),
         Some("screenshots") => tools::ensure(false).and_then(|t| screenshots::run(&t)),
         Some("e2e") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
@@ -235,6 +240,18 @@ fn test() -> Result<()> {
             run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
                 .args(wasm)
                 .args(["--", "-D", "warnings"]))?;
+            // The playground build's own code (`Letterbox.playground`), which the release
+            // build leaves out.
+            run(cargo(&[
+                "clippy",
+                "-p",
+                "letterbox",
+                "--lib",
+                "--features",
+                "playground",
+            ])
+            .args(wasm)
+            .args(["--", "-D", "warnings"]))?;
             run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
                 .args(wasm)
                 .args(["--", "-D", "warnings"]))

@@ -112,13 +112,12 @@ fn take(b: &Browser, base: &str, shot: &Shot, scheme: &str) -> Result<Vec<u8>> {
     b.call(
         "POST",
         "/goog/cdp/execute",
-        Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": shot.width, "height": 1000, "deviceScaleFactor": 1, "mobile": false}})),
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": shot.width, "height": 1000, "deviceScaleFactor": 1, "mobile": false}}),
+        ),
     )?;
-    b.open(&format!(
-        "{base}/?state={}&scheme={scheme}",
-        shot.scene
-    ))?;
+    b.open(&format!("{base}/?state={}&scheme={scheme}", shot.scene))?;
     b.wait(
         &format!("the playground to show {:?}", shot.scene),
         &format!(
@@ -142,9 +141,7 @@ fn take(b: &Browser, base: &str, shot: &Shot, scheme: &str) -> Result<Vec<u8>> {
         .ok_or_else(|| format!("no #{} on the playground page", shot.slot))?
         .to_owned();
     let picture = b.call("GET", &format!("/element/{host}/screenshot"), None)?;
-    let encoded = picture
-        .as_str()
-        .ok_or("WebDriver gave no screenshot")?;
+    let encoded = picture.as_str().ok_or("WebDriver gave no screenshot")?;
     decode_base64(encoded)
 }
 
@@ -160,10 +157,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>> {
             _ => return Err(format!("not base64: {:?}", c as char)),
         } as u32)
     };
-    let clean: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
     let body = clean
         .strip_suffix(b"==")
         .or_else(|| clean.strip_suffix(b"="))

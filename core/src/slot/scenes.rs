@@ -188,7 +188,12 @@ impl Scene {
                 events
             }
             Scene::RememberedSome => vec![Event::Remembered(
-                config.newsletters.iter().take(1).map(|n| n.id.clone()).collect(),
+                config
+                    .newsletters
+                    .iter()
+                    .take(1)
+                    .map(|n| n.id.clone())
+                    .collect(),
             )],
             Scene::Remembered => vec![Event::Remembered(
                 config.newsletters.iter().map(|n| n.id.clone()).collect(),
