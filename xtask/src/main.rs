@@ -10,7 +10,7 @@
 //!   (`LETTERBOX_DEMO_STATIC=1` forces that path).
 //! - `playground`: build the release bundle and, beside it in `dist-playground/`, the playground
 //!   as a static page with the playground build of the widget (state picker, embed builder).
-//! - `screenshots`: the README's and docs' pictures of the widget (`docs/images/`), taken from the
+//! - `screenshots [--no-build]`: the README's and docs' pictures of the widget (`docs/images/`), taken from the
 //!   built playground in headless Chromium, light and dark.
 //! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
@@ -98,7 +98,8 @@ fn main() -> ExitCode {
                     dir.display()
                 )
             }),
-        Some("screenshots") => tools::ensure(false).and_then(|t| screenshots::run(&t)),
+        Some("screenshots") => tools::ensure(false)
+            .and_then(|t| screenshots::run(&t, !args.iter().any(|a| a == "--no-build"))),
         Some("e2e") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
         }
@@ -142,7 +143,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | playground | screenshots | dist | e2e | ghost [--reuse-dist | --record] | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | embed CONFIG [--base URL] | endpoint [PORT] | package [--test] | deploy-check>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | playground | screenshots [--no-build] | dist | e2e | ghost [--reuse-dist | --record] | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | embed CONFIG [--base URL] | endpoint [PORT] | package [--test] | deploy-check>"
             );
             return ExitCode::from(2);
         }

@@ -77,9 +77,13 @@ pub fn images_dir() -> PathBuf {
     root().join("docs/images")
 }
 
-/// Builds the playground and takes every picture.
-pub fn run(tools: &Tools) -> Result<()> {
-    let built = crate::playground::build(tools)?;
+/// Builds the playground (unless `build` is false: `--no-build` takes the pictures from the
+/// `dist-playground/` already there) and takes every picture.
+pub fn run(tools: &Tools, build: bool) -> Result<()> {
+    let built = match build {
+        true => crate::playground::build(tools)?,
+        false => root().join(crate::playground::BUILT_DIR),
+    };
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("cannot find a free port: {e}"))?;
@@ -121,14 +125,22 @@ fn take(b: &Browser, base: &str, shot: &Shot, scheme: &str) -> Result<Vec<u8>> {
     b.wait(
         &format!("the playground to show {:?}", shot.scene),
         &format!(
-            "document.documentElement.dataset.pgShown === {:?} && !!document.getElementById({:?}).shadowRoot",
-            shot.scene, shot.slot
+            "document.documentElement.dataset.pgShown === {:?}",
+            shot.scene
         ),
     )?;
+    // A slot far below the fold mounts when it comes near (and takes the state then).
     b.script(&format!(
         "document.getElementById({:?}).scrollIntoView({{block: 'center'}});",
         shot.slot
     ))?;
+    b.wait(
+        &format!("#{} to mount", shot.slot),
+        &format!(
+            "(h => h.shadowRoot && h.shadowRoot.querySelector('.lb-root'))(document.getElementById({:?}))",
+            shot.slot
+        ),
+    )?;
     // Leptos renders after the current task; give the page a moment to settle.
     thread::sleep(Duration::from_millis(500));
     let host = b.call(

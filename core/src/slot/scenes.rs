@@ -29,7 +29,7 @@ pub const EMAIL: &str = "reader@example.com";
 /// The address with a typo that the suggestion scene types.
 pub const TYPO: &str = "reader@gmial.com";
 /// The Retry-After, in seconds, of the rate-limited scene (long enough to see it count down).
-pub const RATE_LIMIT_SECS: u32 = 125;
+pub const RATE_LIMIT_SECS: u32 = 45;
 
 /// One state of a slot that the playground can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
