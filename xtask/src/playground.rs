@@ -454,7 +454,7 @@ pub fn snapshot(from: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&to);
     std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries =
-        std::fs::read_dir(&from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+        std::fs::read_dir(from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_file() {
