@@ -94,6 +94,9 @@ pub fn install() -> Option<impl FnOnce()> {
     let mut resolve_ready: Option<js_sys::Function> = None;
     let ready = Promise::new(&mut |resolve, _reject| resolve_ready = Some(resolve));
     set(&api, "ready", &ready);
+    // The playground build only: `Letterbox.playground`, there when `letterbox:loaded` fires.
+    #[cfg(feature = "playground")]
+    crate::playground::install(&api);
     let _ = Reflect::set(&window, &JsValue::from_str("Letterbox"), &api);
     // The bundle loads asynchronously: a page script that needs the API (to register a challenge
     // provider before any slot can submit) listens for this, dispatched before slots mount.

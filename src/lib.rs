@@ -29,6 +29,8 @@ pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;
+#[cfg(all(target_arch = "wasm32", feature = "playground"))]
+pub mod playground;
 
 #[cfg(target_arch = "wasm32")]
 pub use outbox::flush;

@@ -9,7 +9,7 @@
 //! | provider settings | the keys each provider accepts (from its unknown-key error) | `docs/providers.md` (settings table) |
 //! | texts | `messages::Key::ALL` | `docs/configuration.md`, section "Texts" |
 //! | parts | every `part="letterbox-…"` in the widget's views (`src/`) | `docs/theming.md`, section "Parts" |
-//! | custom properties | every `--letterbox-…` the stylesheet reads | `docs/theming.md` |
+//! | custom properties | every `--letterbox-…` the stylesheet reads, and its light and dark fallbacks | `docs/theming.md` (and its defaults in the Custom properties table) |
 //! | events | `events::EventKind` and every `"letterbox:…"` literal in `src/` | `docs/embedding.md`, section "Events", and `letterbox.d.ts` |
 //! | xtask commands | the commands `xtask/src/main.rs` matches | `docs/contributing.md` (the `xtask/` line) |
 //! | links | every relative link and `#anchor` in `README.md` and `docs/` | the file and heading it names |
@@ -17,7 +17,7 @@
 //! Where it is cheap, the check also runs the other way (a documented part, property, text or
 //! event that the code no longer has fails too).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use letterbox_core::config::goal::{CTA_KEYS, GOAL_KEYS};
@@ -449,6 +449,66 @@ fn the_theming_page_names_every_custom_property_the_stylesheet_reads() {
     assert_none_missing(
         &stale,
         "docs/theming.md names properties the stylesheet does not read",
+    );
+}
+
+/// Each `--letterbox-…` property's literal fallback in the stylesheet, `(light, dark)`: the
+/// `var(--letterbox-x, default)` outside the dark block, and inside `.lb-dark > .lb-root { … }`
+/// (the light one where the dark block does not set it). Fallbacks that are other properties
+/// (`var(--lb-m)`) are left out: the page describes those in words.
+fn stylesheet_defaults() -> BTreeMap<String, (String, Option<String>)> {
+    let css = read("style/letterbox.css");
+    let dark_start = css
+        .find(".lb-dark > .lb-root {")
+        .expect("the stylesheet's dark block");
+    let dark_end = dark_start + css[dark_start..].find('}').expect("the dark block's end");
+    let mut defaults: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for (at, _) in css.match_indices("var(--letterbox-") {
+        let inner = &css[at + "var(".len()..];
+        let Some((name, rest)) = inner.split_once(',') else {
+            continue;
+        };
+        let Some(value) = rest.split(')').next().map(str::trim) else {
+            continue;
+        };
+        if value.starts_with("var") || name.contains(')') {
+            continue;
+        }
+        let entry = defaults
+            .entry(name.trim().to_owned())
+            .or_insert_with(|| (String::new(), None));
+        if (dark_start..dark_end).contains(&at) {
+            entry.1 = Some(value.to_owned());
+        } else if entry.0.is_empty() {
+            entry.0 = value.to_owned();
+        }
+    }
+    assert!(defaults.len() > 5, "found few defaults: {defaults:?}");
+    defaults
+}
+
+#[test]
+fn the_theming_page_gives_each_property_the_default_the_stylesheet_uses() {
+    let page = read("docs/theming.md");
+    let table = section(&page, "## Custom properties");
+    let wrong: Vec<String> = stylesheet_defaults()
+        .into_iter()
+        .filter_map(|(name, (light, dark))| {
+            let dark = dark.unwrap_or_else(|| light.clone());
+            let cells: Vec<String> = row(&table, &name)?
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect();
+            let (want_light, want_dark) = (format!("`{light}`"), format!("`{dark}`"));
+            (cells.get(2) != Some(&want_light) || cells.get(3) != Some(&want_dark)).then(|| {
+                format!("{name}: the stylesheet falls back to {want_light} (light) and {want_dark} (dark), the page says {:?} and {:?}",
+                    cells.get(2), cells.get(3))
+            })
+        })
+        .collect();
+    assert_none_missing(
+        &wrong,
+        "docs/theming.md's defaults differ from style/letterbox.css",
     );
 }
 

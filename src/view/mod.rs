@@ -38,6 +38,37 @@ pub use slot::emit;
 use slot::{part, Slot};
 use summary::ErrorSummary;
 
+/// The playground build's registry of mounted slots, so `Letterbox.playground.show` can put a
+/// slot in one of core's scenes.
+#[cfg(feature = "playground")]
+pub mod scenes {
+    use std::cell::RefCell;
+
+    use leptos::prelude::on_cleanup;
+    use letterbox_core::slot::scenes::Scene;
+    use web_sys::HtmlElement;
+
+    use super::Slot;
+
+    thread_local! {
+        static SLOTS: RefCell<Vec<(HtmlElement, Slot)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records a mounted slot until it is unmounted.
+    pub(super) fn register(host: HtmlElement, s: Slot) {
+        let key = host.clone();
+        SLOTS.with(|l| l.borrow_mut().push((host, s)));
+        on_cleanup(move || SLOTS.with(|l| l.borrow_mut().retain(|(h, _)| *h != key)));
+    }
+
+    /// Puts the slot mounted on `host` in `scene`; false when no slot is mounted there (a broken
+    /// configuration shows no form).
+    pub fn show(host: &HtmlElement, scene: Scene) -> bool {
+        let found = SLOTS.with(|l| l.borrow().iter().find(|(h, _)| h == host).map(|(_, s)| *s));
+        found.map(|s| s.show(scene)).is_some()
+    }
+}
+
 /// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
 /// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
 /// instance; `slot` is sent with signups and events; `lang` is the error panel's language.
@@ -122,6 +153,8 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         .then(|| format!("{id}-consent"));
     let consent = config.consent.clone();
     crate::stats::watch(&host, config.stats_endpoint.as_deref(), &slot_name);
+    #[cfg(feature = "playground")]
+    let shown_host = host.clone();
     let config = StoredValue::new(config);
     let s = Slot {
         host: StoredValue::new_local(host),
@@ -145,6 +178,8 @@ fn Widget(host: HtmlElement, config: Config, id: String, slot_name: String) -> i
         s.dispatch(Event::Remembered(remembered_now()))
     }));
     on_cleanup(move || remembered::unwatch(watch));
+    #[cfg(feature = "playground")]
+    scenes::register(shown_host, s);
     let root_class = if single {
         "lb-root lb-root--single"
     } else {

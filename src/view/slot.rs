@@ -178,6 +178,30 @@ impl Slot {
         }
     }
 
+    /// The playground build: replaces the slot's state with `scene`'s, reached through core's
+    /// `transition` from a fresh slot (`scenes::replay`). Nothing is sent, remembered or focused;
+    /// a rate-limit countdown runs as it would for a reader (one at a time: a tick already on
+    /// its way carries on the new countdown).
+    #[cfg(feature = "playground")]
+    pub fn show(self, scene: letterbox_core::slot::scenes::Scene) {
+        if self.state.is_disposed() || self.config.is_disposed() || self.slot.is_disposed() {
+            return;
+        }
+        let page = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
+        let (next, effects) = self.config.with_value(|c| {
+            self.slot.with_value(|slot| {
+                letterbox_core::slot::scenes::replay(c, scene, &BrowserIdn, &page, slot)
+            })
+        });
+        let ticking = self.state.with_untracked(|s| s.ticking);
+        self.state.set(next);
+        if effects.contains(&Effect::TickLater) && !ticking {
+            set_timeout(move || self.dispatch(Event::Ticked), Duration::from_secs(1));
+        }
+    }
+
     /// What this slot does with the answer to a submission it waits for (its queued one, or
     /// another slot's identical one): `None` means it was withdrawn in the other slot.
     fn answer(self) -> outbox::Delivered {

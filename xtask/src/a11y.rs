@@ -193,6 +193,9 @@ pub fn run(tools: &Tools) -> Result<()> {
             );
         }
     }
+    if let Err(e) = playground_states(tools, &browser, &axe, &mut c) {
+        c.check("the playground's states were audited to the end", Err(e));
+    }
     println!("a11y: {} passed, {} failed", c.passed, c.failed.len());
     if c.failed.is_empty() {
         Ok(())
@@ -202,6 +205,104 @@ pub fn run(tools: &Tools) -> Result<()> {
             c.failed.join("; ")
         ))
     }
+}
+
+/// What shows, in the playground's in-article slot, that it is in each scene: a part that must
+/// be visible (not inside anything `hidden`) in its shadow root.
+fn shown_in_scene(scene: &str) -> &'static str {
+    match scene {
+        "errors" => ".lb-summary",
+        "suggestion" => ".lb-suggestion",
+        "sending" => "form[aria-busy=true]",
+        "subscribed" | "confirm" | "already" => ".lb-success",
+        "server-field-error" => "input[aria-invalid=true]",
+        "queued" => ".lb-queued",
+        "remembered-some" => ".lb-remembered-note",
+        "remembered" => ".lb-remembered",
+        s if s.contains("fail")
+            || [
+                "maybe-sent",
+                "rejected",
+                "spam",
+                "misconfigured",
+                "rate-limited",
+                "timeout",
+            ]
+            .contains(&s) =>
+        {
+            ".lb-failure"
+        }
+        _ => ".lb-form",
+    }
+}
+
+/// The built playground (`dist-playground/`, built here beside `dist/`): every scene of core's
+/// picked with the page's own state control, in light and dark; each shows its part in the
+/// in-article slot, and axe-core finds nothing on the whole page (the page, its controls, the
+/// embed builder and all six slots).
+fn playground_states(tools: &Tools, b: &Browser, axe: &str, c: &mut Checks) -> Result<()> {
+    let built = crate::playground::build_beside_dist(tools)?;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("cannot find a free port: {e}"))?;
+    let server = crate::playground::start(0, &built, &format!("http://{closed}"))?;
+    b.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+        ),
+    )?;
+    for scheme in ["light", "dark"] {
+        b.open(&format!("{}/?scheme={scheme}", server.url()))?;
+        let options = b.wait(
+            "the playground's state picker to list core's scenes",
+            "document.documentElement.dataset.pgShown === 'first' && document.getElementById('pg-state').options.length",
+        )?;
+        c.check(
+            &format!("the playground lists every scene of core's in its state picker ({scheme})"),
+            Ok(options == json!(letterbox_core::slot::scenes::Scene::ALL.len())),
+        );
+        c.check(
+            &format!("the playground's embed builder shows core's snippet with the release bundle's SRI hashes ({scheme})"),
+            b.wait(
+                "the embed builder's snippet",
+                r#"(t => t.includes('<form action="https://news.example/api/subscribe"') && /integrity="sha384-[A-Za-z0-9+\/]{64}"/.test(t))(document.getElementById('pg-embed-output').textContent)"#,
+            )
+            .map(|_| true),
+        );
+        for scene in letterbox_core::slot::scenes::Scene::ALL {
+            let name = scene.name();
+            b.script(&format!(
+                "const s = document.getElementById('pg-state'); s.value = {name:?};
+                 s.dispatchEvent(new Event('change', {{bubbles: true}}));"
+            ))?;
+            let part = shown_in_scene(name);
+            let shown = b.wait(
+                &format!("the playground to show {name}"),
+                &format!(
+                    "document.documentElement.dataset.pgShown === {name:?}
+                     && (e => e && !e.closest('[hidden]'))(document.getElementById('in-article').shadowRoot.querySelector({part:?}))"
+                ),
+            );
+            c.check(
+                &format!("the playground's picker shows {name}: the in-article slot shows {part} ({scheme})"),
+                shown.map(|_| true),
+            );
+            let found = violations(b, axe);
+            let clean = found.as_ref().is_ok_and(Vec::is_empty);
+            if !c.check(
+                &format!("no axe violations on the playground page: {name} ({scheme})"),
+                found.as_ref().map(|_| clean).map_err(Clone::clone),
+            ) {
+                for line in found.unwrap_or_default() {
+                    println!("a11y:          {line}");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets the colour scheme and the viewport width.

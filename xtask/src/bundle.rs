@@ -104,7 +104,7 @@ const RESERVE: &str = include_str!("../../dist-src/reserve.js");
 /// The lines appended to the ES-module glue: reserve the slots' space, then start at once,
 /// finding the wasm relative to the script's own URL (so the tag works from any origin),
 /// optionally pinned by its SRI hash.
-fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
+pub(crate) fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
     let url = format!("new URL({wasm_name:?}, import.meta.url)");
     let source = match integrity {
         Some(i) => format!("fetch({url}, {{ integrity: {i:?} }})"),

@@ -8,6 +8,10 @@
 //!   receiver on 127.0.0.1:8787 (SQLite under `data/`, `demo = true`). Without trunk, the same
 //!   page from the release bundle at once while trunk installs in the background
 //!   (`LETTERBOX_DEMO_STATIC=1` forces that path).
+//! - `playground`: build the release bundle and, beside it in `dist-playground/`, the playground
+//!   as a static page with the playground build of the widget (state picker, embed builder).
+//! - `screenshots [--no-build]`: the README's and docs' pictures of the widget (`docs/images/`), taken from the
+//!   built playground in headless Chromium, light and dark.
 //! - `dist`: build the release bundle into `dist/` and print its size report and SRI hashes.
 //! - `e2e`: build the bundle and run only the end-to-end WebDriver checks.
 //! - `ghost [--reuse-dist]`: build the bundle (or use `dist/` as it is) and run only the real-Ghost
@@ -38,6 +42,7 @@ mod operators;
 mod package;
 mod playground;
 mod receiver;
+mod screenshots;
 mod speed;
 mod tools;
 mod util;
@@ -85,6 +90,16 @@ fn main() -> ExitCode {
                 bundle::report(&b.shipped)?;
                 size_attribution()
             }),
+        Some("playground") => tools::ensure(false)
+            .and_then(|t| playground::build(&t))
+            .map(|dir| {
+                println!(
+                    "playground: {} (serve the folder; index.html)",
+                    dir.display()
+                )
+            }),
+        Some("screenshots") => tools::ensure(false)
+            .and_then(|t| screenshots::run(&t, !args.iter().any(|a| a == "--no-build"))),
         Some("e2e") => {
             tools::ensure(false).and_then(|t| bundle::build(&t).and_then(|b| e2e::run(&t, &b)))
         }
@@ -128,7 +143,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup [--trunk] | test | demo | dist | e2e | ghost [--reuse-dist | --record] | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | embed CONFIG [--base URL] | endpoint [PORT] | package [--test] | deploy-check>"
+                "usage: cargo xtask <setup [--trunk] | test | demo | playground | screenshots [--no-build] | dist | e2e | ghost [--reuse-dist | --record] | a11y | layers [DIR…] | bench [widget [--rounds N] [--no-build]] | embed CONFIG [--base URL] | endpoint [PORT] | package [--test] | deploy-check>"
             );
             return ExitCode::from(2);
         }
@@ -226,6 +241,18 @@ fn test() -> Result<()> {
             run(cargo(&["clippy", "-p", "letterbox", "--all-targets"])
                 .args(wasm)
                 .args(["--", "-D", "warnings"]))?;
+            // The playground build's own code (`Letterbox.playground`), which the release
+            // build leaves out.
+            run(cargo(&[
+                "clippy",
+                "-p",
+                "letterbox",
+                "--lib",
+                "--features",
+                "playground",
+            ])
+            .args(wasm)
+            .args(["--", "-D", "warnings"]))?;
             run(cargo(&["clippy", "-p", "letterbox-core", "--lib"])
                 .args(wasm)
                 .args(["--", "-D", "warnings"]))
@@ -419,19 +446,19 @@ fn demo_without_trunk(
     let done =
         |since: std::time::Instant| println!("    done in {}", util::minutes(since.elapsed()));
 
-    let t = phase("building the widget: release wasm, wasm-bindgen, wasm-opt (from a clean target folder: 13-14 min measured on a busy 2-core machine, a few on an idle one; about a minute after)");
-    bundle::build(tools)?;
+    let t = phase("building the widget and the playground's build of it: release wasm, wasm-bindgen, wasm-opt (from a clean target folder: 13-14 min measured on a busy 2-core machine, a few on an idle one; about a minute after)");
+    let built = playground::build(tools)?;
     done(t);
     let t = phase(RECEIVER_BUILD);
     let receiver = receiver::start_demo(DEMO_ENDPOINT_PORT)?;
     done(t);
     let server = playground::start(
         PLAYGROUND_PORT,
-        &playground::snapshot_dist()?,
+        &playground::snapshot(&built)?,
         &receiver.url,
     )?;
     println!(
-        "\nplayground on {} ({} after start), served from the release bundle (a copy of dist/) without live reload; \
+        "\nplayground on {} ({} after start), served from its static build (dist-playground/, beside dist/) without live reload; \
          the receiver on {} (data/receiver-demo.db; confirmation emails in the page's outbox). \
          After changing src/ or style/, run `cargo xtask demo` again. Ctrl-C stops.",
         server.url(),

@@ -24,6 +24,93 @@ const MAX_BODY: u64 = 256 * 1024;
 /// configuration and SQLite database (see `receiver::start_demo`).
 pub const DEMO_DATA_DIR: &str = "data";
 
+/// Where `cargo xtask playground` writes the built playground, next to `dist/`: `index.html`,
+/// the playground build of the widget (`letterbox.js`, `letterbox_bg.wasm`: the release build
+/// with the cargo feature `playground`, which adds the state picker and the embed builder's
+/// `Letterbox.playground`) and `embed-files.json` (the release bundle's content-hashed files
+/// and SRI hashes, for the embed builder's snippet).
+pub const BUILT_DIR: &str = "dist-playground";
+
+/// Builds the release bundle (`dist/`, as `cargo xtask dist`) and then the playground into
+/// [`BUILT_DIR`]; returns that folder. The release bundle never has the playground feature.
+pub fn build(tools: &crate::tools::Tools) -> Result<PathBuf> {
+    crate::bundle::build(tools)?;
+    build_beside_dist(tools)
+}
+
+/// The playground build into [`BUILT_DIR`], beside the `dist/` already built.
+pub fn build_beside_dist(tools: &crate::tools::Tools) -> Result<PathBuf> {
+    use std::process::Command;
+    let root = root();
+    let files = crate::speed::hashed_files(&root.join("dist"))?;
+    crate::util::run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "letterbox",
+        "--features",
+        "playground",
+    ]))?;
+    let out = root.join(BUILT_DIR);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let work = crate::util::target_dir().join("letterbox-playground-bindgen");
+    let _ = std::fs::remove_dir_all(&work);
+    let raw = crate::util::target_dir().join("wasm32-unknown-unknown/release/letterbox.wasm");
+    crate::util::run(
+        Command::new(&tools.wasm_bindgen)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "letterbox",
+                "--out-dir",
+            ])
+            .arg(&work)
+            .arg(&raw),
+    )?;
+    crate::util::run(
+        Command::new(&tools.wasm_opt)
+            .env("PATH", &tools.path)
+            .arg("-Oz")
+            .arg(work.join("letterbox_bg.wasm"))
+            .arg("-o")
+            .arg(out.join("letterbox_bg.wasm")),
+    )?;
+    let glue = std::fs::read_to_string(work.join("letterbox.js"))
+        .map_err(|e| format!("cannot read the playground's glue: {e}"))?;
+    let write = |name: &str, text: &str| {
+        std::fs::write(out.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
+    };
+    write(
+        "letterbox.js",
+        &format!(
+            "{glue}{}",
+            crate::bundle::module_start("letterbox_bg.wasm", None)
+        ),
+    )?;
+    let index = std::fs::read_to_string(root.join("index.html"))
+        .map_err(|e| format!("cannot read index.html: {e}"))?;
+    // Relative, so the folder works wherever it is served.
+    write(
+        "index.html",
+        &page(&index)?.replace(
+            r#"<script type="module" src="/letterbox.js">"#,
+            r#"<script type="module" src="letterbox.js">"#,
+        ),
+    )?;
+    let [(script, script_sri), (wasm, wasm_sri)] = &files;
+    write(
+        "embed-files.json",
+        &serde_json::json!({"script": script, "script_sri": script_sri, "wasm": wasm, "wasm_sri": wasm_sri})
+            .to_string(),
+    )?;
+    Ok(out)
+}
+
 /// A running playground server; stops when dropped.
 pub struct Playground {
     /// Where it listens.
@@ -359,16 +446,15 @@ pub fn check_demo_data_unwatched() -> Result<()> {
     }
 }
 
-/// Copies the bundle in `dist/` to a folder of the demo's own, so a `cargo xtask test` or
-/// `dist` run while the demo is open (both rebuild `dist/`) does not pull the files from under
-/// the page. Returns that folder.
-pub fn snapshot_dist() -> Result<PathBuf> {
-    let from = root().join("dist");
+/// Copies the built playground (`from`, [`BUILT_DIR`]) to a folder of the demo's own, so a
+/// `cargo xtask test` or `playground` run while the demo is open (both rebuild it) does not pull
+/// the files from under the page. Returns that folder.
+pub fn snapshot(from: &Path) -> Result<PathBuf> {
     let to = crate::util::target_dir().join("playground-dist");
     let _ = std::fs::remove_dir_all(&to);
     std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries =
-        std::fs::read_dir(&from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+        std::fs::read_dir(from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_file() {

@@ -629,7 +629,7 @@ pub fn embed(tools: &Tools, config: &std::path::Path, base: &str) -> Result<()> 
 }
 
 /// The content-hashed module script and wasm in `dir`, each with its SRI hash.
-fn hashed_files(dir: &std::path::Path) -> Result<[(String, String); 2]> {
+pub(crate) fn hashed_files(dir: &std::path::Path) -> Result<[(String, String); 2]> {
     let mut js = None;
     let mut wasm = None;
     for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list dist/: {e}"))? {
@@ -655,38 +655,26 @@ fn hashed_files(dir: &std::path::Path) -> Result<[(String, String); 2]> {
     }
 }
 
-/// The snippet itself (see [`embed`]).
+/// The snippet itself (see [`embed`]): core's [`letterbox_core::config::fallback::snippet`], the
+/// one implementation the playground's embed builder uses too, with the configuration
+/// pretty-printed.
 fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<String> {
-    let base = base.trim_end_matches('/');
     let [(js, js_sri), (wasm, wasm_sri)] = files;
     let json = serde_json::to_string_pretty(config)
-        .map_err(|e| format!("cannot write the configuration: {e}"))?
-        // Inside <script>, "</script" would end the element early.
-        .replace("</", "<\\/");
-    let json = json.replace('\n', "\n    ");
-    // The fallback form, from the same configuration as the widget reads: works without JS and
-    // is typeable while the page is parsed; the widget upgrades it, keeping what was typed.
-    let compact = config.to_string();
+        .map_err(|e| format!("cannot write the configuration: {e}"))?;
     let parsed = letterbox_core::config::Config::from_host(&letterbox_core::config::HostInput {
-        json: Some(&compact),
+        json: Some(&json),
         ..Default::default()
     })
     .map_err(|e| format!("the configuration cannot be used: {e}"))?;
-    let form = letterbox_core::config::fallback::fallback_form(&parsed, "letterbox-signup")
-        .map(|f| format!("  {}\n", f.replace('\n', "\n  ")))
-        .unwrap_or_default();
-    Ok(format!(
-        r#"<!-- In <head>, once per page: the script and the wasm start downloading while the page is parsed. -->
-<link rel="modulepreload" href="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous">
-<link rel="preload" href="{base}/{wasm}" as="fetch" type="application/wasm" integrity="{wasm_sri}" crossorigin="anonymous">
-<script type="module" src="{base}/{js}" integrity="{js_sri}" crossorigin="anonymous"></script>
-
-<!-- Where the signup appears: -->
-<div data-letterbox>
-{form}  <script type="application/json">
-    {json}
-  </script>
-</div>"#
+    let files = letterbox_core::config::fallback::BuiltFiles {
+        script: js,
+        script_sri: js_sri,
+        wasm,
+        wasm_sri,
+    };
+    Ok(letterbox_core::config::fallback::snippet(
+        &parsed, &json, &files, base,
     ))
 }
 

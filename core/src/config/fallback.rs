@@ -3,7 +3,9 @@
 //! the page is still being parsed. The widget upgrades it when it arrives (see
 //! [`super::upgrade`]), keeping what the reader already typed and ticked.
 //!
-//! Pure: used natively (by `cargo xtask embed`), never by the widget itself.
+//! Also the whole recommended snippet ([`snippet`]: preload hints, the script with SRI, the form and
+//! the configuration). Pure: used natively (by `cargo xtask embed`) and by the playground build
+//! of the widget (its embed builder), never by the release bundle.
 
 use super::Config;
 use crate::delivery::Adapter;
@@ -155,4 +157,69 @@ pub fn fallback_form(config: &Config, id: &str) -> Option<String> {
         text(Key::Submit)
     ));
     Some(html)
+}
+
+/// The built files the recommended snippet loads: the content-hashed module script and wasm of
+/// `dist/`, each with its SRI hash (`sha384-…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltFiles<'a> {
+    /// `letterbox.<hash>.js`.
+    pub script: &'a str,
+    /// The script's SRI hash.
+    pub script_sri: &'a str,
+    /// `letterbox_bg.<hash>.wasm`.
+    pub wasm: &'a str,
+    /// The wasm's SRI hash.
+    pub wasm_sri: &'a str,
+}
+
+/// The recommended snippet for one slot, as `cargo xtask embed CONFIG` prints it and the
+/// playground's embed builder shows it: in `<head>`, the preload hints and the module script,
+/// each pinned by its SRI hash, with `files` under `base`; where the signup appears, the
+/// `<div data-letterbox>` holding the [`fallback_form`] (for the providers that take a plain
+/// post) and the configuration `shown_json` (the caller's formatting of the same configuration
+/// as `config`, written as given; `</` is escaped so it cannot end the script element).
+///
+/// ```
+/// use letterbox_core::config::{Config, HostInput};
+/// use letterbox_core::config::fallback::{snippet, BuiltFiles};
+/// let json = r#"{"endpoint": "/s", "newsletters": [{"id": "daily", "name": "Daily"}]}"#;
+/// let config = Config::from_host(&HostInput { json: Some(json), ..Default::default() }).unwrap();
+/// let files = BuiltFiles { script: "letterbox.0123456789.js", script_sri: "sha384-A",
+///                          wasm: "letterbox_bg.9876543210.wasm", wasm_sri: "sha384-B" };
+/// let html = snippet(&config, json, &files, "https://cdn.example/lb/");
+/// assert!(html.contains(r#"<link rel="modulepreload" href="https://cdn.example/lb/letterbox.0123456789.js" integrity="sha384-A""#));
+/// assert!(html.contains(r#"<form action="/s" method="post">"#));
+/// ```
+pub fn snippet(config: &Config, shown_json: &str, files: &BuiltFiles<'_>, base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let BuiltFiles {
+        script,
+        script_sri,
+        wasm,
+        wasm_sri,
+    } = *files;
+    // Inside <script>, "</script" would end the element early.
+    let json = shown_json
+        .trim()
+        .replace("</", "<\\/")
+        .replace('\n', "\n    ");
+    // The fallback form, from the same configuration as the widget reads: works without JS and
+    // is typeable while the page is parsed; the widget upgrades it, keeping what was typed.
+    let form = fallback_form(config, "letterbox-signup")
+        .map(|f| format!("  {}\n", f.replace('\n', "\n  ")))
+        .unwrap_or_default();
+    format!(
+        r#"<!-- In <head>, once per page: the script and the wasm start downloading while the page is parsed. -->
+<link rel="modulepreload" href="{base}/{script}" integrity="{script_sri}" crossorigin="anonymous">
+<link rel="preload" href="{base}/{wasm}" as="fetch" type="application/wasm" integrity="{wasm_sri}" crossorigin="anonymous">
+<script type="module" src="{base}/{script}" integrity="{script_sri}" crossorigin="anonymous"></script>
+
+<!-- Where the signup appears: -->
+<div data-letterbox>
+{form}  <script type="application/json">
+    {json}
+  </script>
+</div>"#
+    )
 }

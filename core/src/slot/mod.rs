@@ -7,6 +7,7 @@
 //! outcomes, renders [`screen::screen`] of it and raises [`events::between`] two states.
 
 pub mod events;
+pub mod scenes;
 pub mod screen;
 pub mod stats;
 pub mod submission;
