@@ -812,18 +812,16 @@ const ARTICLE_SLOTS: [&str; 5] = [
     "footer-slot",
 ];
 
+/// The layout shift measured on a page, and each slot's (id, reserved px, drawn px).
+type Shift = (f64, Vec<(String, f64, f64)>);
+
 /// The article page's cumulative layout shift (every `layout-shift` entry not caused by input,
 /// summed: never below the windowed CLS) on a 360 px phone over DevTools' Fast 3G (562.5 ms
 /// round trip, 1.44 Mb/s down, cache off), scrolled to the bottom in steps so the slots far
 /// below mount on the way; and, for each slot, its reserved height and the height the widget
 /// drew. `extra` is a stylesheet link put in the page's head; without `blocking` the script tag
 /// loses its `blocking="render"`, so the page may paint before the script reserves anything.
-fn article_shift(
-    r: &Run,
-    page: &str,
-    extra: &str,
-    blocking: bool,
-) -> Result<(f64, Vec<(String, f64, f64)>)> {
+fn article_shift(r: &Run, page: &str, extra: &str, blocking: bool) -> Result<Shift> {
     let (browser, base) = (r.browser, r.base.as_str());
     let mut html = std::fs::read_to_string(r.root.join("tests/e2e/article.html"))
         .map_err(|e| format!("cannot read tests/e2e/article.html: {e}"))?
@@ -840,7 +838,7 @@ fn article_shift(
             Some(json!({"cmd": cmd, "params": params})),
         )
     };
-    let measured = (|| -> Result<(f64, Vec<(String, f64, f64)>)> {
+    let measured = (|| -> Result<Shift> {
         cdp("Network.enable", json!({}))?;
         cdp("Network.setCacheDisabled", json!({"cacheDisabled": true}))?;
         cdp(
