@@ -313,7 +313,7 @@ fn text_of(el: &Element) -> String {
 }
 
 /// The host's existing `<form>` (a site's no-JS fallback or a Mailchimp embed) as plain data for
-/// [`upgrade::config_json`]. Read before the shadow root is attached, while the form is laid
+/// [`upgrade::config`]. Read before the shadow root is attached, while the form is laid
 /// out, so fields moved off-screen for bots can be recognised.
 fn form_markup(host: &Element) -> Option<FormMarkup> {
     let form = host
@@ -721,8 +721,8 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
     // The site's own form, read while it is still laid out; it stays in the page (hidden by the
     // shadow root) and keeps working if the widget never starts.
     let markup = form_markup(host);
-    let derived = markup.as_ref().map(upgrade::config_json);
-    let has_form = derived.is_some();
+    let upgraded = markup.as_ref().map(upgrade::config);
+    let has_form = upgraded.is_some();
     // What the reader already did in that form (it is typeable long before the widget arrives).
     let typed = markup.as_ref().and_then(|m| typed_in(host, m));
     let slot = slot_name(host);
@@ -753,13 +753,13 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let (derived, upgrade_error) = match derived {
-        Some(Ok(json)) => (Some(json), None),
+    let (upgraded, upgrade_error) = match upgraded {
+        Some(Ok(layer)) => (Some(layer), None),
         Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
     let config = Kind::from_host(&HostInput {
-        derived: derived.as_deref(),
+        upgraded: upgraded.as_ref(),
         json: json.as_deref(),
         options: options.as_deref(),
         endpoint: endpoint.as_deref(),

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use letterbox_core::config::upgrade::{config_json, FieldKind, FormField, FormMarkup, TextAbove};
+use letterbox_core::config::upgrade::{config, FieldKind, FormField, FormMarkup, TextAbove};
 use letterbox_core::config::{Config, HostInput};
 use letterbox_core::delivery::Adapter;
 use scraper::{ElementRef, Html, Selector};
@@ -328,10 +328,10 @@ fn expected(expect: &Value) -> Sends {
     }
 }
 
-/// What the slot configured by `json` (core's upgrade output) sends.
-fn upgraded(json: &str) -> Result<Sends, String> {
+/// What the slot configured by `layer` (core's upgrade output, as the widget passes it) sends.
+fn upgraded(layer: &letterbox_core::json::Value) -> Result<Sends, String> {
     let config = Config::from_host(&HostInput {
-        derived: Some(json),
+        upgraded: Some(layer),
         ..Default::default()
     })
     .map_err(|e| format!("the produced configuration is refused: {e}"))?;
@@ -531,15 +531,15 @@ fn judge(entry: &Value) -> Verdict {
     let Some(markup) = form_markup(&html, page) else {
         return Verdict::Wrong("no <form> in the fixture".into());
     };
-    let result = config_json(&markup);
+    let result = config(&markup);
     match (expect["upgrade"].as_str(), result) {
         (None, Err(_)) => Verdict::LeftAloneCorrectly,
-        (None, Ok(json)) => Verdict::Wrong(format!(
-            "upgraded, but should be left alone ({}): {json}",
+        (None, Ok(layer)) => Verdict::Wrong(format!(
+            "upgraded, but should be left alone ({}): {layer:?}",
             expect["left_alone_because"].as_str().unwrap_or("?")
         )),
         (Some(_), Err(e)) => Verdict::Wrong(format!("refused: {e}")),
-        (Some(_), Ok(json)) => match upgraded(&json) {
+        (Some(_), Ok(layer)) => match upgraded(&layer) {
             Err(e) => Verdict::Wrong(e),
             Ok(got) => {
                 let why = compare(&expected(expect), got);

@@ -65,9 +65,10 @@ pub struct Field {
 /// What the widget read from a host element, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInput<'a> {
-    /// Configuration derived from a `<form>` inside the element (a site's no-JS fallback or a
-    /// Mailchimp embed, see [`crate::config::upgrade`]); the lowest precedence of all.
-    pub derived: Option<&'a str>,
+    /// The configuration read from a `<form>` inside the element (a site's no-JS fallback or a
+    /// Mailchimp embed), as data from [`upgrade::config`](crate::config::upgrade::config), with no
+    /// JSON text in between; the lowest precedence of all.
+    pub upgraded: Option<&'a Value>,
     /// The text of the element's `<script type="application/json">` child, if any.
     pub json: Option<&'a str>,
     /// The options object given to `Letterbox.mount`, as JSON.
@@ -514,7 +515,16 @@ impl Config {
                 _ => Ok(Vec::new()),
             }
         };
-        let mut merged = parse(input.derived, "the configuration read from the form")?;
+        let mut merged = match input.upgraded {
+            Some(value) => Object::new(
+                value,
+                "the configuration read from the form",
+                Some(CONFIG_KEYS),
+            )?
+            .members()
+            .to_vec(),
+            None => Vec::new(),
+        };
         let own: Vec<(String, Value)> = parse(input.json, "the configuration")?
             .into_iter()
             .chain(parse(input.options, "the mount options")?)
@@ -1319,10 +1329,13 @@ mod tests {
 
     #[test]
     fn a_form_derived_configuration_is_overridden_by_the_inline_json() {
-        let derived = r#"{"provider": "form", "form": {"action": "https://news.example/signup"},
-            "newsletters": [{"id": "default", "name": "Newsletter"}]}"#;
+        let upgraded = json::parse(
+            r#"{"provider": "form", "form": {"action": "https://news.example/signup"},
+            "newsletters": [{"id": "default", "name": "Newsletter"}]}"#,
+        )
+        .unwrap();
         let input = HostInput {
-            derived: Some(derived),
+            upgraded: Some(&upgraded),
             json: Some(r#"{"newsletters": [{"id": "daily", "name": "The Daily Briefing"}]}"#),
             ..HostInput::default()
         };
@@ -1333,6 +1346,52 @@ mod tests {
         );
         assert!(
             matches!(&c.adapter, Adapter::Form(f) if f.action == "https://news.example/signup")
+        );
+    }
+
+    #[test]
+    fn the_upgraded_layer_is_read_as_data_and_checked_like_any_configuration() {
+        // No JSON text: a value the upgrade builds goes straight to the reader, which still
+        // names the layer in its errors.
+        let upgraded = Value::Object(vec![
+            ("provider".into(), Value::String("form".into())),
+            (
+                "newsletters".into(),
+                Value::Array(vec![Value::Object(vec![
+                    ("id".into(), Value::String("default".into())),
+                    ("name".into(), Value::String("The Daily Briefing".into())),
+                ])]),
+            ),
+            (
+                "form".into(),
+                Value::Object(vec![(
+                    "action".into(),
+                    Value::String("https://news.example/signup".into()),
+                )]),
+            ),
+        ]);
+        let c = Config::from_host(&HostInput {
+            upgraded: Some(&upgraded),
+            ..HostInput::default()
+        })
+        .unwrap();
+        assert_eq!(c.newsletters[0].name, "The Daily Briefing");
+        assert!(
+            matches!(&c.adapter, Adapter::Form(f) if f.action == "https://news.example/signup")
+        );
+        let Value::Object(mut members) = upgraded else {
+            unreachable!()
+        };
+        members.push(("colour".into(), Value::Bool(true)));
+        let e = Config::from_host(&HostInput {
+            upgraded: Some(&Value::Object(members)),
+            ..HostInput::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the configuration read from the form"),
+            "{e}"
         );
     }
 
