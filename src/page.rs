@@ -10,7 +10,7 @@ use std::cell::{OnceCell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use letterbox_core::config::upgrade::{self, FieldKind, FormField, FormMarkup, TextAbove, Upgrade};
-use letterbox_core::config::{Config, HostInput, Kind};
+use letterbox_core::config::{HostInput, Kind};
 use letterbox_core::slot::events::HostEvent;
 use letterbox_core::theme::{low_contrast, luminance, Scheme, Theme};
 use wasm_bindgen::prelude::*;
