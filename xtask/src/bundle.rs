@@ -34,16 +34,16 @@ use crate::util::{root, run, target_dir, Result};
 /// | session 4, each branch measured alone on 142,894 B: many slots in small tasks +1,221 B (issue 13); a redirecting service URL detected, Ghost's text for existing members, Mailchimp over https +1,132 B (issue 16); anonymous slot statistics +3,594 B (issue 14); real article pages (page colour scheme, unboxed, title/intro/image, named controls, errors sized to the form, Retry-After countdown, contrast warning, parts) +6,464 B (issue 11); real embeds (merge fields, radio/select choices, optional groups, GDPR permissions) +14,071 B (issue 12); the upgrade keeping what the reader did in the fallback form +2,806 B (issue 13) | – |
 /// | session 4 merged, with the one config reader and one answer route (−196 B), the review's fixes, one JSON writer (−255 B) and the transport's one send() (+162 B), 2026-11-27: 163,432 B wasm + 6,788 B JS = 170,220 B | 163.4 KB |
 /// | session 5, issue 11's widget items (branch pages2, alone on 170,220 B): the slots' space reserved by the entry script before the wasm (+812 B JS); the retry wait shown and counted down, the corrected part of a typo suggestion marked, a page's later light/dark switch followed, the legend set as a label under a title (+1,710 B wasm together): 165,142 B wasm + 7,600 B JS = 172,742 B | 165.1 KB |
-/// | session 5 (goal branch alone on 170,220 B): the goal slot kind (its config, count reading and cache, progress bar, call to action, grouped numbers and plural forms) and `social_proof`: +7,927 B (171,359 B wasm); the ceiling is raised by exactly that | 171.4 KB |
+/// | session 5 (goal branch alone on 170,220 B): the goal slot kind (its config, count reading and cache, progress bar, call to action, grouped numbers and plural forms) and `social_proof`: +8,033 B (171,465 B wasm + 6,788 B JS = 178,253 B); the ceiling is raised by exactly that | 171.5 KB |
 /// | session 5 (upgrade), on 170,220 B: a label or paragraph above the form names its newsletter (issue 12) +202 B; the upgraded form as a typed layer, no JSON text round trip (issue 9) +271 B: 163,905 B wasm + 6,788 B JS = 170,693 B | 163.9 KB |
 ///
 /// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B). Issue 13 withdrew the
 /// 60 KB budget for targets about what a reader waits for (first download ≤ 70 KB, the whole
 /// journey ≤ 110 KB) and asks to enforce what is reached: the single bundle was 170,220 B, and
-/// this ceiling (276 B above, raised by what issue 11's widget items (+2,522 B) the goal slot (+7,927 B) and the upgrade branch (+473 B) measured) stops any
+/// this ceiling (276 B above, raised by what issue 11's widget items (+2,522 B) the goal slot (+8,033 B) and the upgrade branch (+473 B) measured) stops any
 /// creep until lazy chunks split the first download from the rest; see docs/speed.md and
 /// docs/contributing.md.
-pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512 + 2_522 + 7_927 + 473;
+pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512 + 2_522 + 8_033 + 473;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
