@@ -36,14 +36,15 @@ use crate::util::{root, run, target_dir, Result};
 /// | session 5, issue 11's widget items (branch pages2, alone on 170,220 B): the slots' space reserved by the entry script before the wasm (+812 B JS); the retry wait shown and counted down, the corrected part of a typo suggestion marked, a page's later light/dark switch followed, the legend set as a label under a title (+1,710 B wasm together): 165,142 B wasm + 7,600 B JS = 172,742 B | 165.1 KB |
 /// | session 5 (goal branch alone on 170,220 B): the goal slot kind (its config, count reading and cache, progress bar, call to action, grouped numbers and plural forms) and `social_proof`: +8,033 B (171,465 B wasm + 6,788 B JS = 178,253 B); the ceiling is raised by exactly that | 171.5 KB |
 /// | session 5 (upgrade), on 170,220 B: a label or paragraph above the form names its newsletter (issue 12) +202 B; the upgraded form as a typed layer, no JSON text round trip (issue 9) +271 B: 163,905 B wasm + 6,788 B JS = 170,693 B | 163.9 KB |
+/// | session 5 merged (pages2, goal, upgrade, playground; 2026-11-27): 174,510 B wasm + 7,600 B JS = 182,110 B, 862 B above the sum of the branches' own measurements (LTO inlines differently once they meet) | 174.5 KB |
 ///
 /// The JS glue is minified by esbuild since session 2 (8,171 → 6,316 B). Issue 13 withdrew the
 /// 60 KB budget for targets about what a reader waits for (first download ≤ 70 KB, the whole
-/// journey ≤ 110 KB) and asks to enforce what is reached: the single bundle was 170,220 B, and
-/// this ceiling (276 B above, raised by what issue 11's widget items (+2,522 B) the goal slot (+8,033 B) and the upgrade branch (+473 B) measured) stops any
-/// creep until lazy chunks split the first download from the rest; see docs/speed.md and
-/// docs/contributing.md.
-pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512 + 2_522 + 8_033 + 473;
+/// journey ≤ 110 KB) and asks to enforce what is reached: session 4 reached 170,220 B, and this
+/// ceiling is 276 B above that, raised by exactly what session 5 measured (issue 11's widget
+/// items +2,522 B, the goal slot +8,033 B, the upgrade branch +473 B, their merge +862 B). Lazy
+/// chunks were measured and not shipped (docs/speed.md).
+pub const BUDGET_BROTLI_BYTES: usize = 166 * 1024 + 512 + 2_522 + 8_033 + 473 + 862;
 
 /// What `dist/` holds after [`build`].
 pub struct Bundle {
