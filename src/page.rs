@@ -905,6 +905,11 @@ pub fn unmount(host: &HtmlElement) -> bool {
         root.set_inner_html("");
     }
     let _ = host.remove_attribute(MOUNTED_ATTR);
+    // The space the entry script reserved for the slot (dist-src/reserve.js) goes with it.
+    if host.has_attribute("data-letterbox-reserved") {
+        let _ = host.style().remove_property("min-height");
+        let _ = host.remove_attribute("data-letterbox-reserved");
+    }
     found
 }
 
@@ -939,12 +944,17 @@ fn shadow_root(host: &HtmlElement) -> Option<ShadowRoot> {
 
 thread_local! {
     static FOLLOWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// A restyle is due in 500 ms: changes until then are left to it.
+    static RESTYLE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Once per page: when the page changes its colour scheme after the slots mounted (a class,
-/// `data-theme` or `style` changed on `<html>` or `<body>`, or the reader's system scheme for a
-/// page that follows it), every slot's look is decided again. One observer for all the slots,
-/// and once more after the page's own colour transitions have had time to end.
+/// Once per page: when the page may have changed its colour scheme after the slots mounted (any
+/// attribute changed on `<html>` or `<body>`: sites switch with a class, `data-theme`,
+/// `data-bs-theme`, `style`…; or the reader's system scheme for a page that follows it), every
+/// slot's look is decided again. One observer for all the slots, throttled: at once for the
+/// first change, then once more 500 ms later (after the page's own colour transitions) for
+/// everything that changed meanwhile, so a page that touches `<body>` while the reader scrolls
+/// costs at most two style reads per half second.
 fn follow_scheme() {
     if FOLLOWING.with(|f| f.replace(true)) {
         return;
@@ -953,11 +963,20 @@ fn follow_scheme() {
         return;
     };
     let on_change = Closure::<dyn FnMut()>::new(move || {
+        if RESTYLE_PENDING.with(|p| p.replace(true)) {
+            return;
+        }
         restyle();
-        let later = Closure::once_into_js(restyle);
-        if let Some(w) = web_sys::window() {
-            let _ =
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 500);
+        let later = Closure::once_into_js(|| {
+            RESTYLE_PENDING.with(|p| p.set(false));
+            restyle();
+        });
+        let started = web_sys::window().is_some_and(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 500)
+                .is_ok()
+        });
+        if !started {
+            RESTYLE_PENDING.with(|p| p.set(false));
         }
     });
     let callback: &js_sys::Function = on_change.as_ref().unchecked_ref();

@@ -20,6 +20,7 @@ mod providers;
 mod queue;
 mod remembered;
 mod rendering;
+mod reserve;
 mod stats;
 mod support;
 mod upgrade;

@@ -103,6 +103,9 @@ fn short_hash(bytes: &[u8]) -> String {
 /// configuration, so the widget's arrival moves nothing below it (issue 11, item 5).
 const RESERVE: &str = include_str!("../../dist-src/reserve.js");
 
+/// When the wasm cannot start, the reserved space goes again: a blank box is worse than none.
+const UNRESERVE: &str = "for (const h of document.querySelectorAll(\"[data-letterbox-reserved]\")) { h.style.minHeight = \"\"; h.removeAttribute(\"data-letterbox-reserved\"); }";
+
 /// The lines appended to the ES-module glue: reserve the slots' space, then start at once,
 /// finding the wasm relative to the script's own URL (so the tag works from any origin),
 /// optionally pinned by its SRI hash.
@@ -113,7 +116,7 @@ pub(crate) fn module_start(wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "\n{RESERVE}\n__wbg_init({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n"
+        "\n{RESERVE}\n__wbg_init({{ module_or_path: {source} }}).catch((e) => {{ console.error(\"Letterbox could not start:\", e); {UNRESERVE} }});\n"
     )
 }
 
@@ -126,7 +129,7 @@ fn classic(glue: &str, wasm_name: &str, integrity: Option<&str>) -> String {
         None => url,
     };
     format!(
-        "(function () {{\n{glue}\n{RESERVE}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => console.error(\"Letterbox could not start:\", e));\n}})();\n"
+        "(function () {{\n{glue}\n{RESERVE}\nwasm_bindgen({{ module_or_path: {source} }}).catch((e) => {{ console.error(\"Letterbox could not start:\", e); {UNRESERVE} }});\n}})();\n"
     )
 }
 

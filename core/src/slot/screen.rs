@@ -273,7 +273,10 @@ pub fn screen(state: &State, config: &Config) -> Screen {
             marked: marked(texts, s, &state.email),
             apply: texts.format(Key::SuggestionApply, &[("email", &s.full)]),
         }),
-        retry_note: (state.status == Status::Submitting && state.retry_wait > 0)
+        // Once the wait has run out the retry is under way: no "Trying again in 0 seconds".
+        retry_note: (state.status == Status::Submitting
+            && state.retry_wait > 0
+            && state.wait_left > 0)
             .then(|| retry_text(texts, state.wait_left)),
         status: if state.status == Status::Submitting && state.retry_wait > 0 {
             retry_text(texts, state.retry_wait)
@@ -669,6 +672,14 @@ mod tests {
             assert_eq!(
                 (v.retry_note.as_deref(), v.status.as_str()),
                 (Some(two), three)
+            );
+            // The wait runs out while the retry is sent: the note goes, the live region stays.
+            let mut ran_out = events.clone();
+            ran_out.extend([Event::Ticked, Event::Ticked]);
+            let v = after(&c, ran_out);
+            assert_eq!(
+                (v.retry_note.as_deref(), v.status.as_str(), v.busy),
+                (None, three, true)
             );
             events.push(Event::Answered(Outcome::Subscribed));
             assert_eq!(after(&c, events).retry_note, None);
