@@ -170,7 +170,13 @@ impl Goal {
             None => None,
             Some(_) => {
                 let cta = root.child("cta", CTA_KEYS)?;
-                let url = providers::url(cta.required("url")?, "cta.url")?;
+                let url = cta.required("url")?;
+                // A link to a place on the same page ("#membership", the appeal further down)
+                // is a call to action too; anything else is checked like every URL.
+                let url = match url.strip_prefix('#') {
+                    Some(id) if !id.is_empty() && !id.chars().any(char::is_control) => url,
+                    _ => providers::url(url, "cta.url")?,
+                };
                 Some((cta.required("text")?, url))
             }
         };
@@ -244,6 +250,13 @@ mod tests {
         );
         assert_eq!(g.cache_seconds, 60);
         assert_eq!(g.cta, Some(("Become a member".into(), "/join".into())));
+        let anchor = r##"{"kind": "goal", "goal": 5, "count": 1, "cta": {"text": "Join", "url": "#membership"}}"##;
+        let linked = Goal::from_host(&HostInput {
+            json: Some(anchor),
+            ..HostInput::default()
+        })
+        .expect("a link to a place on the page");
+        assert_eq!(linked.cta, Some(("Join".into(), "#membership".into())));
         assert_eq!(g.texts.text(Key::GoalLabel), "Can we reach 20,000 members?");
         assert_eq!(g.texts.lang(), crate::messages::Lang::Uk);
         assert!(g.theme.boxed);
@@ -270,6 +283,7 @@ mod tests {
             (r#"{"kind": "goal", "goal": 5, "count": 1, "cta": {"text": "Join"}}"#, "cta.url is required but missing"),
             (r#"{"kind": "goal", "goal": 5, "count": 1, "cta": {"url": "/join"}}"#, "cta.text is required but missing"),
             (r#"{"kind": "goal", "goal": 5, "count": 1, "cta": {"text": "Join", "url": "data:x"}}"#, "cta.url \"data:x\" must start"),
+            (r##"{"kind": "goal", "goal": 5, "count": 1, "cta": {"text": "Join", "url": "#"}}"##, "cta.url \"#\" must start"),
             (r#"{"kind": "goal", "goal": 5, "count": 1, "cta": {"text": "Join", "url": "/j", "target": "_blank"}}"#, "unknown key \"target\" in cta; expected one of: text, url"),
             (r#"{"kind": "goal", "goal": 5, "count": 1, "count_cache_seconds": 90000}"#, "count_cache_seconds must be a whole number of seconds from 0 to 86400"),
             (r#"{"kind": "goal", "goal": 5, "count": 1, "newsletters": []}"#, "unknown key \"newsletters\" in the configuration; expected one of: kind, goal, count"),
