@@ -440,10 +440,6 @@ fn text_above(form: &Element, fields: &[FormField]) -> Option<TextAbove> {
     let nodes = form
         .query_selector_all("label, p, input, select, textarea, button")
         .ok()?;
-    let email_label = fields
-        .iter()
-        .find(|f| f.kind == FieldKind::Email)
-        .map(|f| f.label.as_str());
     let mut controls = fields.iter();
     for i in 0..nodes.length() {
         let Some(el) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
@@ -471,13 +467,8 @@ fn text_above(form: &Element, fields: &[FormField]) -> Option<TextAbove> {
         if text.is_empty() {
             continue;
         }
-        let labels_email = tag == "label" && email_label == Some(text.as_str());
-        let labels_other = tag == "label"
-            && fields
-                .iter()
-                .any(|f| f.kind != FieldKind::Email && f.label == text);
-        if !labels_other {
-            return Some(TextAbove { text, labels_email });
+        if let Some(found) = TextAbove::candidate(text, tag == "label", fields) {
+            return Some(found);
         }
     }
     None

@@ -205,10 +205,6 @@ fn form_markup(html: &str, page: &str) -> Option<FormMarkup> {
 /// form's first field a reader sees that is not another field's label.
 fn text_above(form: ElementRef<'_>, fields: &[FormField]) -> Option<TextAbove> {
     let nodes = Selector::parse("label, p, input, select, textarea, button").unwrap();
-    let email_label = fields
-        .iter()
-        .find(|f| f.kind == FieldKind::Email)
-        .map(|f| f.label.as_str());
     let mut controls = fields.iter();
     for el in form.select(&nodes) {
         let tag = el.value().name().to_ascii_lowercase();
@@ -236,13 +232,8 @@ fn text_above(form: ElementRef<'_>, fields: &[FormField]) -> Option<TextAbove> {
         if text.is_empty() {
             continue;
         }
-        let labels_email = tag == "label" && email_label == Some(text.as_str());
-        let labels_other = tag == "label"
-            && fields
-                .iter()
-                .any(|f| f.kind != FieldKind::Email && f.label == text);
-        if !labels_other {
-            return Some(TextAbove { text, labels_email });
+        if let Some(found) = TextAbove::candidate(text, tag == "label", fields) {
+            return Some(found);
         }
     }
     None

@@ -81,6 +81,30 @@ pub struct TextAbove {
     pub labels_email: bool,
 }
 
+impl TextAbove {
+    /// A visible `<label>` (`is_label`) or `<p>` holding `text`, met above the form's first
+    /// visible field, as the form's title candidate: `None` when it is the label of one of
+    /// `fields` other than the email field (then the reading goes on to the next one). The one
+    /// rule for the widget's page reading and the corpus mirror.
+    pub fn candidate(text: String, is_label: bool, fields: &[FormField]) -> Option<TextAbove> {
+        let labels_other = is_label
+            && fields
+                .iter()
+                .any(|f| f.kind != FieldKind::Email && f.label == text);
+        if labels_other {
+            return None;
+        }
+        let email_label = fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Email)
+            .map(|f| f.label.as_str());
+        Some(TextAbove {
+            labels_email: is_label && email_label == Some(text.as_str()),
+            text,
+        })
+    }
+}
+
 /// What kind of control a [`FormField`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
