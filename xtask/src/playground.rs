@@ -43,16 +43,7 @@ pub fn build_beside_dist(tools: &crate::tools::Tools) -> Result<PathBuf> {
     use std::process::Command;
     let root = root();
     let files = crate::speed::hashed_files(&root.join("dist"))?;
-    crate::util::run(Command::new("cargo").current_dir(&root).args([
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "letterbox",
-        "--features",
-        "playground",
-    ]))?;
+    crate::util::run(&mut crate::bundle::release_wasm(&["playground"]))?;
     let out = root.join(BUILT_DIR);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
