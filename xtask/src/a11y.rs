@@ -13,14 +13,13 @@
 //! axe-core comes from npm, pinned, installed under `~/.cache/letterbox/` when missing.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::{json, Value};
 
 use crate::e2e::{Browser, STRICT_CSP};
 use crate::endpoint::{self, Statics};
 use crate::tools::Tools;
-use crate::util::{root, run as run_command, Result};
+use crate::util::{root, Result};
 
 /// The axe-core release installed from npm.
 const AXE_VERSION: &str = "4.14.1";
@@ -32,35 +31,8 @@ const ENTER: &str = "\u{E007}";
 
 /// Makes sure the pinned axe-core is installed; returns `axe.min.js`.
 fn ensure_axe() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
-    let dir = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".cache"))
-        .join("letterbox")
-        .join(format!("axe-core-{AXE_VERSION}"));
-    let script = dir.join("node_modules/axe-core/axe.min.js");
-    if script.is_file() {
-        return Ok(script);
-    }
-    println!(
-        "setup: installing axe-core@{AXE_VERSION} from npm into {}",
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    run_command(
-        Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg(format!("axe-core@{AXE_VERSION}")),
-    )
-    .map_err(|e| {
-        format!(
-            "{e}\n  run: npm install --prefix {} axe-core@{AXE_VERSION}",
-            dir.display()
-        )
-    })?;
+    let script = crate::tools::ensure_npm_packages(&[&format!("axe-core@{AXE_VERSION}")])?
+        .join("axe-core/axe.min.js");
     if script.is_file() {
         Ok(script)
     } else {

@@ -20,7 +20,8 @@
 //! - `a11y`: build the bundle and run only the accessibility audit (axe-core, keyboard).
 //! - `bench`: the receiver's load check (release build, SQLite and PostgreSQL).
 //! - `bench widget [--rounds N] [--no-build]`: what a reader waits for, against a hand-written
-//!   form, in headless Chromium at 1× and 4× CPU and on Slow-4G (see `speed.rs`).
+//!   form, beside a Mailchimp classic embed and Ghost's signup-form (their scripts from npm), in
+//!   headless Chromium at 1× and 4× CPU and on Slow-4G (see `speed.rs`).
 //! - `embed CONFIG [--base URL]`: the recommended snippet for a slot's JSON configuration, with
 //!   preload hints and SRI for the content-hashed files of `dist/`.
 //! - `layers [DIR…]`: only the import-circle check, of `core/src` and `src` or of the folders given.

@@ -411,6 +411,67 @@ fn ensure_esbuild() -> Result<PathBuf> {
     }
 }
 
+/// Pinned npm packages used as files rather than as tools (axe-core for the accessibility audit,
+/// the peer widgets of the speed benchmark), installed together with `npm install --prefix` into
+/// one folder of the tools cache named after them (`axe-core@4.14.1` → `axe-core-4.14.1`,
+/// `@tryghost/signup-form@0.3.592` → `tryghost-signup-form-0.3.592`, several joined by `+`),
+/// when one is missing or at another version. Returns that folder's `node_modules`.
+pub fn ensure_npm_packages(specs: &[&str]) -> Result<PathBuf> {
+    let dir = cache_dir().join(npm_cache_name(specs));
+    let modules = dir.join("node_modules");
+    let installed = |spec: &str| {
+        let (name, version) = npm_spec(spec);
+        std::fs::read_to_string(modules.join(name).join("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v["version"] == version)
+    };
+    if specs.iter().all(|s| installed(s)) {
+        return Ok(modules);
+    }
+    println!(
+        "setup: installing {} from npm into {}",
+        specs.join(" "),
+        dir.display()
+    );
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .args(specs))
+    .map_err(|e| {
+        format!(
+            "{e}\n  run: npm install --prefix {} {}",
+            dir.display(),
+            specs.join(" ")
+        )
+    })?;
+    match specs.iter().find(|s| !installed(s)) {
+        None => Ok(modules),
+        Some(s) => Err(format!(
+            "{s} is not in {} after npm install",
+            modules.display()
+        )),
+    }
+}
+
+/// An npm spec's package name and version: `@scope/name@1.2.3` → (`@scope/name`, `1.2.3`).
+fn npm_spec(spec: &str) -> (&str, &str) {
+    match spec.rfind('@') {
+        Some(at) if at > 0 => (&spec[..at], &spec[at + 1..]),
+        _ => (spec, ""),
+    }
+}
+
+/// The tools-cache folder name for a set of npm specs.
+fn npm_cache_name(specs: &[&str]) -> String {
+    specs
+        .iter()
+        .map(|s| s.trim_start_matches('@').replace(['@', '/'], "-"))
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 /// The wasm size profiler for the size report's attribution.
 const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -444,4 +505,28 @@ pub fn which(name: &str, path: &str) -> Option<PathBuf> {
     env::split_paths(path)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_specs_split_and_name_their_cache_folder() {
+        assert_eq!(npm_spec("axe-core@4.14.1"), ("axe-core", "4.14.1"));
+        assert_eq!(
+            npm_spec("@tryghost/signup-form@0.3.592"),
+            ("@tryghost/signup-form", "0.3.592")
+        );
+        // The folder axe-core was always installed into, so an existing cache is reused.
+        assert_eq!(npm_cache_name(&["axe-core@4.14.1"]), "axe-core-4.14.1");
+        assert_eq!(
+            npm_cache_name(&["@tryghost/signup-form@0.3.592"]),
+            "tryghost-signup-form-0.3.592"
+        );
+        assert_eq!(
+            npm_cache_name(&["jquery@1.9.1", "jquery-form@4.2.0"]),
+            "jquery-1.9.1+jquery-form-4.2.0"
+        );
+    }
 }
