@@ -749,7 +749,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
-    let config = Kind::from_host(&HostInput {
+    let input = HostInput {
         upgraded: upgraded.as_ref(),
         json: json.as_deref(),
         options: options.as_deref(),
@@ -758,7 +758,10 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         lang: lang.as_deref(),
         nearest_lang: nearest_lang.as_deref(),
         settings: &settings,
-    });
+    };
+    let config = Kind::from_host(&input);
+    // The error panel's heading, in the words of the kind of slot it stands for.
+    let error_title = Kind::error_title(&input);
     // The error panel's language, by the same rule the configuration uses.
     let lang = letterbox_core::config::resolve_lang(lang.as_deref(), None, nearest_lang.as_deref());
     let config = match (config, upgrade_error) {
@@ -815,6 +818,7 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         container.clone(),
         config,
         lang,
+        error_title,
         format!("lb{instance}"),
         slot.clone(),
     );

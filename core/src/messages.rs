@@ -324,6 +324,10 @@ keys! {
     ConfigErrorTitle = "config_error_title",
         en: "This signup form is not available",
         uk: "Ця форма підписки недоступна";
+    /// The same for a goal slot, which has no form.
+    GoalConfigErrorTitle = "goal_config_error_title",
+        en: "This membership goal is not available",
+        uk: "Ця мета щодо кількості учасників недоступна";
     /// Heading when the submission waits in the browser to be sent.
     QueuedTitle = "queued_title",
         en: "Your signup will be sent later",

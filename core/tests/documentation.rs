@@ -956,6 +956,7 @@ fn config_error_samples() -> (Vec<ConfigError>, BTreeSet<String>) {
         ConfigError::DuplicateNewsletter("daily".into()),
         ConfigError::UnknownText("sumbit".into()),
         ConfigError::Upgrade("it has no email field".into()),
+        ConfigError::UnknownKind("gaol".into()),
     ];
     let source = read("core/src/config/mod.rs");
     let body = source

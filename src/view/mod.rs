@@ -71,13 +71,14 @@ pub mod scenes {
 
 /// Renders a slot into `container` (inside `host`'s shadow root): the form for a good
 /// configuration, a clear error panel for a broken one. `id` prefixes every element id of this
-/// instance; `slot` is sent with signups and events; `lang` is the error panel's language.
-/// Dropping the returned handle unmounts it.
+/// instance; `slot` is sent with signups and events; `lang` and `title` are the error panel's
+/// language and heading ([`Kind::error_title`]). Dropping the returned handle unmounts it.
 pub fn render(
     host: &HtmlElement,
     container: HtmlElement,
     config: Result<Kind, ConfigError>,
     lang: letterbox_core::messages::Lang,
+    title: Key,
     id: String,
     slot: String,
 ) -> Box<dyn std::any::Any> {
@@ -101,7 +102,7 @@ pub fn render(
             let detail = letterbox_core::config::shows_config_detail(&page, debug.as_deref())
                 .then(|| format!("Letterbox configuration: {error}"));
             Box::new(leptos::mount::mount_to(container, move || {
-                view! { <ConfigProblem texts detail/> }
+                view! { <ConfigProblem texts title detail/> }
             }))
         }
     }
@@ -111,10 +112,10 @@ pub fn render(
 /// for readers, and the `detail` for the site's developers where they work
 /// ([`letterbox_core::config::shows_config_detail`]; it is always on the console).
 #[component]
-fn ConfigProblem(texts: Catalogue, detail: Option<String>) -> impl IntoView {
+fn ConfigProblem(texts: Catalogue, title: Key, detail: Option<String>) -> impl IntoView {
     view! {
         <div class="lb-root lb-config-error" part="letterbox-config-error" lang=texts.lang().tag()>
-            <p class="lb-result-title">{texts.text(Key::ConfigErrorTitle).to_owned()}</p>
+            <p class="lb-result-title">{texts.text(title).to_owned()}</p>
             // The detail is for the site's developers and always English.
             {detail.map(|d| view! { <p class="lb-config-detail" lang="en">{d}</p> })}
         </div>

@@ -267,6 +267,24 @@ async fn a_broken_goal_configuration_is_named_in_the_slot_where_developers_work(
         detail.contains("goal must be a whole number from 1 to 1000000000, not 0"),
         "{detail}"
     );
+    // A goal slot has no form: its panel says what is missing in a goal's words.
+    assert_eq!(
+        text(&s, ".lb-result-title"),
+        "This membership goal is not available"
+    );
+    let uk = Host::new(
+        "goal-broken-uk",
+        Config::default()
+            .key("kind", "goal")
+            .key("goal", 0)
+            .key("count", 1),
+    )
+    .attribute("data-lang", "uk")
+    .mount();
+    assert_eq!(
+        text(&uk, ".lb-result-title"),
+        "Ця мета щодо кількості учасників недоступна"
+    );
 }
 
 #[wasm_bindgen_test]

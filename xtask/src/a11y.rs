@@ -287,6 +287,59 @@ fn playground_states(tools: &Tools, b: &Browser, axe: &str, c: &mut Checks) -> R
             }
         }
     }
+    playground_reflows(b, &server.url(), c)
+}
+
+/// The playground page's own parts that stick out of a 320 px viewport (its state and theme
+/// selects, its controls' labels, the code in its notes, the embed builder): a tag and the right
+/// edge of each, for the check's message. The snippet's `<pre>` scrolls in its own box, so what
+/// is inside it does not count.
+const PAGE_OVERFLOW: &str = "return [...document.querySelectorAll('body *')]
+    .filter(e => e.getClientRects().length && !e.closest('pre')
+                 && e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+    .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ends at ' + Math.round(e.getBoundingClientRect().right))";
+
+/// At 320 px, light and dark, with the embed builder open: the playground page itself (not only
+/// the slots in it) reflows, nothing scrolls sideways (WCAG 1.4.10).
+fn playground_reflows(b: &Browser, url: &str, c: &mut Checks) -> Result<()> {
+    b.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": 320, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+        ),
+    )?;
+    for scheme in ["light", "dark"] {
+        b.open(&format!("{url}/?scheme={scheme}"))?;
+        b.wait(
+            "the playground to show its first state",
+            "document.documentElement.dataset.pgShown === 'first'",
+        )?;
+        b.script("document.getElementById('pg-embed-details').open = true; return true")?;
+        b.wait(
+            "the embed builder's snippet",
+            "document.getElementById('pg-embed-output').textContent.includes('<form action=')",
+        )?;
+        let fits = b.script(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+        )?;
+        let over = b.script(PAGE_OVERFLOW)?;
+        c.check(
+            &format!(
+                "nothing on the playground page scrolls sideways at 320 px, embed builder open ({scheme}): {over}"
+            ),
+            Ok(fits == json!(true) && over == json!([])),
+        );
+    }
+    b.call(
+        "POST",
+        "/goog/cdp/execute",
+        Some(
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+        ),
+    )?;
     Ok(())
 }
 

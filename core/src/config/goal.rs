@@ -84,16 +84,25 @@ fn own(
     Ok(merged)
 }
 
+/// The kind the host's own configuration asks for, one of [`KINDS`]; `None` when it names none
+/// (or is not JSON: the signup slot's reader reports that). A `kind` that is not a string, or not
+/// one of [`KINDS`], is an error of its own, so a misspelt kind is named as such rather than as
+/// whatever the other kind's reader would find wrong.
+pub(crate) fn kind(input: &HostInput<'_>) -> Result<Option<String>, ConfigError> {
+    let Ok(members) = own(input, None) else {
+        return Ok(None);
+    };
+    let members = Value::Object(members);
+    match Object::new(&members, "", None)?.text("kind")? {
+        Some(kind) if !KINDS.contains(&kind.as_str()) => Err(ConfigError::UnknownKind(kind)),
+        kind => Ok(kind),
+    }
+}
+
 /// True when the host's configuration asks for a goal slot (`"kind": "goal"`). A configuration
 /// that is not JSON is not a goal: the signup slot's reader reports it.
 pub fn is_goal(input: &HostInput<'_>) -> bool {
-    own(input, None).is_ok_and(|members| {
-        members
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "kind")
-            .is_some_and(|(_, v)| v.as_str().map(str::trim) == Some("goal"))
-    })
+    matches!(kind(input), Ok(Some(k)) if k == "goal")
 }
 
 /// `count_cache_seconds`: 0 to a day, default [`DEFAULT_CACHE_SECONDS`].
@@ -333,7 +342,7 @@ mod tests {
         let err = |extra: &str| config(extra).map(drop).unwrap_err().to_string();
         assert_eq!(
             err(r#", "kind": "gaol""#),
-            "unknown key \"gaol\" in kind; expected one of: signup, goal"
+            "kind \"gaol\" is not one of: signup, goal"
         );
         assert!(err(r#", "social_proof": 1"#)
             .starts_with("social_proof must be true, false or the count's URL, not a number"));

@@ -209,10 +209,20 @@ pub enum Kind {
 impl Kind {
     /// Reads the slot's configuration as the kind it asks for.
     pub fn from_host(input: &HostInput<'_>) -> Result<Kind, ConfigError> {
-        if goal::is_goal(input) {
+        if goal::kind(input)?.as_deref() == Some("goal") {
             goal::Goal::from_host(input).map(Kind::Goal)
         } else {
             Config::from_host(input).map(|c| Kind::Signup(Box::new(c)))
+        }
+    }
+
+    /// The heading of the panel a slot shows instead of itself when its configuration is broken,
+    /// in its kind's words: a goal slot has no form, so it does not say "signup form".
+    pub fn error_title(input: &HostInput<'_>) -> Key {
+        if goal::is_goal(input) {
+            Key::GoalConfigErrorTitle
+        } else {
+            Key::ConfigErrorTitle
         }
     }
 
@@ -362,6 +372,8 @@ pub enum ConfigError {
     UnknownText(String),
     /// The element holds a `<form>` that cannot be upgraded, and no configuration replaces it.
     Upgrade(String),
+    /// `kind` is not one of [`goal::KINDS`].
+    UnknownKind(String),
 }
 
 fn quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
@@ -392,6 +404,11 @@ impl fmt::Display for ConfigError {
                 f.write_str(" must start with https://, http:// or / (a path on this site)")
             }
             ConfigError::Upgrade(reason) => write!(f, "the form inside the element cannot be upgraded: {reason}"),
+            ConfigError::UnknownKind(kind) => {
+                f.write_str("kind ")?;
+                quoted(f, kind)?;
+                write!(f, " is not one of: {}", goal::KINDS.join(", "))
+            }
             ConfigError::MissingSetting(at) => write!(f, "{at} is required but missing"),
             ConfigError::UnknownProvider(p) => {
                 f.write_str("unknown provider ")?;
@@ -672,11 +689,7 @@ impl Config {
 
         let theme = theme(input, &root)?;
         if let Some(kind) = root.text("kind")?.filter(|k| k != "signup") {
-            return Err(ConfigError::UnknownKey {
-                at: "kind".into(),
-                key: kind,
-                known: goal::KINDS,
-            });
+            return Err(ConfigError::UnknownKind(kind));
         }
         let count_cache_seconds = goal::cache_seconds(&root)?;
         let social_proof = match root.get("social_proof") {
@@ -860,6 +873,55 @@ mod tests {
         HostInput {
             json: Some(json),
             ..HostInput::default()
+        }
+    }
+
+    #[test]
+    fn a_wrong_kind_is_named_with_the_kinds_there_are_before_anything_else() {
+        let wrong = "kind \"gaol\" is not one of: signup, goal";
+        // Alone, with a goal's keys, or in a complete signup configuration: the kind is what is
+        // wrong, not a missing endpoint or a goal key a signup slot does not know.
+        for json in [
+            r#"{"kind": "gaol"}"#,
+            r#"{"kind": "gaol", "goal": 20000, "count_url": "/api/count/members"}"#,
+            r#"{"kind": " gaol ", "endpoint": "/api/subscribe", "newsletters": [{"id": "d", "name": "D"}]}"#,
+        ] {
+            let e = Kind::from_host(&host(json)).map(drop).unwrap_err();
+            assert_eq!(e, ConfigError::UnknownKind("gaol".into()), "{json}");
+            assert_eq!(e.to_string(), wrong, "{json}");
+        }
+        let e = Kind::from_host(&host(r#"{"kind": 2}"#))
+            .map(drop)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "kind must be a string, not a number");
+    }
+
+    #[test]
+    fn a_broken_goal_slot_says_so_in_its_own_words_and_a_signup_slot_as_before() {
+        let title = |json: &str, lang| Kind::error_title(&host(json)).default_text(lang);
+        let goal = r#"{"kind": "goal", "goal": "many"}"#;
+        assert!(Kind::from_host(&host(goal)).is_err());
+        assert_eq!(
+            title(goal, Lang::En),
+            "This membership goal is not available"
+        );
+        assert_eq!(
+            title(goal, Lang::Uk),
+            "Ця мета щодо кількості учасників недоступна"
+        );
+        for signup in [
+            r#"{"endpoint": "ftp://x"}"#,
+            r#"{"kind": "signup"}"#,
+            "{",
+            r#"{"kind": "gaol"}"#,
+        ] {
+            assert_eq!(
+                Kind::error_title(&host(signup)),
+                Key::ConfigErrorTitle,
+                "{signup}"
+            );
+            assert_eq!(title(signup, Lang::En), "This signup form is not available");
+            assert_eq!(title(signup, Lang::Uk), "Ця форма підписки недоступна");
         }
     }
 
