@@ -521,16 +521,6 @@ fn consent(value: &Value) -> Result<ConsentConfig, ConfigError> {
 impl Config {
     /// Resolves a slot's configuration from what its host element holds.
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
-        // Asked of a goal's configuration directly (`cargo xtask embed`, the playground's embed
-        // builder; `Kind::from_host` reads it as a goal): said before its goal keys are reported
-        // as unknown here.
-        if goal::kind(input)?.as_deref() == Some("goal") {
-            return Err(ConfigError::WrongType {
-                at: "kind".into(),
-                expected: "\"signup\" here (a goal slot has no form to render)",
-                found: "\"goal\"",
-            });
-        }
         let parse = |text: Option<&str>, at: &str| -> Result<Vec<(String, Value)>, ConfigError> {
             match text.map(str::trim) {
                 Some(text) if !text.is_empty() => {
@@ -884,18 +874,6 @@ mod tests {
             json: Some(json),
             ..HostInput::default()
         }
-    }
-
-    #[test]
-    fn a_goal_asked_for_its_signup_form_says_it_has_none() {
-        let e = Config::from_host(&host(
-            r#"{"kind": "goal", "goal": 20000, "count_url": "/api/count/members"}"#,
-        ))
-        .expect_err("a goal has no signup form");
-        assert_eq!(
-            e.to_string(),
-            r#"kind must be "signup" here (a goal slot has no form to render), not "goal""#
-        );
     }
 
     #[test]
