@@ -13,7 +13,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use letterbox_core::config::fallback::{snippet, BuiltFiles};
-use letterbox_core::config::{Config, HostInput};
+use letterbox_core::config::{HostInput, Kind};
 use letterbox_core::slot::scenes::Scene;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -73,11 +73,20 @@ pub fn install(api: &Object) {
             let json = json.as_string().ok_or_else(|| {
                 type_error("Letterbox.playground.embed: the configuration must be JSON text".into())
             })?;
-            let config = Config::from_host(&HostInput {
+            let config = match Kind::from_host(&HostInput {
                 json: Some(&json),
                 ..Default::default()
             })
-            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?
+            {
+                Kind::Signup(config) => *config,
+                Kind::Goal(_) => {
+                    return Err(js_sys::Error::new(
+                        "a goal slot (\"kind\": \"goal\") has no form to render",
+                    )
+                    .into())
+                }
+            };
             let (script, script_sri) = (text_of(&files, "script")?, text_of(&files, "script_sri")?);
             let (wasm, wasm_sri) = (text_of(&files, "wasm")?, text_of(&files, "wasm_sri")?);
             let files = BuiltFiles {

@@ -828,11 +828,19 @@ fn snippet(config: &Value, files: &[(String, String); 2], base: &str) -> Result<
     let [(js, js_sri), (wasm, wasm_sri)] = files;
     let json = serde_json::to_string_pretty(config)
         .map_err(|e| format!("cannot write the configuration: {e}"))?;
-    let parsed = letterbox_core::config::Config::from_host(&letterbox_core::config::HostInput {
+    let parsed = match letterbox_core::config::Kind::from_host(&letterbox_core::config::HostInput {
         json: Some(&json),
         ..Default::default()
     })
-    .map_err(|e| format!("the configuration cannot be used: {e}"))?;
+    .map_err(|e| format!("the configuration cannot be used: {e}"))?
+    {
+        letterbox_core::config::Kind::Signup(config) => *config,
+        letterbox_core::config::Kind::Goal(_) => {
+            return Err(
+                "a goal slot (\"kind\": \"goal\") has no form to render: embed it as <div data-letterbox> with its JSON and the script tag".into(),
+            )
+        }
+    };
     let files = letterbox_core::config::fallback::BuiltFiles {
         script: js,
         script_sri: js_sri,
@@ -1059,6 +1067,23 @@ mod tests {
         let inline = inline.split("</script>").next().unwrap();
         let back: Value = serde_json::from_str(inline).unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn a_goal_slot_has_no_fallback_form_to_embed() {
+        let files = [
+            ("letterbox.0123456789.js".to_owned(), "sha384-JS".to_owned()),
+            (
+                "letterbox_bg.abcdef0123.wasm".to_owned(),
+                "sha384-WASM".to_owned(),
+            ),
+        ];
+        let goal = json!({"kind": "goal", "goal": 20000, "count_url": "/api/count/members"});
+        let e = snippet(&goal, &files, "https://cdn.example/lb/").unwrap_err();
+        assert!(
+            e.starts_with("a goal slot (\"kind\": \"goal\") has no form to render"),
+            "{e}"
+        );
     }
 
     #[test]
