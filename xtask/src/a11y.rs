@@ -218,14 +218,7 @@ fn playground_states(tools: &Tools, b: &Browser, axe: &str, c: &mut Checks) -> R
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("cannot find a free port: {e}"))?;
     let server = crate::playground::start(0, &built, &format!("http://{closed}"))?;
-    b.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
-        ),
-    )?;
+    b.viewport(1280, 900)?;
     for scheme in ["light", "dark"] {
         b.open(&format!("{}/?scheme={scheme}", server.url()))?;
         let options = b.wait(
@@ -302,14 +295,7 @@ const PAGE_OVERFLOW: &str = "return [...document.querySelectorAll('body *')]
 /// At 320 px, light and dark, with the embed builder open: the playground page itself (not only
 /// the slots in it) reflows, nothing scrolls sideways (WCAG 1.4.10).
 fn playground_reflows(b: &Browser, url: &str, c: &mut Checks) -> Result<()> {
-    b.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": 320, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
-        ),
-    )?;
+    b.viewport(320, 900)?;
     for scheme in ["light", "dark"] {
         b.open(&format!("{url}/?scheme={scheme}"))?;
         b.wait(
@@ -332,14 +318,7 @@ fn playground_reflows(b: &Browser, url: &str, c: &mut Checks) -> Result<()> {
             Ok(fits == json!(true) && over == json!([])),
         );
     }
-    b.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
-        ),
-    )?;
+    b.viewport(1280, 900)?;
     Ok(())
 }
 
@@ -352,14 +331,7 @@ fn apply(b: &Browser, condition: &Condition) -> Result<()> {
         Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
             "features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
     )?;
-    b.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": condition.width, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
-        ),
-    )?;
+    b.viewport(condition.width, 900)?;
     Ok(())
 }
 

@@ -123,6 +123,19 @@ impl Drop for Browser {
 const PAGE_LOAD_MS: u64 = 20_000;
 
 impl Browser {
+    /// Sets the viewport (CSS pixels, not Chrome's mobile mode) through CDP.
+    pub(crate) fn viewport(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            ),
+        )?;
+        Ok(())
+    }
+
     pub(crate) fn start(tools: &Tools) -> Result<Browser> {
         let port = free_port()?;
         let mut driver = Command::new(&tools.chromedriver)

@@ -113,14 +113,7 @@ pub fn run(tools: &Tools, build: bool) -> Result<()> {
 
 /// One picture of `shot` in `scheme`, as PNG bytes.
 fn take(b: &Browser, base: &str, shot: &Shot, scheme: &str) -> Result<Vec<u8>> {
-    b.call(
-        "POST",
-        "/goog/cdp/execute",
-        Some(
-            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-            "width": shot.width, "height": 1000, "deviceScaleFactor": 1, "mobile": false}}),
-        ),
-    )?;
+    b.viewport(shot.width, 1000)?;
     b.open(&format!("{base}/?state={}&scheme={scheme}", shot.scene))?;
     b.wait(
         &format!("the playground to show {:?}", shot.scene),

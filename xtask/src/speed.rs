@@ -2,7 +2,8 @@
 //! Chromium run against a hand-written baseline form on the same page shell.
 //!
 //! Every round loads each page once per condition (1× CPU, 4× CPU through CDP throttling, and a
-//! Slow-4G network profile at 1× CPU), the pages in a rotated order so no page always comes first,
+//! Slow-4G network profile at 1× CPU), the pages in a shuffled order (seeded, different each round and condition) so no page always
+//! comes first or follows the same page,
 //! with the HTTP cache off. A probe injected before any page script (CDP
 //! `Page.addScriptToEvaluateOnNewDocument`) notes, in `performance.now()` time, when the first
 //! typeable `input[type=email]` exists (looking inside open shadow roots and same-origin iframes,
@@ -559,6 +560,27 @@ fn load(b: &Browser, base: &str, page: &Page, c: &Condition) -> Result<Load> {
     }
 }
 
+/// The order of the pages in one round under one condition: a shuffle seeded by `seed`, so no
+/// page always comes first and none always follows the same page (a rotation left the JSON-config
+/// page always right after the baseline; it was then the slowest of the Letterbox pages in every
+/// run, with the longest task).
+fn order(pages: usize, seed: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pages).collect();
+    // SplitMix64 steps: a reproducible order for the same seed, with no dependency.
+    let mut state = (seed as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..pages).rev() {
+        order.swap(i, (next() % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
@@ -670,8 +692,7 @@ pub fn run(tools: &Tools, rounds: usize, build: bool) -> Result<()> {
     for round in 0..rounds {
         for (ci, c) in CONDITIONS.iter().enumerate() {
             apply(&browser, c)?;
-            for k in 0..pages.len() {
-                let pi = (k + round) % pages.len();
+            for pi in order(pages.len(), round * CONDITIONS.len() + ci) {
                 let l = load(&browser, &base, &pages[pi], c)?;
                 results[ci][pi].push(l);
             }
@@ -874,6 +895,36 @@ fn date() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_round_loads_every_page_once_in_orders_that_vary() {
+        let orders: Vec<Vec<usize>> = (0..60).map(|seed| order(8, seed)).collect();
+        for o in &orders {
+            let mut sorted = o.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..8).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            order(8, 7),
+            order(8, 7),
+            "the same seed gives the same order"
+        );
+        // Every page comes first sometimes, and the page before page 1 is not always the same.
+        for page in 0..8 {
+            assert!(
+                orders.iter().any(|o| o[0] == page),
+                "page {page} never first"
+            );
+        }
+        let before_one: std::collections::BTreeSet<usize> = orders
+            .iter()
+            .filter_map(|o| {
+                let at = o.iter().position(|&p| p == 1)?;
+                at.checked_sub(1).map(|i| o[i])
+            })
+            .collect();
+        assert!(before_one.len() >= 5, "{before_one:?}");
+    }
 
     #[test]
     fn medians_of_odd_and_even_counts_ignore_nan() {
