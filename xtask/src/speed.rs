@@ -2,9 +2,9 @@
 //! Chromium run against a hand-written baseline form on the same page shell.
 //!
 //! Every round loads each page once per condition (1× CPU, 4× CPU through CDP throttling, and a
-//! Slow-4G network profile at 1× CPU), the pages in a shuffled order (seeded, different each round and condition) so no page always
-//! comes first or follows the same page,
-//! with the HTTP cache off. A probe injected before any page script (CDP
+//! Slow-4G network profile at 1× CPU), the pages in a shuffled order (seeded, different each
+//! round and condition) so no page always comes first or follows the same page, with the HTTP
+//! cache off. A probe injected before any page script (CDP
 //! `Page.addScriptToEvaluateOnNewDocument`) notes, in `performance.now()` time, when the first
 //! typeable `input[type=email]` exists (looking inside open shadow roots and same-origin iframes,
 //! whose frame must have a box), when the widget's own input does, and every long task
