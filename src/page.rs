@@ -760,8 +760,14 @@ pub fn mount_with(host: &HtmlElement, options: Option<String>) -> bool {
         settings: &settings,
     };
     let config = Kind::from_host(&input);
-    // The error panel's heading, in the words of the kind of slot it stands for.
-    let error_title = Kind::error_title(&input);
+    // The error panel's heading, in the words of the kind of slot it stands for (read only
+    // when there is an error to show: it parses the configuration's JSON again; with a good
+    // configuration the view never shows it).
+    let error_title = if config.is_err() {
+        Kind::error_title(&input)
+    } else {
+        letterbox_core::messages::Key::ConfigErrorTitle
+    };
     // The error panel's language, by the same rule the configuration uses.
     let lang = letterbox_core::config::resolve_lang(lang.as_deref(), None, nearest_lang.as_deref());
     let config = match (config, upgrade_error) {

@@ -161,7 +161,9 @@ pub const WASM_OPT_FLAGS: [&str; 3] = ["-Oz", "-Oz", "--one-caller-inline-max-fu
 /// directory (`/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/…`): the release
 /// wasm no longer depends on where it was built, and it is smaller (measured 2026-11-27:
 /// −1,712 B raw, −154 B brotli). Our own crates are already named relative to the workspace;
-/// std's paths come precompiled and stay.
+/// std's paths come precompiled and stay. The flags go in as `target.wasm32-unknown-unknown.rustflags`:
+/// cargo then ignores a `build.rustflags` of the user's, and `RUSTFLAGS` in the environment
+/// replaces them (the build is then not remapped).
 pub fn release_wasm(features: &[&str]) -> Command {
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root()).args([
@@ -188,24 +190,50 @@ pub fn release_wasm(features: &[&str]) -> Command {
     cmd
 }
 
-/// The folders cargo unpacks registry crates into (`$CARGO_HOME/registry/src/<index>`).
+/// The registry folders (`$CARGO_HOME/registry/src/<index>`) holding the widget's
+/// dependencies, from `cargo metadata` (which downloads and unpacks them first, so a fresh
+/// machine's first build is remapped too). Only this workspace's folders count: another
+/// project's registry or an older cargo's index folder must not change the flags, which would
+/// rebuild every dependency. Empty when cargo cannot tell: the build then keeps the long paths.
 fn registry_sources() -> Vec<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let Some(src) = home.map(|h| h.join("registry/src")) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&src)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect()
+    let out = Command::new("cargo")
+        .current_dir(root())
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            "wasm32-unknown-unknown",
+        ])
+        .output();
+    match out {
+        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout)
+            .map(|meta| index_folders(&meta))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The folders two levels above each registry package's manifest
+/// (`<index>/<name>-<version>/Cargo.toml`), sorted, each once.
+fn index_folders(meta: &serde_json::Value) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| {
+            p["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
         })
-        .unwrap_or_default();
+        .filter_map(|p| {
+            let manifest = Path::new(p["manifest_path"].as_str()?);
+            Some(manifest.parent()?.parent()?.to_path_buf())
+        })
+        .collect();
     // The same order every time, or the flags (and so the build) would differ between runs.
     dirs.sort();
+    dirs.dedup();
     dirs
 }
 
@@ -449,6 +477,26 @@ mod tests {
             sri(b"abc"),
             "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
         );
+    }
+
+    #[test]
+    fn only_the_registry_folders_of_the_workspace_are_remapped() {
+        let meta = serde_json::json!({"packages": [
+            {"name": "letterbox", "source": null, "manifest_path": "/w/Cargo.toml"},
+            {"name": "b", "source": "registry+https://github.com/rust-lang/crates.io-index",
+             "manifest_path": "/h/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/b-1.0.0/Cargo.toml"},
+            {"name": "a", "source": "sparse+https://index.crates.io/",
+             "manifest_path": "/h/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/a-0.2.0/Cargo.toml"},
+            {"name": "g", "source": "git+https://example.com/g#abc",
+             "manifest_path": "/h/.cargo/git/checkouts/g-1/abc/Cargo.toml"}
+        ]});
+        assert_eq!(
+            index_folders(&meta),
+            vec![PathBuf::from(
+                "/h/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f"
+            )]
+        );
+        assert!(index_folders(&serde_json::json!({})).is_empty());
     }
 
     #[test]
