@@ -111,16 +111,6 @@ async fn the_sites_title_intro_and_image_stand_above_the_form_at_its_heading_lev
     assert!(text(&host, &format!("[id='{body_id}']")).contains("jane@example.com"));
 }
 
-fn style_of(el: &web_sys::Element, property: &str) -> String {
-    web_sys::window()
-        .unwrap()
-        .get_computed_style(el)
-        .unwrap()
-        .unwrap()
-        .get_property_value(property)
-        .unwrap()
-}
-
 #[wasm_bindgen_test]
 async fn under_a_title_the_legend_is_set_as_a_label_not_a_second_heading() {
     let titled = with("legend-titled", "pending", five(), |c| {
@@ -132,15 +122,15 @@ async fn under_a_title_the_legend_is_set_as_a_label_not_a_second_heading() {
     let (legend, label) = (get(&titled, "legend"), get(&titled, "label.lb-label"));
     // The same size and weight as the email field's label; the title is the one heading.
     assert_eq!(
-        style_of(&legend, "font-size"),
-        style_of(&label, "font-size")
+        computed(&legend, "font-size"),
+        computed(&label, "font-size")
     );
     assert_eq!(
-        style_of(&legend, "font-weight"),
-        style_of(&label, "font-weight")
+        computed(&legend, "font-weight"),
+        computed(&label, "font-weight")
     );
     let px = |el: &web_sys::Element| {
-        style_of(el, "font-size")
+        computed(el, "font-size")
             .trim_end_matches("px")
             .parse::<f64>()
             .unwrap()
@@ -162,8 +152,8 @@ async fn under_a_title_the_legend_is_set_as_a_label_not_a_second_heading() {
     // Without a title, the legend is the slot's heading-like line, as before.
     let alone = get(&plain, "legend");
     assert_ne!(
-        style_of(&alone, "font-size"),
-        style_of(&get(&plain, "label.lb-label"), "font-size")
+        computed(&alone, "font-size"),
+        computed(&get(&plain, "label.lb-label"), "font-size")
     );
 }
 

@@ -119,20 +119,8 @@ async fn a_server_error_shows_the_failure_panel_and_try_again_resends_with_the_s
     assert!(find(&host, ".lb-failure button").is_none());
     assert_eq!(text(&host, "button[type=submit]"), "Try again");
     let panel = get(&host, ".lb-failure");
-    let bar = web_sys::window()
-        .unwrap()
-        .get_computed_style(&panel)
-        .unwrap()
-        .unwrap()
-        .get_property_value("border-left-color")
-        .unwrap();
-    let error = web_sys::window()
-        .unwrap()
-        .get_computed_style(&get(&host, ".lb-error"))
-        .unwrap()
-        .unwrap()
-        .get_property_value("color")
-        .unwrap();
+    let bar = computed(&panel, "border-left-color");
+    let error = computed(&get(&host, ".lb-error"), "color");
     assert_ne!(bar, error, "neutral, not the validation colour");
     click(&host, "button[type=submit]");
     wait_for("the success panel", || shown(&host, ".lb-success")).await;

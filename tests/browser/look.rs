@@ -15,16 +15,6 @@ fn section(style: &str) -> Element {
     section
 }
 
-fn computed(el: &Element, property: &str) -> String {
-    web_sys::window()
-        .unwrap()
-        .get_computed_style(el)
-        .unwrap()
-        .unwrap()
-        .get_property_value(property)
-        .unwrap()
-}
-
 const LIGHT_TEXT: &str = "rgb(11, 12, 12)";
 const DARK_TEXT: &str = "rgb(243, 242, 241)";
 

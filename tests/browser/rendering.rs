@@ -141,15 +141,6 @@ async fn the_page_css_cannot_reach_inside_the_widget() {
     document().head().unwrap().append_child(&style).unwrap();
     let host = answering("hostile-css", "subscribed", five()).mount();
     sleep(50).await;
-    let window = web_sys::window().unwrap();
-    let computed = |e: &Element, prop: &str| {
-        window
-            .get_computed_style(e)
-            .unwrap()
-            .unwrap()
-            .get_property_value(prop)
-            .unwrap()
-    };
     let email = get(&host, "input[type=email]");
     let button = get(&host, "button[type=submit]");
     assert_ne!(computed(&email, "display"), "none");

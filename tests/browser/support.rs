@@ -502,6 +502,17 @@ pub fn get(host: &Element, selector: &str) -> Element {
     find(host, selector).unwrap_or_else(|| panic!("no {selector} in {}", host.inner_html()))
 }
 
+/// The computed value of a CSS `property` of `el`.
+pub fn computed(el: &Element, property: &str) -> String {
+    web_sys::window()
+        .unwrap()
+        .get_computed_style(el)
+        .unwrap()
+        .unwrap()
+        .get_property_value(property)
+        .unwrap()
+}
+
 pub fn text(host: &Element, selector: &str) -> String {
     get(host, selector).text_content().unwrap_or_default()
 }
