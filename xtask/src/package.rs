@@ -535,21 +535,7 @@ fn ensure_typescript() -> Result<PathBuf> {
     if bin.exists() && version(&bin).is_some_and(|v| v == format!("Version {wanted}")) {
         return Ok(bin);
     }
-    println!(
-        "setup: installing {TYPESCRIPT_NPM} from npm into {}",
-        dir.display()
-    );
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .arg(TYPESCRIPT_NPM))
-    .map_err(|e| {
-        format!(
-            "{e}\n  run: npm install --prefix {} {TYPESCRIPT_NPM}",
-            dir.display()
-        )
-    })?;
+    crate::tools::npm_install(&dir, &[TYPESCRIPT_NPM])?;
     match version(&bin) {
         Some(v) if v == format!("Version {wanted}") => Ok(bin),
         v => Err(format!(

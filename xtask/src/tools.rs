@@ -147,22 +147,8 @@ fn ensure_wasm_opt(path: &str, binaryen_dir: &Path) -> Result<PathBuf> {
         .join(".bin")
         .join("wasm-opt");
     if !local.exists() {
-        println!(
-            "setup: installing {BINARYEN_NPM} from npm into {}",
-            binaryen_dir.display()
-        );
-        std::fs::create_dir_all(binaryen_dir)
-            .map_err(|e| format!("cannot create {}: {e}", binaryen_dir.display()))?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(binaryen_dir)
-            .arg(BINARYEN_NPM))
-        .map_err(|e| {
-            format!(
-                "{e}\n  run: npm install --prefix {} {BINARYEN_NPM}   (or: cargo install wasm-opt --locked)",
-                binaryen_dir.display()
-            )
-        })?;
+        npm_install(binaryen_dir, &[BINARYEN_NPM])
+            .map_err(|e| format!("{e}   (or: cargo install wasm-opt --locked)"))?;
     }
     match binaryen_version(&local) {
         Some(v) if v >= MIN_BINARYEN => Ok(local),
@@ -387,21 +373,7 @@ fn ensure_esbuild() -> Result<PathBuf> {
     if bin.exists() && version(&bin).is_some_and(|v| v.trim() == wanted) {
         return Ok(bin);
     }
-    println!(
-        "setup: installing {ESBUILD_NPM} from npm into {}",
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .arg(ESBUILD_NPM))
-    .map_err(|e| {
-        format!(
-            "{e}\n  run: npm install --prefix {} {ESBUILD_NPM}",
-            dir.display()
-        )
-    })?;
+    npm_install(&dir, &[ESBUILD_NPM])?;
     match version(&bin) {
         Some(v) if v.trim() == wanted => Ok(bin),
         v => Err(format!(
@@ -429,23 +401,7 @@ pub fn ensure_npm_packages(specs: &[&str]) -> Result<PathBuf> {
     if specs.iter().all(|s| installed(s)) {
         return Ok(modules);
     }
-    println!(
-        "setup: installing {} from npm into {}",
-        specs.join(" "),
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .args(specs))
-    .map_err(|e| {
-        format!(
-            "{e}\n  run: npm install --prefix {} {}",
-            dir.display(),
-            specs.join(" ")
-        )
-    })?;
+    npm_install(&dir, specs)?;
     match specs.iter().find(|s| !installed(s)) {
         None => Ok(modules),
         Some(s) => Err(format!(
@@ -453,6 +409,28 @@ pub fn ensure_npm_packages(specs: &[&str]) -> Result<PathBuf> {
             modules.display()
         )),
     }
+}
+
+/// `npm install --prefix dir specs…`, saying so first, with the command to run by hand when it
+/// fails.
+pub(crate) fn npm_install(dir: &Path, specs: &[&str]) -> Result<()> {
+    println!(
+        "setup: installing {} from npm into {}",
+        specs.join(" "),
+        dir.display()
+    );
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(dir)
+        .args(specs))
+    .map_err(|e| {
+        format!(
+            "{e}\n  run: npm install --prefix {} {}",
+            dir.display(),
+            specs.join(" ")
+        )
+    })
 }
 
 /// An npm spec's package name and version: `@scope/name@1.2.3` → (`@scope/name`, `1.2.3`).
