@@ -7,9 +7,11 @@
 //! place the same way. A slot is a goal when its JSON or mount options say `"kind": "goal"`.
 
 use crate::config::read::Object;
-use crate::config::{overrides, providers, resolve_lang, theme, ConfigError, HostInput};
+use crate::config::{
+    overrides, own_members, providers, resolve_lang, theme, ConfigError, HostInput,
+};
 use crate::delivery::Adapter;
-use crate::json::{self, Value};
+use crate::json::Value;
 use crate::messages::{Catalogue, Key};
 use crate::theme::Theme;
 
@@ -61,35 +63,12 @@ pub struct Goal {
     pub theme: Theme,
 }
 
-/// The members of the configuration's own levels (inline JSON, then mount options, the later
-/// winning), each checked against `known` when given.
-fn own(
-    input: &HostInput<'_>,
-    known: Option<&'static [&'static str]>,
-) -> Result<Vec<(String, Value)>, ConfigError> {
-    let mut merged: Vec<(String, Value)> = Vec::new();
-    for (text, at) in [
-        (input.json, "the configuration"),
-        (input.options, "the mount options"),
-    ] {
-        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-            continue;
-        };
-        let value = json::parse(text).map_err(ConfigError::Json)?;
-        for (key, value) in Object::new(&value, at, known)?.members() {
-            merged.retain(|(k, _)| k != key);
-            merged.push((key.clone(), value.clone()));
-        }
-    }
-    Ok(merged)
-}
-
 /// The kind the host's own configuration asks for, one of [`KINDS`]; `None` when it names none
 /// (or is not JSON: the signup slot's reader reports that). A `kind` that is not a string, or not
 /// one of [`KINDS`], is an error of its own, so a misspelt kind is named as such rather than as
 /// whatever the other kind's reader would find wrong.
 pub(crate) fn kind(input: &HostInput<'_>) -> Result<Option<String>, ConfigError> {
-    let Ok(members) = own(input, None) else {
+    let Ok(members) = own_members(input, None) else {
         return Ok(None);
     };
     let members = Value::Object(members);
@@ -145,7 +124,7 @@ impl Goal {
     /// assert_eq!((goal.goal, goal.count_url.as_deref()), (20000, Some("/api/count/members")));
     /// ```
     pub fn from_host(input: &HostInput<'_>) -> Result<Goal, ConfigError> {
-        let merged = Value::Object(own(input, Some(GOAL_KEYS))?);
+        let merged = Value::Object(own_members(input, Some(GOAL_KEYS))?);
         let root = Object::new(&merged, "", None)?;
         let number = |key: &str, expected| root.whole_number(key, 0, 0..=MAX_GOAL, expected);
         if root.get("goal").is_none() {

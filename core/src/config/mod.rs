@@ -235,6 +235,30 @@ impl Kind {
     }
 }
 
+/// The members of the slot's own configuration levels (inline JSON, then mount options, the
+/// later winning a key both give), each level checked against `known` when given. Both kinds
+/// read their configuration through it.
+pub(crate) fn own_members(
+    input: &HostInput<'_>,
+    known: Option<&'static [&'static str]>,
+) -> Result<Vec<(String, Value)>, ConfigError> {
+    let mut merged: Vec<(String, Value)> = Vec::new();
+    for (text, at) in [
+        (input.json, "the configuration"),
+        (input.options, "the mount options"),
+    ] {
+        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let value = json::parse(text).map_err(ConfigError::Json)?;
+        for (key, value) in Object::new(&value, at, known)?.members() {
+            merged.retain(|(k, _)| k != key);
+            merged.push((key.clone(), value.clone()));
+        }
+    }
+    Ok(merged)
+}
+
 /// The consent a slot asks for (`"consent": {…}`): the text shown, the site's version id of it,
 /// and an optional privacy-policy link. With `checkbox` (the default) the reader must tick an
 /// unticked box to sign up; without it the text is shown as a statement above the email field
@@ -521,17 +545,6 @@ fn consent(value: &Value) -> Result<ConsentConfig, ConfigError> {
 impl Config {
     /// Resolves a slot's configuration from what its host element holds.
     pub fn from_host(input: &HostInput<'_>) -> Result<Config, ConfigError> {
-        let parse = |text: Option<&str>, at: &str| -> Result<Vec<(String, Value)>, ConfigError> {
-            match text.map(str::trim) {
-                Some(text) if !text.is_empty() => {
-                    let value = json::parse(text).map_err(ConfigError::Json)?;
-                    Ok(Object::new(&value, at, Some(CONFIG_KEYS))?
-                        .members()
-                        .to_vec())
-                }
-                _ => Ok(Vec::new()),
-            }
-        };
         let mut merged = match input.upgraded {
             Some(value) => Object::new(
                 value,
@@ -542,10 +555,7 @@ impl Config {
             .to_vec(),
             None => Vec::new(),
         };
-        let own: Vec<(String, Value)> = parse(input.json, "the configuration")?
-            .into_iter()
-            .chain(parse(input.options, "the mount options")?)
-            .collect();
+        let own = own_members(input, Some(CONFIG_KEYS))?;
         // A slot whose own configuration names its destination (the recommended embed: the
         // fallback form next to the JSON) delivers there, not where the form would post.
         if input.endpoint.is_some() || own.iter().any(|(k, _)| k == "endpoint" || k == "provider") {
